@@ -1,0 +1,33 @@
+package io.kvcache.core.gguf;
+
+import io.kvcache.core.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * One tensor of a GGUF file: its name, its dimensions in GGUF order ({@code dims[0]} is the
+ * contiguous one, i.e. the number of columns of a matrix), its type, and its bytes as a slice of
+ * the mapped file.
+ */
+public record GgufTensor(String name, long[] dims, GgmlType type, MemorySegment data) {
+
+    public long elementCount() {
+        return Arrays.stream(dims).reduce(1, Math::multiplyExact);
+    }
+
+    /** Columns of a matrix (the contiguous dimension). */
+    public int cols() {
+        return Math.toIntExact(dims[0]);
+    }
+
+    /** Rows of a matrix: the product of every dimension but the first. */
+    public int rows() {
+        return Math.toIntExact(elementCount() / dims[0]);
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type + " " + Arrays.toString(dims);
+    }
+}
