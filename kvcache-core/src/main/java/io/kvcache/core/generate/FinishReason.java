@@ -1,0 +1,15 @@
+package io.kvcache.core.generate;
+
+/** Why generation ended. */
+public enum FinishReason {
+    /** The model produced an end-of-generation token. */
+    END_OF_GENERATION,
+    /** A stop string appeared. */
+    STOP_STRING,
+    /** The maximum number of tokens was generated. */
+    MAX_TOKENS,
+    /** The sequence filled its context. */
+    CONTEXT_FULL,
+    /** The caller's listener asked to stop. */
+    CANCELLED
+}

@@ -1,0 +1,136 @@
+package io.kvcache.core.generate;
+
+import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.model.Model;
+import io.kvcache.core.model.Transformer;
+import io.kvcache.core.tokenizer.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * Generates text for one sequence at a time: evaluates the prompt in one batch, then samples and
+ * evaluates one token per step until an end-of-generation token, a stop string, the token limit
+ * or the end of the context.
+ */
+public final class Generator {
+    /** Receives each step as it happens; returning false cancels the generation. */
+    @FunctionalInterface
+    public interface StepListener {
+        boolean onStep(GenerationStep step);
+    }
+
+    private final Model model;
+    private final Transformer transformer;
+
+    public Generator(Model model, Transformer transformer) {
+        this.model = model;
+        this.transformer = transformer;
+    }
+
+    /** Tokenizes {@code prompt} (BOS as the vocabulary says, special tokens parsed) and generates. */
+    public GenerationResult generate(String prompt, SamplingParams params, int topProbabilities, StepListener listener) {
+        return generate(model.tokenizer().encode(prompt, true, true), params, topProbabilities, listener);
+    }
+
+    /**
+     * Generates after {@code prompt} in a fresh cache of the model's full context.
+     *
+     * @param topProbabilities how many most likely candidates to report per step (0: none)
+     */
+    public GenerationResult generate(int[] prompt, SamplingParams params, int topProbabilities, StepListener listener) {
+        return generate(new KvCache(model.config(), model.config().contextLength()), prompt, params, topProbabilities, listener);
+    }
+
+    /** Generates after {@code prompt}, appending to {@code cache} (which must be empty or hold a prefix already evaluated). */
+    public GenerationResult generate(KvCache cache, int[] prompt, SamplingParams params, int topProbabilities,
+                                     StepListener listener) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty: give at least one token (a BOS token counts)");
+        }
+        if (cache.length() + prompt.length > cache.capacity()) {
+            throw new ContextOverflowException("the prompt has " + prompt.length + " tokens but the context holds "
+                    + (cache.capacity() - cache.length()) + " more");
+        }
+        Tokenizer tokenizer = model.tokenizer();
+        int vocabulary = model.config().vocabularySize();
+        Sampler sampler = new Sampler(params);
+        Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
+        StopStringMatcher stops = new StopStringMatcher(params.stop());
+        StringBuilder text = new StringBuilder();
+        List<GenerationStep> steps = new ArrayList<>();
+        int[] history = Arrays.copyOf(prompt, prompt.length + params.maxTokens());
+        int length = prompt.length;
+
+        long t0 = System.nanoTime();
+        float[] logits = params.maxTokens() == 0 ? null
+                : transformer.forward(cache, prompt, 0, prompt.length, Transformer.Logits.LAST);
+        long prefillNanos = System.nanoTime() - t0;
+        long decodeStart = System.nanoTime();
+        FinishReason reason = FinishReason.MAX_TOKENS;
+        while (length - prompt.length < params.maxTokens()) {
+            List<TokenProbability> top = topProbabilities > 0 ? topProbabilities(logits, topProbabilities) : List.of();
+            int token = sampler.sample(logits, 0, vocabulary, history, length);
+            history[length++] = token;
+            boolean end = tokenizer.isEndOfGeneration(token);
+            String piece = end ? "" : stops.push(utf8.push(tokenizer.tokenBytes(token)));
+            if (end) {
+                reason = FinishReason.END_OF_GENERATION;
+            } else if (stops.stopped()) {
+                reason = FinishReason.STOP_STRING;
+            } else if (cache.length() == cache.capacity() && length - prompt.length < params.maxTokens()) {
+                reason = FinishReason.CONTEXT_FULL;
+            }
+            boolean last = reason != FinishReason.MAX_TOKENS || length - prompt.length == params.maxTokens();
+            if (last && !stops.stopped()) {
+                // Nothing follows: release what was held for a possible stop string or an unfinished character.
+                piece += stops.push(utf8.flush()) + stops.flush();
+            }
+            text.append(piece);
+            GenerationStep step = new GenerationStep(token, piece, top);
+            steps.add(step);
+            if (!listener.onStep(step)) {
+                reason = FinishReason.CANCELLED;
+                break;
+            }
+            if (last) {
+                break;
+            }
+            logits = transformer.forward(cache, history, length - 1, 1, Transformer.Logits.LAST);
+        }
+        long decodeNanos = System.nanoTime() - decodeStart;
+        return new GenerationResult(prompt, Arrays.copyOfRange(history, prompt.length, length), text.toString(),
+                List.copyOf(steps), reason, prefillNanos, decodeNanos);
+    }
+
+    /** The k most likely tokens under the softmax of the raw logits over the whole vocabulary. */
+    public static List<TokenProbability> topProbabilities(float[] logits, int k) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l - max);
+        }
+        PriorityQueue<Integer> best = new PriorityQueue<>(Comparator.comparingDouble(i -> logits[i]));
+        for (int i = 0; i < logits.length; i++) {
+            if (best.size() < k) {
+                best.add(i);
+            } else if (logits[i] > logits[best.peek()]) {
+                best.poll();
+                best.add(i);
+            }
+        }
+        List<TokenProbability> top = new ArrayList<>();
+        while (!best.isEmpty()) {
+            int i = best.poll();
+            top.add(new TokenProbability(i, Math.exp(logits[i] - max) / sum));
+        }
+        return top.reversed();
+    }
+}

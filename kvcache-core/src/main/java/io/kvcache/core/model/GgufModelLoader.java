@@ -1,0 +1,109 @@
+package io.kvcache.core.model;
+
+import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.gguf.GgufMetadata;
+import io.kvcache.core.gguf.GgufTensor;
+import io.kvcache.core.tensor.Dequantize;
+import io.kvcache.core.tensor.WeightMatrix;
+import io.kvcache.core.tokenizer.Tokenizer;
+import io.kvcache.core.tokenizer.Tokenizers;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds a {@link Model} from a GGUF file, with its weights left in the file mapping. */
+final class GgufModelLoader {
+    private GgufModelLoader() {
+    }
+
+    static Model load(Path path) {
+        GgufFile file = GgufFile.open(path);
+        try {
+            GgufMetadata md = file.metadata();
+            Architecture arch = Architecture.fromGguf(md.requireString("general.architecture"), path.toString());
+            String p = arch.ggufName() + ".";
+            int dim = md.requireInt(p + "embedding_length");
+            int heads = md.requireInt(p + "attention.head_count");
+            int headDim = md.intOr(p + "attention.key_length", dim / heads);
+            WeightMatrix embedding = matrix(file, "token_embd.weight");
+            ModelConfig config = new ModelConfig(
+                    md.string("general.name").orElse(path.getFileName().toString()),
+                    arch, dim,
+                    md.requireInt(p + "block_count"),
+                    heads,
+                    md.intOr(p + "attention.head_count_kv", heads),
+                    headDim,
+                    md.intOr(p + "attention.value_length", headDim),
+                    md.requireInt(p + "feed_forward_length"),
+                    embedding.rows(),
+                    md.requireInt(p + "context_length"),
+                    md.floatOr(p + "attention.layer_norm_rms_epsilon", 1e-5f),
+                    md.floatOr(p + "rope.freq_base", 10000f),
+                    md.intOr(p + "rope.dimension_count", headDim),
+                    arch.ggufRopeStyle());
+            rejectRopeScaling(md, p, path);
+            ModelChecks.validate(config, path.toString());
+
+            List<LayerWeights> layers = new ArrayList<>();
+            for (int i = 0; i < config.layers(); i++) {
+                String b = "blk." + i + ".";
+                layers.add(new LayerWeights(
+                        vector(file, b + "attn_norm.weight"),
+                        matrix(file, b + "attn_q.weight"),
+                        matrix(file, b + "attn_k.weight"),
+                        matrix(file, b + "attn_v.weight"),
+                        matrix(file, b + "attn_output.weight"),
+                        optionalVector(file, b + "attn_q.bias"),
+                        optionalVector(file, b + "attn_k.bias"),
+                        optionalVector(file, b + "attn_v.bias"),
+                        optionalVector(file, b + "attn_q_norm.weight"),
+                        optionalVector(file, b + "attn_k_norm.weight"),
+                        vector(file, b + "ffn_norm.weight"),
+                        matrix(file, b + "ffn_gate.weight"),
+                        matrix(file, b + "ffn_up.weight"),
+                        matrix(file, b + "ffn_down.weight")));
+            }
+            WeightMatrix output = file.tensor("output.weight").map(GgufModelLoader::matrix).orElse(embedding);
+            ModelWeights weights = new ModelWeights(embedding, layers, vector(file, "output_norm.weight"), output,
+                    optionalVector(file, "rope_freqs.weight"));
+            ModelChecks.validate(config, weights, path.toString());
+            Tokenizer tokenizer = Tokenizers.fromGguf(md);
+            return new Model(path, config, weights, tokenizer, md.string("tokenizer.chat_template").orElse(null), file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    private static void rejectRopeScaling(GgufMetadata md, String p, Path path) {
+        String type = md.string(p + "rope.scaling.type").orElse("none");
+        float factor = md.floatOr(p + "rope.scaling.factor", 1f);
+        if (!type.equals("none") && factor != 1f) {
+            throw new ModelFormatException(path + ": RoPE scaling '" + type + "' (factor " + factor
+                    + ") is not supported; only unscaled RoPE and Llama 3.1 frequency factors are");
+        }
+    }
+
+    private static WeightMatrix matrix(GgufFile file, String name) {
+        return matrix(file.requireTensor(name));
+    }
+
+    private static WeightMatrix matrix(GgufTensor t) {
+        if (t.dims().length != 2) {
+            throw new ModelFormatException("tensor '" + t.name() + "' should be a matrix but has dimensions "
+                    + java.util.Arrays.toString(t.dims()));
+        }
+        return WeightMatrix.of(t.name(), t.type(), t.rows(), t.cols(), t.data());
+    }
+
+    private static float[] vector(GgufFile file, String name) {
+        GgufTensor t = file.requireTensor(name);
+        return Dequantize.toFloats(t.type(), t.data(), t.elementCount());
+    }
+
+    private static float[] optionalVector(GgufFile file, String name) {
+        return file.tensor(name).map(t -> Dequantize.toFloats(t.type(), t.data(), t.elementCount())).orElse(null);
+    }
+}

@@ -1,0 +1,140 @@
+package io.kvcache.core.model;
+
+import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.tensor.Dequantize;
+import io.kvcache.core.tensor.WeightMatrix;
+import io.kvcache.core.tokenizer.Tokenizer;
+import io.kvcache.core.tokenizer.Tokenizers;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a {@link Model} from a Hugging Face folder: {@code config.json}, a single
+ * {@code model.safetensors} (F32, F16 or BF16) and {@code tokenizer.json}. Hugging Face checkpoints
+ * rotate q/k halves ("rotate_half"), so their RoPE style is {@link RopeStyle#HALVES} for every family.
+ */
+final class HuggingFaceModelLoader {
+    private static final Map<String, Architecture> MODEL_TYPES =
+            Map.of("llama", Architecture.LLAMA, "mistral", Architecture.LLAMA,
+                    "qwen2", Architecture.QWEN2, "qwen3", Architecture.QWEN3);
+
+    private HuggingFaceModelLoader() {
+    }
+
+    static Model load(Path folder) {
+        JsonNode json = readConfig(folder.resolve("config.json"));
+        String modelType = json.path("model_type").asString("");
+        Architecture arch = MODEL_TYPES.get(modelType);
+        if (arch == null) {
+            throw new ModelFormatException(folder + ": config.json model_type '" + modelType
+                    + "' is not supported (supported: " + String.join(", ", MODEL_TYPES.keySet()) + ")");
+        }
+        if (!json.path("rope_scaling").isNull() && !json.path("rope_scaling").isMissingNode()) {
+            throw new ModelFormatException(folder + ": config.json rope_scaling " + json.path("rope_scaling")
+                    + " is not supported");
+        }
+        int dim = required(json, "hidden_size", folder);
+        int heads = required(json, "num_attention_heads", folder);
+        int headDim = json.path("head_dim").asInt(dim / heads);
+        ModelConfig config = new ModelConfig(
+                folder.getFileName().toString(), arch, dim,
+                required(json, "num_hidden_layers", folder), heads,
+                json.path("num_key_value_heads").asInt(heads), headDim, headDim,
+                required(json, "intermediate_size", folder),
+                required(json, "vocab_size", folder),
+                required(json, "max_position_embeddings", folder),
+                (float) json.path("rms_norm_eps").asDouble(1e-6),
+                (float) json.path("rope_theta").asDouble(10000),
+                headDim, RopeStyle.HALVES);
+        ModelChecks.validate(config, folder.toString());
+
+        Path weightsFile = folder.resolve("model.safetensors");
+        if (!Files.isRegularFile(weightsFile)) {
+            throw new ModelFormatException(folder + ": model.safetensors is missing (sharded checkpoints are not supported)");
+        }
+        SafetensorsFile file = SafetensorsFile.open(weightsFile);
+        try {
+            WeightMatrix embedding = matrix(file, "model.embed_tokens.weight");
+            List<LayerWeights> layers = new ArrayList<>();
+            for (int i = 0; i < config.layers(); i++) {
+                String b = "model.layers." + i + ".";
+                layers.add(new LayerWeights(
+                        vector(file, b + "input_layernorm.weight"),
+                        matrix(file, b + "self_attn.q_proj.weight"),
+                        matrix(file, b + "self_attn.k_proj.weight"),
+                        matrix(file, b + "self_attn.v_proj.weight"),
+                        matrix(file, b + "self_attn.o_proj.weight"),
+                        optionalVector(file, b + "self_attn.q_proj.bias"),
+                        optionalVector(file, b + "self_attn.k_proj.bias"),
+                        optionalVector(file, b + "self_attn.v_proj.bias"),
+                        optionalVector(file, b + "self_attn.q_norm.weight"),
+                        optionalVector(file, b + "self_attn.k_norm.weight"),
+                        vector(file, b + "post_attention_layernorm.weight"),
+                        matrix(file, b + "mlp.gate_proj.weight"),
+                        matrix(file, b + "mlp.up_proj.weight"),
+                        matrix(file, b + "mlp.down_proj.weight")));
+            }
+            WeightMatrix output = file.tensor("lm_head.weight").map(HuggingFaceModelLoader::matrix).orElse(embedding);
+            ModelWeights weights = new ModelWeights(embedding, layers, vector(file, "model.norm.weight"), output, null);
+            ModelChecks.validate(config, weights, folder.toString());
+            Tokenizer tokenizer = Tokenizers.fromHuggingFace(folder);
+            return new Model(folder, config, weights, tokenizer, null, file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    private static JsonNode readConfig(Path path) {
+        if (!Files.isRegularFile(path)) {
+            throw new ModelFormatException(path.getParent() + ": not a model folder (config.json is missing)");
+        }
+        try {
+            return JsonMapper.shared().readTree(path.toFile());
+        } catch (JacksonException e) {
+            throw new ModelFormatException(path + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static int required(JsonNode json, String field, Path folder) {
+        JsonNode node = json.path(field);
+        if (!node.isIntegralNumber()) {
+            throw new ModelFormatException(folder + ": config.json lacks the integer '" + field + "'");
+        }
+        return node.asInt();
+    }
+
+    private static WeightMatrix matrix(SafetensorsFile file, String name) {
+        return matrix(file.tensor(name).orElseThrow(() -> missing(name)));
+    }
+
+    private static WeightMatrix matrix(SafetensorsFile.Tensor t) {
+        if (t.shape().length != 2) {
+            throw new ModelFormatException("tensor '" + t.name() + "' should be a matrix");
+        }
+        return WeightMatrix.of(t.name(), t.type(), Math.toIntExact(t.shape()[0]), Math.toIntExact(t.shape()[1]), t.data());
+    }
+
+    private static float[] vector(SafetensorsFile file, String name) {
+        return floats(file.tensor(name).orElseThrow(() -> missing(name)));
+    }
+
+    private static float[] optionalVector(SafetensorsFile file, String name) {
+        return file.tensor(name).map(HuggingFaceModelLoader::floats).orElse(null);
+    }
+
+    private static float[] floats(SafetensorsFile.Tensor t) {
+        return Dequantize.toFloats(t.type(), t.data(), t.elementCount());
+    }
+
+    private static ModelFormatException missing(String name) {
+        return new ModelFormatException("model.safetensors lacks the tensor '" + name + "'");
+    }
+}

@@ -1,0 +1,18 @@
+package io.kvcache.core.model;
+
+import io.kvcache.core.tensor.WeightMatrix;
+
+import java.util.List;
+
+/**
+ * All weights of a model, read in place from the mapped file.
+ *
+ * @param tokenEmbedding  [vocabulary x dim]
+ * @param layers          one entry per transformer block
+ * @param outputNorm      final RMSNorm gain
+ * @param output          [vocabulary x dim]; the embedding itself when the model ties them
+ * @param ropeFactors     per rotated pair, the divisor of its frequency (Llama 3.1 long-context RoPE), or null
+ */
+public record ModelWeights(WeightMatrix tokenEmbedding, List<LayerWeights> layers, float[] outputNorm,
+                           WeightMatrix output, float[] ropeFactors) {
+}

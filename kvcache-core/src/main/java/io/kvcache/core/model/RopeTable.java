@@ -1,0 +1,63 @@
+package io.kvcache.core.model;
+
+import java.util.Arrays;
+
+/**
+ * Cosines and sines of the RoPE angles per position, grown on demand. Angles follow llama.cpp:
+ * theta_i = p * base^(-2i/d), built by repeated float multiplication, divided by the optional
+ * per-pair frequency factors.
+ */
+final class RopeTable {
+    private final int pairs;
+    private final float thetaScale;
+    private final float[] factors;
+    // Replaced whole (never written after publication) so readers on other threads see complete tables.
+    private volatile float[] cos = new float[0];
+    private volatile float[] sin = new float[0];
+    private int positions;
+
+    RopeTable(ModelConfig config, float[] factors) {
+        this.pairs = config.ropeDims() / 2;
+        this.thetaScale = (float) Math.pow(config.ropeBase(), -2.0f / config.ropeDims());
+        this.factors = factors;
+    }
+
+    /** Makes positions [0, count) available; call before reading them from several threads. */
+    synchronized void ensure(int count) {
+        if (count <= positions) {
+            return;
+        }
+        int grown = Math.max(count, positions * 2);
+        float[] newCos = Arrays.copyOf(cos, grown * pairs);
+        float[] newSin = Arrays.copyOf(sin, grown * pairs);
+        for (int p = positions; p < grown; p++) {
+            float theta = p;
+            for (int i = 0; i < pairs; i++) {
+                float angle = factors == null ? theta : theta / factors[i];
+                newCos[p * pairs + i] = (float) Math.cos(angle);
+                newSin[p * pairs + i] = (float) Math.sin(angle);
+                theta *= thetaScale;
+            }
+        }
+        sin = newSin;
+        cos = newCos;
+        positions = grown;
+    }
+
+    /** Rotates the first ropeDims elements of the head at x[off..] for position {@code p}. */
+    void rotate(float[] x, int off, int p, RopeStyle style) {
+        int t = p * pairs;
+        float[] cos = this.cos;
+        float[] sin = this.sin;
+        for (int i = 0; i < pairs; i++) {
+            int a = style == RopeStyle.INTERLEAVED ? off + 2 * i : off + i;
+            int b = style == RopeStyle.INTERLEAVED ? a + 1 : a + pairs;
+            float c = cos[t + i];
+            float s = sin[t + i];
+            float x0 = x[a];
+            float x1 = x[b];
+            x[a] = x0 * c - x1 * s;
+            x[b] = x0 * s + x1 * c;
+        }
+    }
+}

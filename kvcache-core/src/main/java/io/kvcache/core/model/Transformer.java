@@ -1,0 +1,249 @@
+package io.kvcache.core.model;
+
+import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.kv.HeadCache;
+import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.tensor.ComputePool;
+import io.kvcache.core.tensor.WeightMatrix;
+
+/**
+ * The forward pass of a Llama-family decoder on the CPU. A call evaluates a batch of consecutive
+ * tokens of one sequence (the whole prompt at once in prefill, one token per decode step), appends
+ * their keys and values to the sequence's {@link KvCache}, and returns logits.
+ *
+ * <p>Numerics follow llama.cpp's CPU backend so the logits compare: activations enter each weight
+ * type's dot product in that type's format (see {@link WeightMatrix}), queries are rounded to fp16
+ * before they meet the fp16 keys, and RMSNorm sums squares in double.
+ */
+public final class Transformer {
+    /** Queries of one key/value head handled together, so its keys are decoded once for all of them. */
+    private static final int QUERY_BLOCK = 32;
+
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final ComputePool pool;
+    private final RopeTable rope;
+    private final ThreadLocal<AttentionScratch> scratch = ThreadLocal.withInitial(AttentionScratch::new);
+
+    public Transformer(Model model, ComputePool pool) {
+        this.config = model.config();
+        this.weights = model.weights();
+        this.pool = pool;
+        this.rope = new RopeTable(config, weights.ropeFactors());
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Which rows of logits a forward call returns. */
+    public enum Logits {
+        /** Only the last token's: what generation needs. */
+        LAST,
+        /** Every token's, row after row: what perplexity needs. */
+        ALL
+    }
+
+    /**
+     * Evaluates {@code tokens[from, from+count)} at the next positions of {@code cache} and returns
+     * logits ({@code vocabulary} floats per returned row).
+     *
+     * @throws ContextOverflowException when the cache cannot hold {@code count} more positions
+     */
+    public float[] forward(KvCache cache, int[] tokens, int from, int count, Logits logits) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("nothing to evaluate: " + count + " tokens");
+        }
+        int start = cache.length();
+        if (start + count > cache.capacity()) {
+            throw new ContextOverflowException("the sequence would reach " + (start + count)
+                    + " tokens but its context holds " + cache.capacity());
+        }
+        for (int i = from; i < from + count; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocabularySize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary of "
+                        + config.vocabularySize());
+            }
+        }
+        rope.ensure(start + count);
+        Activations a = new Activations(config, count);
+        for (int b = 0; b < count; b++) {
+            weights.tokenEmbedding().readRow(tokens[from + b], a.x, b * config.dim());
+        }
+        for (int layer = 0; layer < config.layers(); layer++) {
+            attentionBlock(layer, cache, start, count, a);
+            feedForwardBlock(layer, count, a);
+        }
+        for (int i = from; i < from + count; i++) {
+            cache.advance(tokens[i]);
+        }
+        return output(a, count, logits);
+    }
+
+    private void attentionBlock(int layer, KvCache cache, int start, int count, Activations a) {
+        LayerWeights w = weights.layers().get(layer);
+        int dim = config.dim();
+        for (int b = 0; b < count; b++) {
+            VectorMath.rmsNorm(a.x, b * dim, w.attentionNorm(), config.rmsEpsilon(), a.xn, b * dim, dim);
+        }
+        w.query().multiply(a.xn, count, a.q, pool);
+        w.key().multiply(a.xn, count, a.k, pool);
+        w.value().multiply(a.xn, count, a.v, pool);
+        int hd = config.headDim();
+        int vd = config.valueDim();
+        int qWidth = config.heads() * hd;
+        int kWidth = config.kvHeads() * hd;
+        int vWidth = config.kvHeads() * vd;
+        for (int b = 0; b < count; b++) {
+            int pos = start + b;
+            addBias(a.q, b * qWidth, w.queryBias());
+            addBias(a.k, b * kWidth, w.keyBias());
+            addBias(a.v, b * vWidth, w.valueBias());
+            for (int h = 0; h < config.heads(); h++) {
+                int off = b * qWidth + h * hd;
+                if (w.queryNorm() != null) {
+                    VectorMath.rmsNorm(a.q, off, w.queryNorm(), config.rmsEpsilon(), a.q, off, hd);
+                }
+                rope.rotate(a.q, off, pos, config.ropeStyle());
+                roundToHalf(a.q, off, hd);
+            }
+            for (int g = 0; g < config.kvHeads(); g++) {
+                int off = b * kWidth + g * hd;
+                if (w.keyNorm() != null) {
+                    VectorMath.rmsNorm(a.k, off, w.keyNorm(), config.rmsEpsilon(), a.k, off, hd);
+                }
+                rope.rotate(a.k, off, pos, config.ropeStyle());
+                cache.head(layer, g).append(pos, a.k, off, a.v, b * vWidth + g * vd);
+            }
+        }
+        int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
+            AttentionScratch s = scratch.get();
+            for (int t = fromTask; t < toTask; t++) {
+                attend(cache.head(layer, t / blocks), t / blocks, t % blocks, start, count, a, s);
+            }
+        });
+        w.attentionOutput().multiply(a.attention, count, a.out, pool);
+        VectorMath.add(a.out, a.x, count * dim);
+    }
+
+    /** Attention of the queries of one block and one key/value group over what that head holds. */
+    private void attend(HeadCache head, int group, int block, int start, int count, Activations a, AttentionScratch s) {
+        int hd = config.headDim();
+        int vd = config.valueDim();
+        int firstQuery = block * QUERY_BLOCK;
+        int lastQuery = Math.min(count, firstQuery + QUERY_BLOCK) - 1;
+        int entries = head.countUpTo(start + lastQuery);
+        s.ensure(entries, hd, vd);
+        head.readKeys(entries, s.keys);
+        head.readValues(entries, s.values);
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int qWidth = config.heads() * hd;
+        int outWidth = config.heads() * vd;
+        for (int b = firstQuery; b <= lastQuery; b++) {
+            int visible = head.countUpTo(start + b);
+            for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
+                int qOff = b * qWidth + h * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int e = 0; e < visible; e++) {
+                    float score = VectorMath.dot(a.q, qOff, s.keys, e * hd, hd) * scale;
+                    s.scores[e] = score;
+                    max = Math.max(max, score);
+                }
+                double sum = 0;
+                for (int e = 0; e < visible; e++) {
+                    float p = (float) Math.exp(s.scores[e] - max);
+                    s.scores[e] = p;
+                    sum += p;
+                }
+                int outOff = b * outWidth + h * vd;
+                java.util.Arrays.fill(a.attention, outOff, outOff + vd, 0f);
+                float inverse = (float) (1.0 / sum);
+                for (int e = 0; e < visible; e++) {
+                    VectorMath.axpy(s.scores[e] * inverse, s.values, e * vd, a.attention, outOff, vd);
+                }
+            }
+        }
+    }
+
+    private void feedForwardBlock(int layer, int count, Activations a) {
+        LayerWeights w = weights.layers().get(layer);
+        int dim = config.dim();
+        for (int b = 0; b < count; b++) {
+            VectorMath.rmsNorm(a.x, b * dim, w.ffnNorm(), config.rmsEpsilon(), a.xn, b * dim, dim);
+        }
+        w.ffnGate().multiply(a.xn, count, a.gate, pool);
+        w.ffnUp().multiply(a.xn, count, a.up, pool);
+        VectorMath.swiglu(a.gate, a.up, count * config.ffnDim());
+        w.ffnDown().multiply(a.gate, count, a.out, pool);
+        VectorMath.add(a.out, a.x, count * dim);
+    }
+
+    private float[] output(Activations a, int count, Logits which) {
+        int dim = config.dim();
+        int first = which == Logits.LAST ? count - 1 : 0;
+        int rows = count - first;
+        float[] normed = new float[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            VectorMath.rmsNorm(a.x, (first + r) * dim, weights.outputNorm(), config.rmsEpsilon(), normed, r * dim, dim);
+        }
+        float[] logits = new float[rows * config.vocabularySize()];
+        weights.output().multiply(normed, rows, logits, pool);
+        return logits;
+    }
+
+    private static void addBias(float[] x, int off, float[] bias) {
+        if (bias != null) {
+            for (int i = 0; i < bias.length; i++) {
+                x[off + i] += bias[i];
+            }
+        }
+    }
+
+    private static void roundToHalf(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        }
+    }
+
+    /** The per-call activations of a batch of tokens, row after row. */
+    private static final class Activations {
+        final float[] x;
+        final float[] xn;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] attention;
+        final float[] out;
+        final float[] gate;
+        final float[] up;
+
+        Activations(ModelConfig c, int count) {
+            x = new float[count * c.dim()];
+            xn = new float[count * c.dim()];
+            q = new float[count * c.heads() * c.headDim()];
+            k = new float[count * c.kvHeads() * c.headDim()];
+            v = new float[count * c.kvHeads() * c.valueDim()];
+            attention = new float[count * c.heads() * c.valueDim()];
+            out = new float[count * c.dim()];
+            gate = new float[count * c.ffnDim()];
+            up = new float[count * c.ffnDim()];
+        }
+    }
+
+    /** Per-thread buffers for one attention task: decoded keys and values, and scores. */
+    private static final class AttentionScratch {
+        float[] keys = new float[0];
+        float[] values = new float[0];
+        float[] scores = new float[0];
+
+        void ensure(int entries, int keyDim, int valueDim) {
+            if (scores.length < entries) {
+                int n = Math.max(entries, scores.length * 2);
+                keys = new float[n * keyDim];
+                values = new float[n * valueDim];
+                scores = new float[n];
+            }
+        }
+    }
+}

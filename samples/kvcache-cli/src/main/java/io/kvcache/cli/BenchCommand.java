@@ -1,0 +1,139 @@
+package io.kvcache.cli;
+
+import io.kvcache.core.generate.Sampler;
+import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.model.Model;
+import io.kvcache.core.model.Transformer;
+import io.kvcache.core.tensor.ComputePool;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * Prefill and decode speed: evaluates a prompt of random tokens in one batch, then decodes greedily
+ * token by token, after a short warm-up that lets the JIT compile the kernels.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure prefill and decode speed.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions options;
+
+    @Option(names = "--prompt-tokens", description = "Prompt length (default ${DEFAULT-VALUE})")
+    int promptTokens = 512;
+
+    @Option(names = "--gen-tokens", description = "Tokens to decode (default ${DEFAULT-VALUE})")
+    int genTokens = 128;
+
+    @Option(names = "--repetitions", description = "Timed runs; the best is reported (default ${DEFAULT-VALUE})")
+    int repetitions = 3;
+
+    @Override
+    public Integer call() {
+        if (promptTokens < 1 || genTokens < 1 || repetitions < 1) {
+            throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be at least 1");
+        }
+        try (Model model = options.load(); ComputePool pool = options.pool()) {
+            Transformer transformer = new Transformer(model, pool);
+            if (promptTokens + genTokens > model.config().contextLength()) {
+                throw new IllegalArgumentException("prompt + generated tokens (" + (promptTokens + genTokens)
+                        + ") exceed the model's context of " + model.config().contextLength());
+            }
+            int[] prompt = new SplittableRandom(7).ints(promptTokens, 0, model.config().vocabularySize()).toArray();
+            run(model, transformer, prompt, Math.min(promptTokens, 32), Math.min(genTokens, 16)); // warm-up
+            double bestPrefill = 0;
+            double bestDecode = 0;
+            long kvBytes = 0;
+            for (int r = 0; r < repetitions; r++) {
+                Run run = run(model, transformer, prompt, promptTokens, genTokens);
+                bestPrefill = Math.max(bestPrefill, promptTokens * 1e9 / run.prefillNanos);
+                bestDecode = Math.max(bestDecode, genTokens * 1e9 / run.decodeNanos);
+                kvBytes = run.kvBytes;
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("model", model.config().name());
+            out.put("threads", pool.threads());
+            out.put("prompt_tokens", promptTokens);
+            out.put("gen_tokens", genTokens);
+            out.put("prefill_tokens_per_second", bestPrefill);
+            out.put("decode_tokens_per_second", bestDecode);
+            out.put("weights_bytes", fileSize(model.source()));
+            out.put("kv_cache_bytes", kvBytes);
+            out.put("peak_heap_bytes", peakHeap());
+            out.put("off_heap_bytes", fileSize(model.source()) + directBuffers());
+            out.put("peak_rss_bytes", peakResident());
+            if (options.json) {
+                System.out.println(Json.write(out));
+            } else {
+                out.forEach((k, v) -> System.out.println(k + ": " + (v instanceof Double d ? String.format("%.1f", d) : v)));
+            }
+        }
+        return 0;
+    }
+
+    private record Run(long prefillNanos, long decodeNanos, long kvBytes) {
+    }
+
+    private Run run(Model model, Transformer transformer, int[] prompt, int promptLength, int decodeSteps) {
+        KvCache cache = new KvCache(model.config(), promptLength + decodeSteps);
+        int vocabulary = model.config().vocabularySize();
+        long t0 = System.nanoTime();
+        float[] logits = transformer.forward(cache, prompt, 0, promptLength, Transformer.Logits.LAST);
+        long t1 = System.nanoTime();
+        int[] next = new int[1];
+        for (int i = 0; i < decodeSteps; i++) {
+            next[0] = Sampler.argmax(logits, 0, vocabulary);
+            logits = transformer.forward(cache, next, 0, 1, Transformer.Logits.LAST);
+        }
+        long t2 = System.nanoTime();
+        return new Run(t1 - t0, t2 - t1, cache.bytesHeld());
+    }
+
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    private static long directBuffers() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+    }
+
+    /** Peak resident set of the process (VmHWM), or -1 where /proc is not available. */
+    private static long peakResident() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static long fileSize(Path path) {
+        try (var files = Files.walk(path)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+}

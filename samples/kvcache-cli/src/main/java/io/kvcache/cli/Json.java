@@ -1,0 +1,16 @@
+package io.kvcache.cli;
+
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/** JSON output of the commands. */
+final class Json {
+    private static final JsonMapper MAPPER = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    private Json() {
+    }
+
+    static String write(Object value) {
+        return MAPPER.writeValueAsString(value);
+    }
+}

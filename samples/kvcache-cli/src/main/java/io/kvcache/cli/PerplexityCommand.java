@@ -1,0 +1,73 @@
+package io.kvcache.cli;
+
+import io.kvcache.core.eval.Perplexity;
+import io.kvcache.core.model.Model;
+import io.kvcache.core.model.Transformer;
+import io.kvcache.core.tensor.ComputePool;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Perplexity of a text file by llama.cpp's method (chunks of --context tokens, second half of each scored). */
+@Command(name = "perplexity", mixinStandardHelpOptions = true, description = "Measure perplexity on a text file.")
+final class PerplexityCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions options;
+
+    @Option(names = "--file", required = true, description = "UTF-8 text file")
+    Path file;
+
+    @Option(names = "--context", description = "Tokens per chunk (default ${DEFAULT-VALUE})")
+    int context = 512;
+
+    @Override
+    public Integer call() {
+        String text = readText(file);
+        try (Model model = options.load(); ComputePool pool = options.pool()) {
+            long t0 = System.nanoTime();
+            Perplexity.Result result = Perplexity.compute(model, new Transformer(model, pool), text, context);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (options.json) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("ppl", result.perplexity());
+                out.put("context", context);
+                out.put("chunks", result.chunks());
+                out.put("scored_tokens", result.scoredTokens());
+                out.put("running_ppl_per_chunk", result.runningPerChunk());
+                out.put("seconds", seconds);
+                System.out.println(Json.write(out));
+            } else {
+                System.out.printf("PPL = %.4f over %d chunks of %d tokens (%d tokens scored, %.1f s)%n",
+                        result.perplexity(), result.chunks(), context, result.scoredTokens(), seconds);
+            }
+        }
+        return 0;
+    }
+
+    /** The file as text, with one trailing newline removed as llama.cpp's -f does. */
+    static String readText(Path file) {
+        try {
+            String text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+            return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(file + " is not valid UTF-8 text");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.kvcache.cli;
+
+import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.tokenizer.Tokenizer;
+import io.kvcache.core.tokenizer.Tokenizers;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/** Prints the token ids of a text (BOS added where the model adds it); works on vocabulary-only GGUF files. */
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Tokenize text with a model's tokenizer.")
+final class TokenizeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "GGUF file (a vocabulary-only one will do) or Hugging Face folder")
+    Path model;
+
+    @Option(names = "--text", required = true, description = "Text to tokenize")
+    String text;
+
+    @Option(names = "--no-special", description = "Do not add BOS/EOS")
+    boolean noSpecial;
+
+    @Option(names = "--json", description = "Print JSON instead of text")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        int[] ids;
+        List<String> pieces = new ArrayList<>();
+        if (Files.isDirectory(model)) {
+            ids = tokenize(Tokenizers.fromHuggingFace(model), pieces);
+        } else {
+            try (GgufFile file = GgufFile.open(model)) {
+                ids = tokenize(Tokenizers.fromGguf(file.metadata()), pieces);
+            }
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("ids", ids);
+            out.put("pieces", pieces);
+            System.out.println(Json.write(out));
+        } else {
+            System.out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        }
+        return 0;
+    }
+
+    private int[] tokenize(Tokenizer tokenizer, List<String> pieces) {
+        int[] ids = tokenizer.encode(text, !noSpecial, true);
+        for (int id : ids) {
+            pieces.add(tokenizer.decode(new int[] {id}));
+        }
+        return ids;
+    }
+}

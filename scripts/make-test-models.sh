@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Regenerates the test models that ../shared/reference has llama.cpp outputs for but ../shared/models
+# does not ship (for size), byte-identical to the files the references were computed on, into
+# build/test-models/. Needs python3 with numpy. Also makes the SmolLM2-135M-shaped Q8_0 model
+# the benchmarks use, when called with --bench.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="$root/../shared"
+out="$root/build/test-models"
+tool="$shared/tools/make_synthetic_gguf.py"
+vocab="$shared/reference/vocab"
+mkdir -p "$out"
+
+make() { # name sha256 args...
+  local name=$1 sha=$2
+  shift 2
+  if [ -f "$out/$name" ] && [ "$(sha256sum "$out/$name" | cut -d' ' -f1)" = "$sha" ]; then
+    return
+  fi
+  python3 "$tool" "$@" --out "$out/$name" >/dev/null
+  local got
+  got=$(sha256sum "$out/$name" | cut -d' ' -f1)
+  if [ "$got" != "$sha" ]; then
+    echo "make-test-models: $name has sha256 $got, expected $sha" >&2
+    rm -f "$out/$name"
+    exit 1
+  fi
+}
+
+llama3=(--arch llama --vocab-from "$vocab/ggml-vocab-llama-bpe.gguf" --dim 256 --layers 4 --heads 4 --kv-heads 2 --ffn 768 --rope-base 500000 --eps 1e-5 --tied --seed 1 --name llama3-tiny)
+llama2=(--arch llama --vocab-from "$vocab/ggml-vocab-llama-spm.gguf" --dim 256 --layers 4 --heads 4 --kv-heads 4 --ffn 768 --rope-base 10000 --eps 1e-5 --untied --seed 2 --name llama2-tiny)
+qwen3=(--arch qwen3 --vocab-from "$vocab/ggml-vocab-gpt-2.gguf" --dim 256 --layers 3 --heads 4 --kv-heads 2 --head-dim 64 --ffn 768 --rope-base 1000000 --eps 1e-6 --tied --seed 4 --name qwen3-tiny)
+
+make llama3-tiny-Q8_0.gguf fcb06c3d3afcd8b0854f9dc4f01b905df8aaa012b81daf7355dea3d9182c5deb "${llama3[@]}" --type q8_0
+make llama2-tiny-F16.gguf 3475c0ce25d87b531af080c6495d7766814f8c50f3e26e81977d61c638d4ff65 "${llama2[@]}" --type f16
+make llama2-tiny-BF16.gguf f94378f208522a7bbb309af5dc2bfbdb25d37c1e9b71ec561215de620afba583 "${llama2[@]}" --type bf16
+make qwen3-tiny-F16.gguf 31a983fd12a21d2daf2a0f819e9b4414ca107c3650cca50a371a12eac14a3704 "${qwen3[@]}" --type f16
+
+if [ "${1:-}" = "--bench" ] && [ ! -f "$out/smollm2-135m-shape-Q8_0.gguf" ]; then
+  python3 "$tool" --arch llama --vocab-from "$vocab/ggml-vocab-gpt-2.gguf" --dim 576 --layers 30 --heads 9 \
+    --kv-heads 3 --ffn 1536 --ctx 8192 --rope-base 100000 --tied --type q8_0 --seed 1 \
+    --out "$out/smollm2-135m-shape-Q8_0.gguf" >/dev/null
+fi
+echo "test models in $out"
