@@ -1,7 +1,6 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.SharedData;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,7 +28,7 @@ class VocabTestVectorsTest {
     static Stream<Arguments> vectors() {
         Path dir = SharedData.root().resolve("reference/vocab");
         if (!Files.isDirectory(dir)) {
-            return Stream.of(Arguments.of("(shared data absent)", -1, "", new int[0]));
+            return Stream.empty();
         }
         List<Arguments> cases = new ArrayList<>();
         for (String vocab : VOCABS) {
@@ -75,10 +74,9 @@ class VocabTestVectorsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} #{1}: \"{2}\"")
+    @ParameterizedTest(name = "{0} #{1}: \"{2}\"", allowZeroInvocations = true)
     @MethodSource("vectors")
     void tokenizesLikeLlamaCpp(String vocab, int index, String text, int[] expected) {
-        Assumptions.assumeTrue(index >= 0, "skipped: shared test data is absent");
         Tokenizer tokenizer = TestTokenizers.gguf("reference/vocab/ggml-vocab-" + vocab + ".gguf");
         assertArrayEquals(expected, tokenizer.encode(text, false, false), () -> "text: \"" + text + "\"");
     }
