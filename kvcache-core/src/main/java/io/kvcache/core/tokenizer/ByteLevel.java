@@ -28,7 +28,12 @@ final class ByteLevel {
 
     /** The mapped form of the UTF-8 encoding of {@code codepoints[start, end)}. */
     static String encode(int[] codepoints, int start, int end) {
-        byte[] utf8 = new String(codepoints, start, end - start).getBytes(StandardCharsets.UTF_8);
+        return encode(new String(codepoints, start, end - start));
+    }
+
+    /** The mapped form of the UTF-8 encoding of {@code text}. */
+    static String encode(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         char[] mapped = new char[utf8.length];
         for (int i = 0; i < utf8.length; i++) {
             mapped[i] = BYTE_TO_CHAR[utf8[i] & 0xFF];

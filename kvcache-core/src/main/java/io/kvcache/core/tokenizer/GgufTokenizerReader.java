@@ -12,13 +12,6 @@ import java.util.Set;
 final class GgufTokenizerReader {
     private static final String PREFIX = "tokenizer.ggml.";
 
-    /** Token texts llama.cpp treats as end of generation (and therefore as control tokens). */
-    private static final Set<String> END_OF_GENERATION_TEXTS = Set.of(
-            "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-            "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
-            "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-            "<｜end▁of▁sentence｜>", "[e~[");
-
     /** A fill-in-the-middle marker kind: its metadata key, the texts that identify it, and whether it ends generation. */
     private record FimMarker(String key, Set<String> texts, boolean endsGeneration) {
     }
@@ -83,7 +76,7 @@ final class GgufTokenizerReader {
             }
         }
         for (int id = 0; id < texts.length; id++) {
-            if (END_OF_GENERATION_TEXTS.contains(texts[id])) {
+            if (EndOfGeneration.isMarker(texts[id])) {
                 types[id] = TokenType.CONTROL;
                 endOfGeneration.set(id);
             }

@@ -18,4 +18,16 @@ public final class Tokenizers {
     public static Tokenizer fromGguf(GgufMetadata metadata) {
         return GgufTokenizerReader.read(metadata);
     }
+
+    /**
+     * The tokenizer of a Hugging Face model folder: tokenizer.json (a BPE model), with BOS/EOS and
+     * their add flags from tokenizer_config.json (else the post_processor template) and extra
+     * end-of-generation ids from generation_config.json when present. Characters the vocabulary
+     * cannot encode raise {@link TokenizationException} instead of becoming the unknown token.
+     *
+     * @throws io.kvcache.core.ModelFormatException when tokenizer.json is missing, unreadable or uses unsupported features
+     */
+    public static Tokenizer fromHuggingFace(Path folder) {
+        return HuggingFaceTokenizerReader.read(folder);
+    }
 }
