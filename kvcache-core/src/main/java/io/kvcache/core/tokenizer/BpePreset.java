@@ -17,6 +17,17 @@ record BpePreset(PreTokenizer preTokenizer, boolean ignoreMerges, boolean addBos
     private static final String QWEN2 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
             + "|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+    private static final String QWEN35 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+"
+            + "|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String TEKKEN = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+"
+            + "|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*"
+            + "|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?";
+    private static final String GPT4O = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+" + CONTRACTIONS
+            + "|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*" + CONTRACTIONS
+            + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /** The preset for a tokenizer.ggml.pre name ("" when the file has none, which llama.cpp reads as "default"). */
     static BpePreset forGguf(String pre) {
         return switch (pre) {
             case "", "default" -> new BpePreset(regexes(
@@ -30,13 +41,16 @@ record BpePreset(PreTokenizer preTokenizer, boolean ignoreMerges, boolean addBos
                     new BpePreset(new PreTokenizer(List.of(new Gpt2WordSplitter())), false, false);
             case "qwen2", "deepseek-r1-qwen", "kormo", "megrez", "stablelm2", "hunyuan", "solar-open" ->
                     new BpePreset(regexes(QWEN2), false, false);
+            case "qwen35" -> new BpePreset(regexes(QWEN35), false, false);
+            case "tekken" -> new BpePreset(regexes(TEKKEN), true, true);
+            case "gpt-4o", "llama4" -> new BpePreset(regexes(GPT4O), false, false);
             case "starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b" ->
                     new BpePreset(new PreTokenizer(List.of(new CategoryRegexSplitter("\\p{N}"), new Gpt2WordSplitter())),
                             false, false);
             case "falcon" -> new BpePreset(regexes("[\\p{P}\\$\\+<=>\\^~\\|`]+", GPT2, "[0-9][0-9][0-9]"), false, false);
             default -> throw new ModelFormatException("unsupported BPE pre-tokenizer '" + pre
                     + "' (tokenizer.ggml.pre); supported: default, llama3/llama-bpe family, gpt-2 family, qwen2 family,"
-                    + " smollm/starcoder family, falcon, dbrx, smaug-bpe");
+                    + " qwen35, smollm/starcoder family, falcon, dbrx, smaug-bpe, tekken, gpt-4o, llama4");
         };
     }
 
