@@ -45,8 +45,4 @@ final class ByteLevel {
     static int byteOf(int codepoint) {
         return codepoint >= 0 && codepoint < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[codepoint] : -1;
     }
-
-    static String charOf(int b) {
-        return String.valueOf(BYTE_TO_CHAR[b]);
-    }
 }

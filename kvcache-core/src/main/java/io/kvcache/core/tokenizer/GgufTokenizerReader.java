@@ -38,7 +38,6 @@ final class GgufTokenizerReader {
             default -> throw new ModelFormatException("unsupported tokenizer model '" + model + "' ("
                     + PREFIX + "model); supported: llama (SentencePiece) and gpt2 (byte-level BPE)");
         };
-        String source = "GGUF tokenizer";
         String[] texts = metadata.strings(PREFIX + "tokens")
                 .orElseThrow(() -> new ModelFormatException("GGUF metadata '" + PREFIX + "tokens' is missing"))
                 .clone();
@@ -51,40 +50,12 @@ final class GgufTokenizerReader {
         float[] scores = scores(metadata, texts.length);
         BpePreset preset = spm ? null : BpePreset.forGguf(metadata.string(PREFIX + "pre").orElse(""));
 
-        // llama.cpp's default ids: SPM 1/2 (unk 0); BPE 11/11, a legacy of its first BPE model
+        // llama.cpp's default ids when the file has none: SPM 1/2; BPE 11/11, a legacy of its first BPE model
         int bos = specialId(metadata, "bos_token_id", spm ? 1 : 11, texts.length);
         int eos = specialId(metadata, "eos_token_id", spm ? 2 : 11, texts.length);
-        int eot = specialId(metadata, "eot_token_id", -1, texts.length);
-        int eom = specialId(metadata, "eom_token_id", -1, texts.length);
-
-        BitSet endOfGeneration = new BitSet(texts.length);
-        for (FimMarker marker : FIM_MARKERS) {
-            int keyed = specialId(metadata, marker.key(), -1, texts.length);
-            if (keyed >= 0) {
-                if (marker.endsGeneration()) {
-                    endOfGeneration.set(keyed);
-                }
-                continue;
-            }
-            for (int id = 0; id < texts.length; id++) {
-                if (marker.texts().contains(texts[id])) {
-                    types[id] = TokenType.CONTROL;
-                    if (marker.endsGeneration()) {
-                        endOfGeneration.set(id);
-                    }
-                }
-            }
-        }
-        for (int id = 0; id < texts.length; id++) {
-            if (EndOfGeneration.isMarker(texts[id])) {
-                types[id] = TokenType.CONTROL;
-                endOfGeneration.set(id);
-            }
-        }
-        for (int id : new int[] {eos, eot, eom}) {
-            if (id >= 0) {
-                endOfGeneration.set(id);
-            }
+        BitSet endOfGeneration = endOfGeneration(metadata, texts, types);
+        if (eos >= 0) {
+            endOfGeneration.set(eos);
         }
 
         boolean addBos = metadata.booleanOr(PREFIX + "add_bos_token", spm || preset.addBosByDefault());
@@ -94,7 +65,7 @@ final class GgufTokenizerReader {
                     + " is true, but the token id is not set");
         }
 
-        Vocabulary vocabulary = new Vocabulary(source, texts, types, scores);
+        Vocabulary vocabulary = new Vocabulary("GGUF metadata", texts, types, scores);
         SpecialTokens specials = new SpecialTokens(bos, eos, addBos, addEos, endOfGeneration);
         SpecialTokenSplitter splitter = new SpecialTokenSplitter(vocabulary,
                 SpecialTokenSplitter.llamaSpecialTokens(vocabulary), new BitSet(), new BitSet());
@@ -107,6 +78,45 @@ final class GgufTokenizerReader {
                 .orElseThrow(() -> new ModelFormatException("GGUF metadata '" + PREFIX + "merges' is missing (required for gpt2 tokenizers)"));
         return new LlamaCppTokenizer(vocabulary, specials, TokenPieces.byteLevel(vocabulary), splitter,
                 new ByteLevelBpeEncoder(vocabulary, BpeMerges.fromPairs(merges), preset.preTokenizer(), preset.ignoreMerges()));
+    }
+
+    /**
+     * llama.cpp's end-of-generation set without EOS: the eot/eom ids, the fill-in-the-middle pad/repo/
+     * separator markers and every token whose text is a known end marker. Marker tokens found by text
+     * become CONTROL tokens (in {@code types}), as llama.cpp overrides their type.
+     */
+    private static BitSet endOfGeneration(GgufMetadata metadata, String[] texts, TokenType[] types) {
+        BitSet endOfGeneration = new BitSet(texts.length);
+        for (String key : new String[] {"eot_token_id", "eom_token_id"}) {
+            int id = specialId(metadata, key, -1, texts.length);
+            if (id >= 0) {
+                endOfGeneration.set(id);
+            }
+        }
+        for (FimMarker marker : FIM_MARKERS) {
+            BitSet found = new BitSet(texts.length);
+            int keyed = specialId(metadata, marker.key(), -1, texts.length);
+            if (keyed >= 0) {
+                found.set(keyed);
+            } else {
+                for (int id = 0; id < texts.length; id++) {
+                    if (marker.texts().contains(texts[id])) {
+                        types[id] = TokenType.CONTROL;
+                        found.set(id);
+                    }
+                }
+            }
+            if (marker.endsGeneration()) {
+                endOfGeneration.or(found);
+            }
+        }
+        for (int id = 0; id < texts.length; id++) {
+            if (EndOfGeneration.isMarker(texts[id])) {
+                types[id] = TokenType.CONTROL;
+                endOfGeneration.set(id);
+            }
+        }
+        return endOfGeneration;
     }
 
     private static TokenType[] types(GgufMetadata metadata, int n) {
