@@ -38,7 +38,7 @@ final class HuggingFaceTokenizerReader {
             }
         }
         boolean byteFallback = model.path("byte_fallback").asBoolean(false);
-        String unk = model.path("unk_token").asString(null);
+        String unk = model.path("unk_token").isString() ? model.path("unk_token").asString() : null;
 
         JsonNode added = root.path("added_tokens");
         int size = 0;
@@ -106,8 +106,8 @@ final class HuggingFaceTokenizerReader {
         OptionalInt templateLast = templateSpecial(template.path(template.size() - 1), root, vocabulary);
         int bos = tokenId(config.path("bos_token"), vocabulary).orElse(templateFirst.orElse(-1));
         int eos = tokenId(config.path("eos_token"), vocabulary).orElse(templateLast.orElse(-1));
-        boolean addBos = config.path("add_bos_token").asBoolean(templateFirst.isPresent()) && bos >= 0;
-        boolean addEos = config.path("add_eos_token").asBoolean(templateLast.isPresent()) && eos >= 0;
+        boolean addBos = flag(config.path("add_bos_token"), templateFirst.isPresent()) && bos >= 0;
+        boolean addEos = flag(config.path("add_eos_token"), templateLast.isPresent()) && eos >= 0;
 
         BitSet endOfGeneration = new BitSet(vocabulary.size());
         IntStream.range(0, vocabulary.size()).filter(id -> EndOfGeneration.isMarker(vocabulary.text(id)))
@@ -120,6 +120,11 @@ final class HuggingFaceTokenizerReader {
                 .filter(JsonNode::isIntegralNumber).mapToInt(JsonNode::asInt)
                 .filter(vocabulary::contains).forEach(endOfGeneration::set);
         return new SpecialTokens(bos, eos, addBos, addEos, endOfGeneration);
+    }
+
+    /** A boolean setting; absent or null means {@code fallback}. */
+    private static boolean flag(JsonNode node, boolean fallback) {
+        return node.isBoolean() ? node.booleanValue() : fallback;
     }
 
     /** A token given as "text" or {"content": "text"}. */

@@ -23,7 +23,8 @@ public final class Tokenizers {
      * The tokenizer of a Hugging Face model folder: tokenizer.json (a BPE model), with BOS/EOS and
      * their add flags from tokenizer_config.json (else the post_processor template) and extra
      * end-of-generation ids from generation_config.json when present. Characters the vocabulary
-     * cannot encode raise {@link TokenizationException} instead of becoming the unknown token.
+     * cannot encode raise {@link TokenizationException} instead of becoming the unknown token. Added
+     * tokens' lstrip/rstrip flags are honoured, single_word is not.
      *
      * @throws io.kvcache.core.ModelFormatException when tokenizer.json is missing, unreadable or uses unsupported features
      */
