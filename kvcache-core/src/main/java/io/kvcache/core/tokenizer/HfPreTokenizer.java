@@ -1,0 +1,145 @@
+package io.kvcache.core.tokenizer;
+
+import io.kvcache.core.ModelFormatException;
+import tools.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A tokenizer.json "pre_tokenizer": cuts normalized text into the words the model encodes one by
+ * one. Supports Sequence, Split, ByteLevel, Digits and Metaspace; null keeps the text whole.
+ */
+final class HfPreTokenizer {
+    /** GPT-2's word regex, which ByteLevel applies when use_regex is set. */
+    private static final Pattern GPT2_WORDS = Pattern.compile(
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+            Pattern.UNICODE_CHARACTER_CLASS);
+
+    /** One pre-tokenizer; {@code atStart}: the words begin the input (Metaspace's prepend_scheme "first"). */
+    private interface Step {
+        List<String> apply(List<String> words, boolean atStart);
+    }
+
+    private final Step step;
+    private final boolean byteLevel;
+
+    private HfPreTokenizer(Step step, boolean byteLevel) {
+        this.step = step;
+        this.byteLevel = byteLevel;
+    }
+
+    static HfPreTokenizer fromJson(JsonNode node) {
+        boolean[] byteLevel = {false};
+        Step step = step(node, byteLevel);
+        return new HfPreTokenizer(step, byteLevel[0]);
+    }
+
+    /** Whether words come out in {@link ByteLevel} characters (and the vocabulary is byte-level). */
+    boolean isByteLevel() {
+        return byteLevel;
+    }
+
+    List<String> words(String text, boolean atStart) {
+        return step.apply(List.of(text), atStart);
+    }
+
+    private static Step step(JsonNode node, boolean[] byteLevel) {
+        if (node == null || node.isNull()) {
+            return (words, atStart) -> words;
+        }
+        String type = node.path("type").asString("");
+        return switch (type) {
+            case "Sequence" -> {
+                List<Step> steps = new ArrayList<>();
+                node.path("pretokenizers").values().forEach(s -> steps.add(step(s, byteLevel)));
+                yield (words, atStart) -> {
+                    for (Step s : steps) {
+                        words = s.apply(words, atStart);
+                    }
+                    return words;
+                };
+            }
+            case "Split" -> {
+                if (node.path("invert").asBoolean(false)) {
+                    throw new ModelFormatException("tokenizer.json: Split pre-tokenizer with invert=true is not supported");
+                }
+                Pattern pattern = HfPatterns.compile(node.path("pattern"));
+                String behavior = node.path("behavior").asString("Isolated");
+                yield (words, atStart) -> split(words, pattern, behavior);
+            }
+            case "ByteLevel" -> {
+                byteLevel[0] = true;
+                boolean addPrefixSpace = node.path("add_prefix_space").asBoolean(false);
+                boolean useRegex = node.path("use_regex").asBoolean(true);
+                yield (words, atStart) -> {
+                    List<String> spaced = words.stream().map(w -> addPrefixSpace && !w.startsWith(" ") ? " " + w : w).toList();
+                    List<String> split = useRegex ? split(spaced, GPT2_WORDS, "Isolated") : spaced;
+                    return split.stream().map(ByteLevel::encode).toList();
+                };
+            }
+            case "Digits" -> {
+                Pattern digits = Pattern.compile(node.path("individual_digits").asBoolean(false) ? "\\p{Nd}" : "\\p{Nd}+");
+                yield (words, atStart) -> split(words, digits, "Isolated");
+            }
+            case "Metaspace" -> {
+                String replacement = node.path("replacement").asString("\u2581");
+                String scheme = node.path("prepend_scheme").asString(node.path("add_prefix_space").asBoolean(true) ? "always" : "never");
+                boolean splitWords = node.path("split").asBoolean(true);
+                Pattern separator = Pattern.compile(Pattern.quote(replacement));
+                yield (words, atStart) -> {
+                    List<String> replaced = new ArrayList<>(words.size());
+                    for (int i = 0; i < words.size(); i++) {
+                        String w = words.get(i).replace(" ", replacement);
+                        boolean prepend = scheme.equals("always") || (scheme.equals("first") && atStart && i == 0);
+                        replaced.add(prepend && !w.startsWith(replacement) ? replacement + w : w);
+                    }
+                    return splitWords ? split(replaced, separator, "MergedWithNext") : replaced;
+                };
+            }
+            default -> throw new ModelFormatException("tokenizer.json: unsupported pre_tokenizer '" + type
+                    + "' (supported: Sequence, Split, ByteLevel, Digits, Metaspace)");
+        };
+    }
+
+    /** HF's split with a delimiter behavior: Isolated, Removed, MergedWithPrevious or MergedWithNext. */
+    private static List<String> split(List<String> words, Pattern pattern, String behavior) {
+        List<String> out = new ArrayList<>();
+        for (String word : words) {
+            Matcher m = pattern.matcher(word);
+            int last = 0;
+            String pendingDelimiter = "";
+            while (m.find()) {
+                if (m.end() == m.start()) {
+                    continue;
+                }
+                String gap = word.substring(last, m.start());
+                String match = m.group();
+                switch (behavior) {
+                    case "Isolated" -> {
+                        addIfNotEmpty(out, gap);
+                        out.add(match);
+                    }
+                    case "Removed" -> addIfNotEmpty(out, gap);
+                    case "MergedWithPrevious" -> out.add(gap + match);
+                    case "MergedWithNext" -> {
+                        addIfNotEmpty(out, pendingDelimiter + gap);
+                        pendingDelimiter = match;
+                    }
+                    default -> throw new ModelFormatException("tokenizer.json: unsupported split behavior '" + behavior + "'");
+                }
+                last = m.end();
+            }
+            addIfNotEmpty(out, pendingDelimiter + word.substring(last));
+        }
+        return out;
+    }
+
+    private static void addIfNotEmpty(List<String> out, String piece) {
+        if (!piece.isEmpty()) {
+            out.add(piece);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.kvcache.core.tokenizer;
+
+/**
+ * A tokenizer with llama.cpp's pipeline: split off special tokens, encode each text fragment (SPM
+ * or byte-level BPE), add BOS/EOS as the vocabulary asks.
+ */
+final class LlamaCppTokenizer extends VocabularyTokenizer {
+    private final SpecialTokenSplitter splitter;
+    private final FragmentEncoder encoder;
+
+    LlamaCppTokenizer(Vocabulary vocabulary, SpecialTokens specials, byte[][] pieces,
+                      SpecialTokenSplitter splitter, FragmentEncoder encoder) {
+        super(vocabulary, specials, pieces);
+        this.splitter = splitter;
+        this.encoder = encoder;
+    }
+
+    @Override
+    public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
+        IntList out = new IntList(text.length() / 3 + 4);
+        if (addSpecial && specials.addBos()) {
+            out.add(specials.bos());
+        }
+        boolean afterSpecial = true;
+        for (Fragment fragment : splitter.split(withoutLoneSurrogates(text), parseSpecial)) {
+            if (fragment.isText()) {
+                encoder.encode(fragment.text(), afterSpecial, out);
+                afterSpecial = false;
+            } else {
+                out.add(fragment.token());
+                afterSpecial = true;
+            }
+        }
+        if (addSpecial && specials.addEos()) {
+            out.add(specials.eos());
+        }
+        return out.toArray();
+    }
+}
