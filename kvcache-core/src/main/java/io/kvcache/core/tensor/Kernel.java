@@ -30,6 +30,7 @@ interface Kernel {
             case F16 -> new F16Kernel();
             case BF16 -> new BF16Kernel();
             case Q8_0 -> new Q8_0Kernel();
+            case Q4_0 -> new Q4_0Kernel();
             default -> null;
         };
     }

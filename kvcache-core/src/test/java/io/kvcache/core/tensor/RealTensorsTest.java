@@ -27,6 +27,8 @@ class RealTensorsTest {
             "models/tiny/tinystories-656k-F16.gguf, F16",
             "models/tiny/tinystories-656k-BF16.gguf, BF16",
             "models/tiny/tinystories-656k-Q8_0.gguf, Q8_0",
+            "models/tiny/tinystories-656k-Q4_0.gguf, Q4_0",
+            "models/synthetic/llama2-tiny-Q4_0.gguf, Q4_0",
     })
     void multiplyMatchesDequantizedRows(String file, GgmlType type) {
         try (GgufFile gguf = GgufFile.open(SharedData.require(file));
