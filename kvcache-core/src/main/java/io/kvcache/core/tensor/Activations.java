@@ -1,0 +1,154 @@
+package io.kvcache.core.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.util.Arrays;
+
+import static io.kvcache.core.tensor.Lanes.F;
+import static io.kvcache.core.tensor.Lanes.L;
+
+/**
+ * The input rows of one multiply, converted the way ggml's CPU backend converts them to the
+ * weight type's "vec_dot_type" before taking dot products. Quantized values are kept as floats
+ * (small integers, exact) so kernels can multiply them with the decoded weights in float lanes:
+ * every partial sum of a block stays below 2^24 and is therefore the exact integer sum ggml forms.
+ *
+ * <p>Column {@code b} (one input row) occupies {@code values[b*cols, (b+1)*cols)}, its block scales
+ * {@code scales[b*cols/blockSize ...]} and, for Q8_K, its sums of 16 quants {@code sums[b*cols/16 ...]}.
+ * Instances are scratch buffers reused across calls by one thread.
+ */
+final class Activations {
+    /** How a weight type wants its activations. */
+    enum Format {
+        /** Unchanged floats (F32 weights). */
+        F32,
+        /** Rounded to fp16 (F16 weights). */
+        F16,
+        /** Rounded to bf16 (BF16 weights). */
+        BF16,
+        /** Blocks of 32: fp16 scale amax/127, quants round(x*127/amax) (Q8_0 and Q4_0 weights). */
+        Q8_0,
+        /** Blocks of 256: float scale, quants, and sums of each 16 quants (K-quant weights). */
+        Q8_K
+    }
+
+    private static final float ROUNDING_MAGIC = 12582912f; // 1.5 * 2^23: adding it rounds to an integer, ties to even
+
+    Format format;
+    int cols;
+    int batch;
+    /** The converted values: {@link #owned}, or the caller's input itself for F32. */
+    float[] values;
+    private float[] owned = new float[0];
+    float[] scales = new float[0];
+    int[] sums = new int[0];
+
+    /** Sizes the buffers for {@code batch} rows of {@code cols}; call before {@link #convert}. */
+    void prepare(Format format, float[] x, int cols, int batch) {
+        this.format = format;
+        this.cols = cols;
+        this.batch = batch;
+        int n = cols * batch;
+        if (format == Format.F32) {
+            values = x; // read in place
+            return;
+        }
+        if (owned.length < n) {
+            owned = new float[n];
+        }
+        values = owned;
+        if (format == Format.Q8_0 && scales.length < n / 32) {
+            scales = new float[n / 32];
+        }
+        if (format == Format.Q8_K) {
+            if (scales.length < n / 256) {
+                scales = new float[n / 256];
+            }
+            if (sums.length < n / 16) {
+                sums = new int[n / 16];
+            }
+        }
+    }
+
+    /** Converts input rows [from, to) of {@code x}; rows are independent, so threads may split them. */
+    void convert(float[] x, int from, int to) {
+        int start = from * cols;
+        int end = to * cols;
+        switch (format) {
+            case F32 -> { }
+            case F16 -> {
+                for (int i = start; i < end; i++) {
+                    values[i] = Float16s.round(x[i]);
+                }
+            }
+            case BF16 -> {
+                for (int i = start; i < end; i++) {
+                    values[i] = BFloat16s.round(x[i]);
+                }
+            }
+            case Q8_0 -> {
+                for (int at = start; at < end; at += 32) {
+                    quantizeQ8_0(x, at);
+                }
+            }
+            case Q8_K -> {
+                for (int at = start; at < end; at += 256) {
+                    quantizeQ8K(x, at);
+                }
+            }
+        }
+    }
+
+    /** ggml's x86 quantize_row_q8_0: d = amax/127 stored as fp16, q = rint(x * (127/amax)). */
+    private void quantizeQ8_0(float[] x, int at) {
+        FloatVector max = FloatVector.zero(F);
+        for (int v = 0; v < 32; v += L) {
+            max = max.max(FloatVector.fromArray(F, x, at + v).abs());
+        }
+        float amax = max.reduceLanes(VectorOperators.MAX);
+        float inverse = amax != 0 ? 127f / amax : 0f;
+        for (int v = 0; v < 32; v += L) {
+            FloatVector.fromArray(F, x, at + v).mul(inverse)
+                    .add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC)
+                    .intoArray(values, at + v);
+        }
+        scales[at / 32] = Float16s.round(amax / 127f);
+    }
+
+    /**
+     * ggml's quantize_row_q8_K_ref: the scale comes from the first value of largest magnitude
+     * (signed), iscale = -127/max, q = min(127, nearest_int(iscale*x)), d = 1/iscale.
+     */
+    private void quantizeQ8K(float[] x, int at) {
+        FloatVector maxAbs = FloatVector.zero(F);
+        for (int v = 0; v < 256; v += L) {
+            maxAbs = maxAbs.max(FloatVector.fromArray(F, x, at + v).abs());
+        }
+        float amax = maxAbs.reduceLanes(VectorOperators.MAX);
+        if (amax == 0) {
+            Arrays.fill(values, at, at + 256, 0f);
+            Arrays.fill(sums, at / 16, at / 16 + 16, 0);
+            scales[at / 256] = 0;
+            return;
+        }
+        int first = at;
+        while (Math.abs(x[first]) != amax && first < at + 255) { // bounded: a NaN matches nothing
+            first++;
+        }
+        float iscale = -127f / x[first];
+        for (int group = 0; group < 16; group++) {
+            int g = at + 16 * group;
+            float sum = 0;
+            for (int v = 0; v < 16; v += L) {
+                FloatVector q = FloatVector.fromArray(F, x, g + v).mul(iscale)
+                        .add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC)
+                        .min(127f);
+                q.intoArray(values, g + v);
+                sum += q.reduceLanes(VectorOperators.ADD);
+            }
+            sums[g / 16] = (int) sum;
+        }
+        scales[at / 256] = 1f / iscale;
+    }
+}

@@ -1,0 +1,106 @@
+package io.kvcache.core.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.kvcache.core.tensor.Lanes.F;
+import static io.kvcache.core.tensor.Lanes.I;
+import static io.kvcache.core.tensor.Lanes.L;
+import static io.kvcache.core.tensor.Lanes.LE;
+import static io.kvcache.core.tensor.Lanes.S;
+import static io.kvcache.core.tensor.Lanes.SHORT;
+
+/** F16 weights times activations rounded to fp16, multiplied and summed in float like ggml_vec_dot_f16. */
+final class F16Kernel implements Kernel {
+    private static final int BYTES = 2;
+
+    @Override
+    public Activations.Format activations() {
+        return Activations.Format.F16;
+    }
+
+    /**
+     * Widens fp16 bits to floats without a conversion instruction (the Vector API has none): the
+     * sign-extended halves shifted left by 13 put the sign at bit 31 and exponent+mantissa at bits
+     * 27..13; as a float that is the value times 2^-112, exact for normal and subnormal halves.
+     * Infinities and NaNs come out as large finite values (weights never hold them).
+     */
+    private static FloatVector load(MemorySegment w, long at) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, at, LE).convertShape(VectorOperators.S2I, I, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    private static float loadOne(MemorySegment w, long at) {
+        return Float16s.toFloat(w.get(SHORT, at));
+    }
+
+    @Override
+    public float dot(MemorySegment w, long row, Activations x, int col) {
+        int n = x.cols;
+        float[] v = x.values;
+        int xo = col * n;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            acc0 = load(w, row + (long) BYTES * i).fma(FloatVector.fromArray(F, v, xo + i), acc0);
+            acc1 = load(w, row + (long) BYTES * (i + L)).fma(FloatVector.fromArray(F, v, xo + i + L), acc1);
+        }
+        for (; i <= n - L; i += L) {
+            acc0 = load(w, row + (long) BYTES * i).fma(FloatVector.fromArray(F, v, xo + i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += loadOne(w, row + (long) BYTES * i) * v[xo + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void dot4(MemorySegment w, long row, Activations x, int col, float[] out, int at, int stride) {
+        int n = x.cols;
+        float[] v = x.values;
+        int x0 = col * n;
+        int x1 = x0 + n;
+        int x2 = x1 + n;
+        int x3 = x2 + n;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector wv = load(w, row + (long) BYTES * i);
+            acc0 = wv.fma(FloatVector.fromArray(F, v, x0 + i), acc0);
+            acc1 = wv.fma(FloatVector.fromArray(F, v, x1 + i), acc1);
+            acc2 = wv.fma(FloatVector.fromArray(F, v, x2 + i), acc2);
+            acc3 = wv.fma(FloatVector.fromArray(F, v, x3 + i), acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float wi = loadOne(w, row + (long) BYTES * i);
+            s0 += wi * v[x0 + i];
+            s1 += wi * v[x1 + i];
+            s2 += wi * v[x2 + i];
+            s3 += wi * v[x3 + i];
+        }
+        out[at] = s0;
+        out[at + stride] = s1;
+        out[at + 2 * stride] = s2;
+        out[at + 3 * stride] = s3;
+    }
+
+    @Override
+    public void readRow(MemorySegment w, long row, int cols, float[] out, int off) {
+        for (int i = 0; i < cols; i++) {
+            out[off + i] = loadOne(w, row + (long) BYTES * i);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.kvcache.core.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Dot products of one weight type's rows with activations in that type's {@link Activations.Format}.
+ * A row starts at byte offset {@code row} of {@code w} and has {@code x.cols} values. Each
+ * implementation holds its own copy of the loops: a loop shared through a virtual call would see
+ * several types, and its vectors would then be boxed instead of living in registers.
+ */
+interface Kernel {
+    Activations.Format activations();
+
+    /** The dot product of a row with input column {@code col}. */
+    float dot(MemorySegment w, long row, Activations x, int col);
+
+    /**
+     * The dot products of a row with input columns {@code col .. col+3}, decoding the row once;
+     * the result for column {@code col+k} goes to {@code out[at + k*stride]}.
+     */
+    void dot4(MemorySegment w, long row, Activations x, int col, float[] out, int at, int stride);
+
+    /** Decodes {@code cols} values starting at byte offset {@code row} into {@code out[off ..]}. */
+    void readRow(MemorySegment w, long row, int cols, float[] out, int off);
+
+    /** The kernel of {@code type}, or null when kvcache cannot compute with it. */
+    static Kernel of(GgmlType type) {
+        return switch (type) {
+            case F32 -> new F32Kernel();
+            case F16 -> new F16Kernel();
+            case BF16 -> new BF16Kernel();
+            case Q8_0 -> new Q8_0Kernel();
+            case Q4_0 -> new Q4_0Kernel();
+            default -> null;
+        };
+    }
+}

@@ -1,0 +1,142 @@
+package io.kvcache.core.tensor;
+
+import io.kvcache.core.ModelFormatException;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Row-major [rows x cols] matrix stored as {@code type}, read in place from {@code data} (a slice
+ * of the mapped model file or any MemorySegment). Products follow llama.cpp's CPU backend: the
+ * input rows are first converted to the type's activation format (see {@link Activations}), then
+ * each output is a block-wise dot product.
+ */
+public final class WeightMatrix {
+    /**
+     * Rows per tile when several inputs are multiplied: a tile of this many weight bytes stays in
+     * the L2 cache while every group of 4 inputs passes over it, so weights come from memory once.
+     */
+    private static final long TILE_BYTES = 128 * 1024;
+    private static final ThreadLocal<Activations> SCRATCH = ThreadLocal.withInitial(Activations::new);
+
+    private final String name;
+    private final GgmlType type;
+    private final int rows;
+    private final int cols;
+    private final MemorySegment data;
+    private final Kernel kernel;
+    private final long rowBytes;
+    private final int tileRows;
+
+    private WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, Kernel kernel) {
+        this.name = name;
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.data = data;
+        this.kernel = kernel;
+        this.rowBytes = type.bytesFor(cols);
+        this.tileRows = (int) Math.max(1, Math.min(rows, TILE_BYTES / rowBytes));
+    }
+
+    /**
+     * Throws {@link UnsupportedTensorTypeException} when {@code type} is not one of
+     * {@link GgmlType#SUPPORTED}, {@link ModelFormatException} when the shape does not fit the type
+     * or {@code data} does not hold exactly rows*cols values of it.
+     */
+    public static WeightMatrix of(String name, GgmlType type, int rows, int cols, MemorySegment data) {
+        Kernel kernel = Kernel.of(type);
+        if (kernel == null) {
+            throw new UnsupportedTensorTypeException(name, type);
+        }
+        if (rows <= 0 || cols <= 0) {
+            throw new ModelFormatException("tensor '" + name + "' has shape " + rows + " x " + cols);
+        }
+        if (cols % type.blockSize() != 0) {
+            throw new ModelFormatException("tensor '" + name + "' of type " + type + " has " + cols
+                    + " columns, not a multiple of the block size " + type.blockSize());
+        }
+        long expected = type.bytesFor((long) rows * cols);
+        if (data.byteSize() != expected) {
+            throw new ModelFormatException("tensor '" + name + "' (" + type + ", " + rows + " x " + cols
+                    + ") needs " + expected + " bytes but has " + data.byteSize());
+        }
+        return new WeightMatrix(name, type, rows, cols, data, kernel);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    /** Bytes of weights read by one multiply (for GB/s figures). */
+    public long byteSize() {
+        return data.byteSize();
+    }
+
+    /**
+     * out[b*rows + r] = sum_c W[r][c] * x[b*cols + c] for b in [0,batch), r in [0,rows), with the
+     * rows split across the threads of {@code pool}.
+     */
+    public void multiply(float[] x, int batch, float[] out, ComputePool pool) {
+        if (batch < 1 || x.length < (long) batch * cols || out.length < (long) batch * rows) {
+            throw new IllegalArgumentException("multiply " + name + " [" + rows + " x " + cols + "] by " + batch
+                    + " input rows: x has " + x.length + " values, out has room for " + out.length);
+        }
+        Activations a = SCRATCH.get();
+        a.prepare(kernel.activations(), x, cols, batch);
+        if (batch == 1) {
+            a.convert(x, 0, 1);
+        } else {
+            pool.parallelFor(batch, (from, to) -> a.convert(x, from, to));
+        }
+        pool.parallelFor(rows, (from, to) -> multiplyRows(a, out, from, to));
+    }
+
+    private void multiplyRows(Activations a, float[] out, int from, int to) {
+        int batch = a.batch;
+        if (batch == 1) {
+            for (int r = from; r < to; r++) {
+                out[r] = kernel.dot(data, r * rowBytes, a, 0);
+            }
+            return;
+        }
+        for (int tile = from; tile < to; tile += tileRows) {
+            int end = Math.min(to, tile + tileRows);
+            int b = 0;
+            for (; b + 4 <= batch; b += 4) {
+                for (int r = tile; r < end; r++) {
+                    kernel.dot4(data, r * rowBytes, a, b, out, b * rows + r, rows);
+                }
+            }
+            for (; b < batch; b++) {
+                for (int r = tile; r < end; r++) {
+                    out[b * rows + r] = kernel.dot(data, r * rowBytes, a, b);
+                }
+            }
+        }
+    }
+
+    /** Dequantizes row {@code row} into out[off .. off+cols) (embedding lookup). */
+    public void readRow(int row, float[] out, int off) {
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " of " + name + " with " + rows + " rows");
+        }
+        kernel.readRow(data, row * rowBytes, cols, out, off);
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type + " [" + rows + " x " + cols + "]";
+    }
+}

@@ -1,0 +1,90 @@
+package io.kvcache.core.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The vectorized activation conversions agree exactly with the scalar restatements of ggml's. */
+class ActivationsTest {
+    private static final int COLS = 512;
+    private static final int BATCH = 3;
+
+    /** Gaussian inputs, plus the awkward cases: an all-zero block, exact halves, and a tie for the largest magnitude. */
+    private static float[] inputs() {
+        Random random = new Random(7);
+        float[] x = new float[COLS * BATCH];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian() * 3;
+        }
+        Arrays.fill(x, 256, 512, 0f);
+        for (int i = 0; i < 32; i++) {
+            x[COLS + i] = i - 15.5f;      // q = x * 127/16.5: values near .5 after scaling
+        }
+        x[2 * COLS + 3] = -50f;            // both -50 and 50: the first one sets the Q8_K sign
+        x[2 * COLS + 9] = 50f;
+        return x;
+    }
+
+    @Test
+    void q8_0MatchesReference() {
+        float[] x = inputs();
+        Activations a = new Activations();
+        a.prepare(Activations.Format.Q8_0, x, COLS, BATCH);
+        a.convert(x, 0, BATCH);
+        for (int b = 0; b < BATCH; b++) {
+            ReferenceQuantizer.Quantized ref = ReferenceQuantizer.q8_0(x, b * COLS, COLS);
+            for (int i = 0; i < COLS; i++) {
+                assertEquals(ref.q()[i], a.values[b * COLS + i], 0, "input " + b + " value " + i);
+            }
+            for (int k = 0; k < COLS / 32; k++) {
+                assertEquals(ref.d()[k], a.scales[b * COLS / 32 + k], 0, "input " + b + " block " + k);
+            }
+        }
+    }
+
+    @Test
+    void q8KMatchesReference() {
+        float[] x = inputs();
+        Activations a = new Activations();
+        a.prepare(Activations.Format.Q8_K, x, COLS, BATCH);
+        a.convert(x, 0, BATCH);
+        for (int b = 0; b < BATCH; b++) {
+            ReferenceQuantizer.Quantized ref = ReferenceQuantizer.q8K(x, b * COLS, COLS);
+            for (int i = 0; i < COLS; i++) {
+                assertEquals(ref.q()[i], a.values[b * COLS + i], 0, "input " + b + " value " + i);
+            }
+            for (int k = 0; k < COLS / 256; k++) {
+                assertEquals(ref.d()[k], a.scales[b * COLS / 256 + k], 0, "input " + b + " block " + k);
+            }
+            for (int g = 0; g < COLS / 16; g++) {
+                int sum = 0;
+                for (int i = 0; i < 16; i++) {
+                    sum += ref.q()[16 * g + i];
+                }
+                assertEquals(sum, a.sums[b * COLS / 16 + g], "input " + b + " group " + g);
+            }
+        }
+        assertEquals(1f / (-127f / -50f), a.scales[2 * COLS / 256], 0); // positive: -50 came first
+    }
+
+    @Test
+    void halfPrecisionFormatsRoundToNearestEven() {
+        float[] x = inputs();
+        Activations a = new Activations();
+        a.prepare(Activations.Format.F16, x, COLS, BATCH);
+        a.convert(x, 0, BATCH);
+        double[] f16 = ReferenceQuantizer.activation(GgmlType.F16, x, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(f16[i], a.values[i], 0);
+        }
+        a.prepare(Activations.Format.BF16, x, COLS, BATCH);
+        a.convert(x, 0, BATCH);
+        double[] bf16 = ReferenceQuantizer.activation(GgmlType.BF16, x, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(bf16[i], a.values[i], 0);
+        }
+    }
+}
