@@ -12,12 +12,14 @@ import io.kvcache.core.tensor.WeightMatrix;
  * their keys and values to the sequence's {@link KvCache}, and returns logits.
  *
  * <p>Numerics follow llama.cpp's CPU backend so the logits compare: activations enter each weight
- * type's dot product in that type's format (see {@link WeightMatrix}), queries are rounded to fp16
- * before they meet the fp16 keys, and RMSNorm sums squares in double.
+ * type's dot product in that type's format (see {@link WeightMatrix}), attention is computed as
+ * its flash attention computes it (see {@link AttentionKernels}), and RMSNorm sums squares in double.
  */
 public final class Transformer {
     /** Queries of one key/value head handled together, so its keys are decoded once for all of them. */
     private static final int QUERY_BLOCK = 32;
+    /** Smallest batch that llama.cpp evaluates with its tiled attention (see {@link #usesTiledAttention}). */
+    private static final int TILED_MIN_QUERIES = 32;
 
     private final ModelConfig config;
     private final ModelWeights weights;
@@ -94,6 +96,7 @@ public final class Transformer {
         int qWidth = config.heads() * hd;
         int kWidth = config.kvHeads() * hd;
         int vWidth = config.kvHeads() * vd;
+        boolean tiled = usesTiledAttention(count);
         for (int b = 0; b < count; b++) {
             int pos = start + b;
             addBias(a.q, b * qWidth, w.queryBias());
@@ -105,7 +108,9 @@ public final class Transformer {
                     VectorMath.rmsNorm(a.q, off, w.queryNorm(), config.rmsEpsilon(), a.q, off, hd);
                 }
                 rope.rotate(a.q, off, pos, config.ropeStyle());
-                roundToHalf(a.q, off, hd);
+                if (!tiled) {
+                    roundToHalf(a.q, off, hd);
+                }
             }
             for (int g = 0; g < config.kvHeads(); g++) {
                 int off = b * kWidth + g * hd;
@@ -138,32 +143,32 @@ public final class Transformer {
         head.readKeys(entries, s.keys);
         head.readValues(entries, s.values);
         float scale = (float) (1.0 / Math.sqrt(hd));
+        boolean tiled = usesTiledAttention(count);
         int qWidth = config.heads() * hd;
         int outWidth = config.heads() * vd;
         for (int b = firstQuery; b <= lastQuery; b++) {
             int visible = head.countUpTo(start + b);
             for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
                 int qOff = b * qWidth + h * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int e = 0; e < visible; e++) {
-                    float score = VectorMath.dot(a.q, qOff, s.keys, e * hd, hd) * scale;
-                    s.scores[e] = score;
-                    max = Math.max(max, score);
-                }
-                double sum = 0;
-                for (int e = 0; e < visible; e++) {
-                    float p = (float) Math.exp(s.scores[e] - max);
-                    s.scores[e] = p;
-                    sum += p;
-                }
                 int outOff = b * outWidth + h * vd;
-                java.util.Arrays.fill(a.attention, outOff, outOff + vd, 0f);
-                float inverse = (float) (1.0 / sum);
-                for (int e = 0; e < visible; e++) {
-                    VectorMath.axpy(s.scores[e] * inverse, s.values, e * vd, a.attention, outOff, vd);
+                if (tiled) {
+                    AttentionKernels.singlePrecision(a.q, qOff, s.keys, s.values, visible, hd, vd, scale,
+                            a.attention, outOff, s.scores);
+                } else {
+                    AttentionKernels.halfPrecision(a.q, qOff, s.keys, s.values, visible, hd, vd, scale,
+                            a.attention, outOff, s.accumulator);
                 }
             }
         }
+    }
+
+    /**
+     * llama.cpp switches to its tiled, float-accumulating flash attention for batches of at least
+     * {@link #TILED_MIN_QUERIES} queries when the head width fills whole 16-float registers; below
+     * that (decode steps, short prompts) it runs the fp16-accumulating one.
+     */
+    private boolean usesTiledAttention(int queries) {
+        return queries >= TILED_MIN_QUERIES && config.headDim() % 16 == 0;
     }
 
     private void feedForwardBlock(int layer, int count, Activations a) {
@@ -202,7 +207,7 @@ public final class Transformer {
 
     private static void roundToHalf(float[] x, int off, int n) {
         for (int i = off; i < off + n; i++) {
-            x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+            x[i] = AttentionKernels.toHalf(x[i]);
         }
     }
 
@@ -236,6 +241,7 @@ public final class Transformer {
         float[] keys = new float[0];
         float[] values = new float[0];
         float[] scores = new float[0];
+        float[] accumulator = new float[0];
 
         void ensure(int entries, int keyDim, int valueDim) {
             if (scores.length < entries) {
@@ -243,6 +249,9 @@ public final class Transformer {
                 keys = new float[n * keyDim];
                 values = new float[n * valueDim];
                 scores = new float[n];
+            }
+            if (accumulator.length < valueDim) {
+                accumulator = new float[valueDim];
             }
         }
     }

@@ -1,0 +1,135 @@
+package io.kvcache.core.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * Attention of one query over the entries a head holds, in the two ways llama.cpp's CPU backend
+ * computes it with an fp16 KV cache, so that our logits compare with its own:
+ *
+ * <ul>
+ *   <li>{@link #halfPrecision}: its one-query-at-a-time flash attention, used for decode steps and
+ *       short batches: the query is rounded to fp16, scores are fp16 dot products summed as its
+ *       AVX-512 kernel sums them, softmax is online, and the weighted values are accumulated in
+ *       fp16. fp16 accumulation makes later roundings depend on earlier ones, so the order of every
+ *       operation is reproduced.</li>
+ *   <li>{@link #singlePrecision}: its tiled flash attention for batches of many queries (prompt
+ *       processing), which converts keys and values to float and accumulates in float.</li>
+ * </ul>
+ */
+final class AttentionKernels {
+    /** Eight lanes: two of these make one 16-lane AVX-512 register of the fp16 dot product we reproduce. */
+    private static final VectorSpecies<Float> HALF_REGISTER = FloatVector.SPECIES_256;
+    /** Elements consumed per step of that dot product: four 16-lane accumulators. */
+    private static final int HALF_DOT_STEP = 64;
+
+    private AttentionKernels() {
+    }
+
+    /**
+     * One query over {@code entries} keys/values held as fp16 (decoded into {@code keys} and
+     * {@code values}), fp16 accumulation; the result goes to {@code out[outOff..outOff+vd)}.
+     * {@code query} must already be rounded to fp16. {@code accumulator} needs vd floats.
+     */
+    static void halfPrecision(float[] query, int qOff, float[] keys, float[] values, int entries, int hd, int vd,
+                              float scale, float[] out, int outOff, float[] accumulator) {
+        Arrays.fill(accumulator, 0, vd, 0f);
+        float max = Float.NEGATIVE_INFINITY;
+        float sum = 0f;
+        for (int e = 0; e < entries; e++) {
+            float score = halfDot(query, qOff, keys, e * hd, hd) * scale;
+            float rescale = 1f;
+            float weight = 1f;
+            if (score > max) {
+                rescale = (float) Math.exp(max - score);
+                max = score;
+                for (int d = 0; d < vd; d++) {
+                    accumulator[d] = toHalf(accumulator[d] * rescale);
+                }
+            } else {
+                weight = (float) Math.exp(score - max);
+            }
+            int v = e * vd;
+            for (int d = 0; d < vd; d++) {
+                accumulator[d] = toHalf(Math.fma(values[v + d], weight, accumulator[d]));
+            }
+            sum = sum * rescale + weight;
+        }
+        float inverse = sum == 0f ? 0f : 1f / sum;
+        for (int d = 0; d < vd; d++) {
+            out[outOff + d] = accumulator[d] * inverse;
+        }
+    }
+
+    /** One query over {@code entries} keys/values as floats, with a float softmax and float accumulation. */
+    static void singlePrecision(float[] query, int qOff, float[] keys, float[] values, int entries, int hd, int vd,
+                                float scale, float[] out, int outOff, float[] scores) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < entries; e++) {
+            float score = VectorMath.dot(query, qOff, keys, e * hd, hd) * scale;
+            scores[e] = score;
+            max = Math.max(max, score);
+        }
+        double sum = 0;
+        for (int e = 0; e < entries; e++) {
+            float p = (float) Math.exp(scores[e] - max);
+            scores[e] = p;
+            sum += p;
+        }
+        Arrays.fill(out, outOff, outOff + vd, 0f);
+        float inverse = (float) (1.0 / sum);
+        for (int e = 0; e < entries; e++) {
+            VectorMath.axpy(scores[e] * inverse, values, e * vd, out, outOff, vd);
+        }
+    }
+
+    /**
+     * Dot product of fp16-valued floats, summed in llama.cpp's order: blocks of 64 go through four
+     * 16-lane fused multiply-add accumulators, which are added pairwise and then reduced across
+     * lanes as the AVX-512 reduction does; the remainder is summed in double. Products of two fp16
+     * values are exact in float, so only the order of additions matters, and it is kept.
+     */
+    static float halfDot(float[] x, int xOff, float[] y, int yOff, int n) {
+        int blocks = n - n % HALF_DOT_STEP;
+        double sum = 0;
+        if (blocks > 0) {
+            // acc[j] lanes 0-7 in lo[j], lanes 8-15 in hi[j].
+            FloatVector lo0 = FloatVector.zero(HALF_REGISTER), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+            FloatVector lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+            for (int i = 0; i < blocks; i += HALF_DOT_STEP) {
+                lo0 = fma(x, xOff + i, y, yOff + i, lo0);
+                hi0 = fma(x, xOff + i + 8, y, yOff + i + 8, hi0);
+                lo1 = fma(x, xOff + i + 16, y, yOff + i + 16, lo1);
+                hi1 = fma(x, xOff + i + 24, y, yOff + i + 24, hi1);
+                lo2 = fma(x, xOff + i + 32, y, yOff + i + 32, lo2);
+                hi2 = fma(x, xOff + i + 40, y, yOff + i + 40, hi2);
+                lo3 = fma(x, xOff + i + 48, y, yOff + i + 48, lo3);
+                hi3 = fma(x, xOff + i + 56, y, yOff + i + 56, hi3);
+            }
+            // acc0 += acc2; acc1 += acc3; acc0 += acc1
+            FloatVector lo = lo0.add(lo2).add(lo1.add(lo3));
+            FloatVector hi = hi0.add(hi2).add(hi1.add(hi3));
+            // Lane reduction: upper 8 + lower 8, then upper 4 + lower 4, then (0+2) + (1+3).
+            float[] t = lo.add(hi).toArray();
+            float t0 = t[0] + t[4];
+            float t1 = t[1] + t[5];
+            float t2 = t[2] + t[6];
+            float t3 = t[3] + t[7];
+            sum = (t0 + t2) + (t1 + t3);
+        }
+        for (int i = blocks; i < n; i++) {
+            sum += x[xOff + i] * y[yOff + i];
+        }
+        return (float) sum;
+    }
+
+    private static FloatVector fma(float[] x, int xOff, float[] y, int yOff, FloatVector acc) {
+        return FloatVector.fromArray(HALF_REGISTER, x, xOff).fma(FloatVector.fromArray(HALF_REGISTER, y, yOff), acc);
+    }
+
+    static float toHalf(float x) {
+        return Float.float16ToFloat(Float.floatToFloat16(x));
+    }
+}
