@@ -1,0 +1,164 @@
+package io.kvcache.core.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static io.kvcache.core.tensor.Lanes.B;
+import static io.kvcache.core.tensor.Lanes.F;
+import static io.kvcache.core.tensor.Lanes.INT;
+import static io.kvcache.core.tensor.Lanes.L;
+import static io.kvcache.core.tensor.Lanes.LE;
+import static io.kvcache.core.tensor.Lanes.LONG;
+import static io.kvcache.core.tensor.Lanes.SHORT;
+
+/**
+ * Q5_K weights times Q8_K activations, as ggml_vec_dot_q5_K_q8_K. A super-block of 256 values is
+ * fp16 d, fp16 dmin, 12 bytes of scales and mins ({@link KScales}), qh[32] and qs[128]. The low 4
+ * bits come from qs as in Q4_K; the fifth bit of value i (0..31) of sub-block s is bit s of qh[i].
+ * value = d*scale*q - dmin*min.
+ */
+final class Q5KKernel implements Kernel {
+    private static final int BLOCK_BYTES = 176;
+
+    @Override
+    public Activations.Format activations() {
+        return Activations.Format.Q8_K;
+    }
+
+    /** Low nibbles plus bit {@code bit} of qh as the fifth bit, as floats. */
+    private static FloatVector low(ByteVector packed, ByteVector qh, int bit) {
+        ByteVector fifth = qh.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+        return (FloatVector) packed.and((byte) 0x0F).or(fifth).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static FloatVector high(ByteVector packed, ByteVector qh, int bit) {
+        ByteVector fifth = qh.lanewise(VectorOperators.LSHR, bit).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+        return (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).or(fifth).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private static int minSum(long low, int high, int[] sums, int g) {
+        int total = 0;
+        for (int j = 0; j < 8; j++) {
+            total += KScales.min(low, high, j) * (sums[g + 2 * j] + sums[g + 2 * j + 1]);
+        }
+        return total;
+    }
+
+    @Override
+    public float dot(MemorySegment w, long row, Activations x, int col) {
+        int blocks = x.cols / 256;
+        float[] v = x.values;
+        int xo = col * x.cols;
+        FloatVector acc = FloatVector.zero(F);
+        float minAcc = 0;
+        long p = row;
+        for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
+            long low = w.get(LONG, p + 4);
+            int high = w.get(INT, p + 12);
+            // Two chains of exact integer sums: lanes stay below 2^24.
+            FloatVector sumLo = FloatVector.zero(F);
+            FloatVector sumHi = FloatVector.zero(F);
+            for (int j = 0; j < 4; j++) {
+                float scaleLo = KScales.scale(low, high, 2 * j);
+                float scaleHi = KScales.scale(low, high, 2 * j + 1);
+                int xj = xo + 256 * b + 64 * j;
+                for (int i = 0; i < 32; i += L) {
+                    ByteVector packed = ByteVector.fromMemorySegment(B, w, p + 48 + 32 * j + i, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, p + 16 + i, LE);
+                    sumLo = low(packed, qh, 2 * j).mul(scaleLo).fma(FloatVector.fromArray(F, v, xj + i), sumLo);
+                    sumHi = high(packed, qh, 2 * j + 1).mul(scaleHi).fma(FloatVector.fromArray(F, v, xj + 32 + i), sumHi);
+                }
+            }
+            float dx = x.scales[col * blocks + b];
+            acc = sumLo.add(sumHi).fma(FloatVector.broadcast(F, dx * Float16s.toFloat(w.get(SHORT, p))), acc);
+            minAcc += dx * Float16s.toFloat(w.get(SHORT, p + 2)) * minSum(low, high, x.sums, (xo + 256 * b) / 16);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - minAcc;
+    }
+
+    @Override
+    public void dot4(MemorySegment w, long row, Activations x, int col, float[] out, int at, int stride) {
+        int n = x.cols;
+        int blocks = n / 256;
+        float[] v = x.values;
+        float[] xs = x.scales;
+        int x0 = col * n;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        float min0 = 0;
+        float min1 = 0;
+        float min2 = 0;
+        float min3 = 0;
+        long p = row;
+        for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
+            long low = w.get(LONG, p + 4);
+            int high = w.get(INT, p + 12);
+            FloatVector sum0 = FloatVector.zero(F);
+            FloatVector sum1 = FloatVector.zero(F);
+            FloatVector sum2 = FloatVector.zero(F);
+            FloatVector sum3 = FloatVector.zero(F);
+            for (int j = 0; j < 4; j++) {
+                float scaleLo = KScales.scale(low, high, 2 * j);
+                float scaleHi = KScales.scale(low, high, 2 * j + 1);
+                int xj = x0 + 256 * b + 64 * j;
+                for (int i = 0; i < 32; i += L) {
+                    ByteVector packed = ByteVector.fromMemorySegment(B, w, p + 48 + 32 * j + i, LE);
+                    ByteVector qh = ByteVector.fromMemorySegment(B, w, p + 16 + i, LE);
+                    FloatVector lo = low(packed, qh, 2 * j).mul(scaleLo);
+                    FloatVector hi = high(packed, qh, 2 * j + 1).mul(scaleHi);
+                    int xi = xj + i;
+                    sum0 = hi.fma(FloatVector.fromArray(F, v, xi + 32), lo.fma(FloatVector.fromArray(F, v, xi), sum0));
+                    sum1 = hi.fma(FloatVector.fromArray(F, v, xi + n + 32), lo.fma(FloatVector.fromArray(F, v, xi + n), sum1));
+                    sum2 = hi.fma(FloatVector.fromArray(F, v, xi + 2 * n + 32), lo.fma(FloatVector.fromArray(F, v, xi + 2 * n), sum2));
+                    sum3 = hi.fma(FloatVector.fromArray(F, v, xi + 3 * n + 32), lo.fma(FloatVector.fromArray(F, v, xi + 3 * n), sum3));
+                }
+            }
+            float d = Float16s.toFloat(w.get(SHORT, p));
+            float dmin = Float16s.toFloat(w.get(SHORT, p + 2));
+            int s = col * blocks + b;
+            int g = (x0 + 256 * b) / 16;
+            acc0 = sum0.fma(FloatVector.broadcast(F, xs[s] * d), acc0);
+            acc1 = sum1.fma(FloatVector.broadcast(F, xs[s + blocks] * d), acc1);
+            acc2 = sum2.fma(FloatVector.broadcast(F, xs[s + 2 * blocks] * d), acc2);
+            acc3 = sum3.fma(FloatVector.broadcast(F, xs[s + 3 * blocks] * d), acc3);
+            min0 += xs[s] * dmin * minSum(low, high, x.sums, g);
+            min1 += xs[s + blocks] * dmin * minSum(low, high, x.sums, g + n / 16);
+            min2 += xs[s + 2 * blocks] * dmin * minSum(low, high, x.sums, g + 2 * n / 16);
+            min3 += xs[s + 3 * blocks] * dmin * minSum(low, high, x.sums, g + 3 * n / 16);
+        }
+        out[at] = acc0.reduceLanes(VectorOperators.ADD) - min0;
+        out[at + stride] = acc1.reduceLanes(VectorOperators.ADD) - min1;
+        out[at + 2 * stride] = acc2.reduceLanes(VectorOperators.ADD) - min2;
+        out[at + 3 * stride] = acc3.reduceLanes(VectorOperators.ADD) - min3;
+    }
+
+    @Override
+    public void readRow(MemorySegment w, long row, int cols, float[] out, int off) {
+        long p = row;
+        for (int b = 0; b < cols / 256; b++, p += BLOCK_BYTES) {
+            float d = Float16s.toFloat(w.get(SHORT, p));
+            float dmin = Float16s.toFloat(w.get(SHORT, p + 2));
+            long low = w.get(LONG, p + 4);
+            int high = w.get(INT, p + 12);
+            for (int j = 0; j < 4; j++) {
+                float d1 = d * KScales.scale(low, high, 2 * j);
+                float m1 = dmin * KScales.min(low, high, 2 * j);
+                float d2 = d * KScales.scale(low, high, 2 * j + 1);
+                float m2 = dmin * KScales.min(low, high, 2 * j + 1);
+                int o = off + 256 * b + 64 * j;
+                for (int i = 0; i < 32; i++) {
+                    int packed = w.get(ValueLayout.JAVA_BYTE, p + 48 + 32 * j + i) & 0xFF;
+                    int qh = w.get(ValueLayout.JAVA_BYTE, p + 16 + i) & 0xFF;
+                    out[o + i] = d1 * ((packed & 0x0F) | ((qh >> (2 * j)) & 1) << 4) - m1;
+                    out[o + 32 + i] = d2 * ((packed >> 4) | ((qh >> (2 * j + 1)) & 1) << 4) - m2;
+                }
+            }
+        }
+    }
+}
