@@ -2,6 +2,7 @@ package io.kvcache.core.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -9,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 
 import static io.kvcache.core.tensor.Lanes.B;
 import static io.kvcache.core.tensor.Lanes.F;
+import static io.kvcache.core.tensor.Lanes.I;
 import static io.kvcache.core.tensor.Lanes.INT;
 import static io.kvcache.core.tensor.Lanes.L;
 import static io.kvcache.core.tensor.Lanes.LE;
@@ -49,16 +51,20 @@ final class Q4KKernel implements Kernel {
             FloatVector sumLo = FloatVector.zero(F);
             FloatVector sumHi = FloatVector.zero(F);
             for (int j = 0; j < 4; j++) {
-                float scaleLo = KScales.get(scales, 2 * j);
-                float scaleHi = KScales.get(scales, 2 * j + 1);
                 int xj = xo + 256 * b + 64 * j;
+                FloatVector tLo = FloatVector.zero(F);
+                FloatVector tHi = FloatVector.zero(F);
                 for (int i = 0; i < 32; i += L) {
-                    ByteVector packed = ByteVector.fromMemorySegment(B, w, p + 16 + 32 * j + i, LE);
-                    FloatVector lo = (FloatVector) packed.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
-                    sumLo = lo.mul(scaleLo).fma(FloatVector.fromArray(F, v, xj + i), sumLo);
-                    sumHi = hi.mul(scaleHi).fma(FloatVector.fromArray(F, v, xj + 32 + i), sumHi);
+                    // Nibbles split on int lanes: x86 has no byte shifts, so byte lanes would be widened anyway.
+                    IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, w, p + 16 + 32 * j + i, LE)
+                            .convertShape(VectorOperators.B2I, I, 0);
+                    FloatVector lo = (FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
+                    tLo = lo.fma(FloatVector.fromArray(F, v, xj + i), tLo);
+                    tHi = hi.fma(FloatVector.fromArray(F, v, xj + 32 + i), tHi);
                 }
+                sumLo = tLo.fma(FloatVector.broadcast(F, (float) KScales.get(scales, 2 * j)), sumLo);
+                sumHi = tHi.fma(FloatVector.broadcast(F, (float) KScales.get(scales, 2 * j + 1)), sumHi);
             }
             int g = (xo + 256 * b) / 16;
             int minSum = 0;
