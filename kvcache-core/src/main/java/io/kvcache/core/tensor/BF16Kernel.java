@@ -14,7 +14,7 @@ import static io.kvcache.core.tensor.Lanes.LE;
 import static io.kvcache.core.tensor.Lanes.S;
 import static io.kvcache.core.tensor.Lanes.SHORT;
 
-/** BF16 weights times activations rounded to bf16, multiplied and summed in float. */
+/** BF16 weights times activations rounded to bf16, multiplied and summed in float; bf16 bits are the upper half of a float. */
 final class BF16Kernel implements Kernel {
     private static final int BYTES = 2;
 
@@ -23,15 +23,8 @@ final class BF16Kernel implements Kernel {
         return Activations.Format.BF16;
     }
 
-    /** bf16 bits are the upper half of a float. */
-    private static FloatVector load(MemorySegment w, long at) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, at, LE).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static float loadOne(MemorySegment w, long at) {
-        return BFloat16s.toFloat(w.get(SHORT, at));
-    }
+    // The decoding is written out in each loop: C2 does not reliably inline helpers that return
+    // vectors, and a vector that crosses a call is boxed.
 
     @Override
     public float dot(MemorySegment w, long row, Activations x, int col) {
@@ -42,15 +35,21 @@ final class BF16Kernel implements Kernel {
         FloatVector acc1 = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - 2 * L; i += 2 * L) {
-            acc0 = load(w, row + (long) BYTES * i).fma(FloatVector.fromArray(F, v, xo + i), acc0);
-            acc1 = load(w, row + (long) BYTES * (i + L)).fma(FloatVector.fromArray(F, v, xo + i + L), acc1);
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(F, v, xo + i), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(F, v, xo + i + L), acc1);
         }
         for (; i <= n - L; i += L) {
-            acc0 = load(w, row + (long) BYTES * i).fma(FloatVector.fromArray(F, v, xo + i), acc0);
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(F, v, xo + i), acc0);
         }
         float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            sum += loadOne(w, row + (long) BYTES * i) * v[xo + i];
+            sum += BFloat16s.toFloat(w.get(SHORT, row + (long) BYTES * i)) * v[xo + i];
         }
         return sum;
     }
@@ -69,18 +68,19 @@ final class BF16Kernel implements Kernel {
         FloatVector acc3 = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector wv = load(w, row + (long) BYTES * i);
-            acc0 = wv.fma(FloatVector.fromArray(F, v, x0 + i), acc0);
-            acc1 = wv.fma(FloatVector.fromArray(F, v, x1 + i), acc1);
-            acc2 = wv.fma(FloatVector.fromArray(F, v, x2 + i), acc2);
-            acc3 = wv.fma(FloatVector.fromArray(F, v, x3 + i), acc3);
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(F, v, x0 + i), acc0);
+            acc1 = w0.fma(FloatVector.fromArray(F, v, x1 + i), acc1);
+            acc2 = w0.fma(FloatVector.fromArray(F, v, x2 + i), acc2);
+            acc3 = w0.fma(FloatVector.fromArray(F, v, x3 + i), acc3);
         }
         float s0 = acc0.reduceLanes(VectorOperators.ADD);
         float s1 = acc1.reduceLanes(VectorOperators.ADD);
         float s2 = acc2.reduceLanes(VectorOperators.ADD);
         float s3 = acc3.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float wi = loadOne(w, row + (long) BYTES * i);
+            float wi = BFloat16s.toFloat(w.get(SHORT, row + (long) BYTES * i));
             s0 += wi * v[x0 + i];
             s1 += wi * v[x1 + i];
             s2 += wi * v[x2 + i];
@@ -95,7 +95,7 @@ final class BF16Kernel implements Kernel {
     @Override
     public void readRow(MemorySegment w, long row, int cols, float[] out, int off) {
         for (int i = 0; i < cols; i++) {
-            out[off + i] = loadOne(w, row + (long) BYTES * i);
+            out[off + i] = BFloat16s.toFloat(w.get(SHORT, row + (long) BYTES * i));
         }
     }
 }

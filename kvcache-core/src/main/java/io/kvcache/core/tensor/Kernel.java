@@ -31,6 +31,9 @@ interface Kernel {
             case BF16 -> new BF16Kernel();
             case Q8_0 -> new Q8_0Kernel();
             case Q4_0 -> new Q4_0Kernel();
+            case Q4_K -> new Q4KKernel();
+            case Q5_K -> new Q5KKernel();
+            case Q6_K -> new Q6KKernel();
             default -> null;
         };
     }

@@ -26,13 +26,8 @@ final class Q4_0Kernel implements Kernel {
         return Activations.Format.Q8_0;
     }
 
-    private static FloatVector low(ByteVector packed) {
-        return (FloatVector) packed.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    private static FloatVector high(ByteVector packed) {
-        return (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-    }
+    // The decoding is written out in each loop: C2 does not reliably inline helpers that return
+    // vectors, and a vector that crosses a call is boxed.
 
     @Override
     public float dot(MemorySegment w, long row, Activations x, int col) {
@@ -48,8 +43,10 @@ final class Q4_0Kernel implements Kernel {
             int xb = xo + 32 * b;
             for (int i = 0; i < 16; i += L) {
                 ByteVector packed = ByteVector.fromMemorySegment(B, w, p + 2 + i, LE);
-                sum = low(packed).fma(FloatVector.fromArray(F, v, xb + i), sum);
-                sum = high(packed).fma(FloatVector.fromArray(F, v, xb + 16 + i), sum);
+                FloatVector lo = (FloatVector) packed.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                sum = lo.fma(FloatVector.fromArray(F, v, xb + i), sum);
+                sum = hi.fma(FloatVector.fromArray(F, v, xb + 16 + i), sum);
             }
             float d = Float16s.toFloat(w.get(SHORT, p)) * scales[so + b];
             acc = sum.fma(FloatVector.broadcast(F, d), acc);
@@ -78,8 +75,8 @@ final class Q4_0Kernel implements Kernel {
             int xb = x0 + 32 * b;
             for (int i = 0; i < 16; i += L) {
                 ByteVector packed = ByteVector.fromMemorySegment(B, w, p + 2 + i, LE);
-                FloatVector lo = low(packed);
-                FloatVector hi = high(packed);
+                FloatVector lo = (FloatVector) packed.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
                 sum0 = hi.fma(FloatVector.fromArray(F, v, xb + 16 + i), lo.fma(FloatVector.fromArray(F, v, xb + i), sum0));
                 sum1 = hi.fma(FloatVector.fromArray(F, v, xb + n + 16 + i), lo.fma(FloatVector.fromArray(F, v, xb + n + i), sum1));
                 sum2 = hi.fma(FloatVector.fromArray(F, v, xb + 2 * n + 16 + i), lo.fma(FloatVector.fromArray(F, v, xb + 2 * n + i), sum2));

@@ -25,9 +25,8 @@ final class Q8_0Kernel implements Kernel {
         return Activations.Format.Q8_0;
     }
 
-    private static FloatVector quants(MemorySegment w, long at) {
-        return (FloatVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.B2F, F, 0);
-    }
+    // The decoding is written out in each loop: C2 does not reliably inline helpers that return
+    // vectors, and a vector that crosses a call is boxed.
 
     @Override
     public float dot(MemorySegment w, long row, Activations x, int col) {
@@ -41,7 +40,9 @@ final class Q8_0Kernel implements Kernel {
         for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
             FloatVector sum = FloatVector.zero(F);
             for (int i = 0; i < 32; i += L) {
-                sum = quants(w, p + 2 + i).fma(FloatVector.fromArray(F, v, xo + 32 * b + i), sum);
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, w, p + 2 + i, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                sum = q.fma(FloatVector.fromArray(F, v, xo + 32 * b + i), sum);
             }
             float d = Float16s.toFloat(w.get(SHORT, p)) * scales[so + b];
             acc = sum.fma(FloatVector.broadcast(F, d), acc);
@@ -69,7 +70,8 @@ final class Q8_0Kernel implements Kernel {
             FloatVector sum3 = FloatVector.zero(F);
             int xb = x0 + 32 * b;
             for (int i = 0; i < 32; i += L) {
-                FloatVector q = quants(w, p + 2 + i);
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, w, p + 2 + i, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
                 sum0 = q.fma(FloatVector.fromArray(F, v, xb + i), sum0);
                 sum1 = q.fma(FloatVector.fromArray(F, v, xb + n + i), sum1);
                 sum2 = q.fma(FloatVector.fromArray(F, v, xb + 2 * n + i), sum2);

@@ -29,6 +29,10 @@ class RealTensorsTest {
             "models/tiny/tinystories-656k-Q8_0.gguf, Q8_0",
             "models/tiny/tinystories-656k-Q4_0.gguf, Q4_0",
             "models/synthetic/llama2-tiny-Q4_0.gguf, Q4_0",
+            "models/synthetic/llama3-tiny-Q4_K_M.gguf, Q4_K",
+            "models/synthetic/llama3-tiny-Q4_K_M.gguf, Q6_K",
+            "models/synthetic/llama2-tiny-Q5_K_M.gguf, Q5_K",
+            "models/synthetic/llama2-tiny-Q6_K.gguf, Q6_K",
     })
     void multiplyMatchesDequantizedRows(String file, GgmlType type) {
         try (GgufFile gguf = GgufFile.open(SharedData.require(file));
