@@ -61,7 +61,13 @@ final class HuggingFaceModelLoader {
         }
         SafetensorsFile file = SafetensorsFile.open(weightsFile);
         try {
-            WeightMatrix embedding = matrix(file, "model.embed_tokens.weight");
+            // A tied checkpoint may store the shared matrix under either name.
+            WeightMatrix output = file.tensor("lm_head.weight").map(HuggingFaceModelLoader::matrix).orElse(null);
+            WeightMatrix embedding = file.tensor("model.embed_tokens.weight").map(HuggingFaceModelLoader::matrix)
+                    .orElse(output);
+            if (embedding == null) {
+                throw missing("model.embed_tokens.weight");
+            }
             List<LayerWeights> layers = new ArrayList<>();
             for (int i = 0; i < config.layers(); i++) {
                 String b = "model.layers." + i + ".";
@@ -81,8 +87,8 @@ final class HuggingFaceModelLoader {
                         matrix(file, b + "mlp.up_proj.weight"),
                         matrix(file, b + "mlp.down_proj.weight")));
             }
-            WeightMatrix output = file.tensor("lm_head.weight").map(HuggingFaceModelLoader::matrix).orElse(embedding);
-            ModelWeights weights = new ModelWeights(embedding, layers, vector(file, "model.norm.weight"), output, null);
+            ModelWeights weights = new ModelWeights(embedding, layers, vector(file, "model.norm.weight"),
+                    output != null ? output : embedding, null);
             ModelChecks.validate(config, weights, folder.toString());
             Tokenizer tokenizer = Tokenizers.fromHuggingFace(folder);
             return new Model(folder, config, weights, tokenizer, null, file);
