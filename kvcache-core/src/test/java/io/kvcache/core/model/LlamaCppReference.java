@@ -42,7 +42,8 @@ record LlamaCppReference(String name, JsonNode json) {
      * system property {@code kvcache.generated.models} names.
      */
     Optional<Path> modelFile() {
-        String relative = json.path("model").asString();
+        // Not-shipped variants read "models/synthetic/x.gguf (NOT SHIPPED - regenerate, ...)".
+        String relative = json.path("model").asString().split(" ")[0];
         Path shipped = SharedData.root().resolve(relative);
         if (Files.exists(shipped)) {
             return Optional.of(shipped);

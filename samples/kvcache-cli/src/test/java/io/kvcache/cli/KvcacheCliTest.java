@@ -1,0 +1,136 @@
+package io.kvcache.cli;
+
+import io.kvcache.core.SharedData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** The CLI end to end, in process, against llama.cpp's references. */
+class KvcacheCliTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int exitCode, String out, String err) {
+        JsonNode json() {
+            return JsonMapper.shared().readTree(out);
+        }
+    }
+
+    private static Run run(String... args) {
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = KvcacheCli.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+    }
+
+    private static JsonNode reference(String name) {
+        return JsonMapper.shared().readTree(SharedData.require("reference/" + name + ".json").toFile());
+    }
+
+    private static String model(String relative) {
+        return SharedData.require("models/" + relative).toString();
+    }
+
+    @Test
+    void tokenizeWorksOnAVocabularyOnlyFile() {
+        JsonNode ref = reference("llama3-tiny-Q4_K_M").path("tokenize").get(0);
+        Run run = run("tokenize", "--model", SharedData.require("reference/vocab/ggml-vocab-llama-bpe.gguf").toString(),
+                "--text", ref.path("text").asString(), "--json");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.json().path("ids")).isEqualTo(ref.path("ids_add_special"));
+    }
+
+    @Test
+    void generateMatchesLlamaCppGreedy() {
+        JsonNode ref = reference("tinystories-656k").path("greedy").get(0);
+        String ids = String.join(",", ref.path("prompt_ids").valueStream().map(JsonNode::asString).toList());
+        Run run = run("generate", "--model", model("tiny/tinystories-656k.gguf"), "--prompt-ids", ids,
+                "--max-tokens", "32", "--top-probs", "3", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.json().path("generated_ids")).isEqualTo(ref.path("generated_ids"));
+        assertThat(run.json().path("text").asString()).isEqualTo(ref.path("content").asString());
+        assertThat(run.json().path("steps")).hasSize(32);
+        assertThat(run.json().path("decode_tokens_per_second").asDouble()).isPositive();
+    }
+
+    @Test
+    void perplexityMatchesLlamaCpp() {
+        JsonNode ref = reference("tinystories-656k").path("perplexity").get(0);
+        Run run = run("perplexity", "--model", model("tiny/tinystories-656k.gguf"),
+                "--file", SharedData.require("eval/tinystories-eval.txt").toString(), "--context", "128", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.json().path("chunks").asInt()).isEqualTo(ref.path("n_chunks").asInt());
+        assertThat(run.json().path("ppl").asDouble() / ref.path("ppl").asDouble()).isCloseTo(1.0, within(0.01));
+    }
+
+    @Test
+    void benchReportsSpeedAndMemory() {
+        Run run = run("bench", "--model", model("tiny/tinystories-656k-Q8_0.gguf"), "--prompt-tokens", "64",
+                "--gen-tokens", "16", "--repetitions", "1", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = run.json();
+        assertThat(json.path("prefill_tokens_per_second").asDouble()).isPositive();
+        assertThat(json.path("decode_tokens_per_second").asDouble()).isPositive();
+        assertThat(json.path("peak_heap_bytes").asLong()).isPositive();
+        // 80 positions x 2 layers x 4 KV heads x (16 fp16 keys + 16 fp16 values + a 4-byte position)
+        assertThat(json.path("kv_cache_bytes").asLong()).isEqualTo(80L * 2 * 4 * (32 + 32 + 4));
+    }
+
+    @Test
+    void badInputGivesOneClearLine() throws IOException {
+        Run missing = run("generate", "--model", dir.resolve("absent.gguf").toString(), "--prompt", "hi");
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err()).startsWith("error: ").contains("absent.gguf").doesNotContain("Exception");
+
+        byte[] bytes = Files.readAllBytes(Path.of(model("tiny/tinystories-656k.gguf")));
+        Path truncated = dir.resolve("cut.gguf");
+        Files.write(truncated, Arrays.copyOf(bytes, 5000));
+        Run cut = run("generate", "--model", truncated.toString(), "--prompt", "hi");
+        assertThat(cut.exitCode()).isEqualTo(2);
+        assertThat(cut.err()).contains("truncated");
+
+        Run unencodable = run("tokenize", "--model", model("tiny/tinystories-656k.gguf"), "--text", "naïve");
+        assertThat(unencodable.exitCode()).isEqualTo(2);
+        assertThat(unencodable.err()).contains("ï");
+
+        String longPrompt = "Once upon a time ".repeat(200);
+        Run tooLong = run("generate", "--model", model("tiny/tinystories-656k.gguf"), "--prompt", longPrompt);
+        assertThat(tooLong.exitCode()).isEqualTo(2);
+        assertThat(tooLong.err()).contains("context");
+
+        Path binary = dir.resolve("latin1.txt");
+        Files.write(binary, new byte[] {'c', 'a', 'f', (byte) 0xE9});
+        Run notUtf8 = run("perplexity", "--model", model("tiny/tinystories-656k.gguf"), "--file", binary.toString());
+        assertThat(notUtf8.exitCode()).isEqualTo(2);
+        assertThat(notUtf8.err()).contains("not valid UTF-8");
+    }
+
+    @Test
+    void emptyPromptGeneratesFromBos() {
+        Run run = run("generate", "--model", model("tiny/tinystories-656k.gguf"), "--prompt", "", "--max-tokens", "4", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.json().path("prompt_ids")).hasSize(1);
+        assertThat(run.json().path("generated_ids")).hasSize(4);
+    }
+}
