@@ -78,16 +78,12 @@ public final class HeadCache {
 
     /** Decodes the keys of entries [0, count) into {@code out} as floats, entry after entry. */
     public void readKeys(int count, float[] out) {
-        for (int i = 0, n = count * keyDim; i < n; i++) {
-            out[i] = Float.float16ToFloat(keys[i]);
-        }
+        HalfFloats.toFloats(keys, 0, out, 0, count * keyDim);
     }
 
     /** Decodes the values of entries [0, count) into {@code out} as floats, entry after entry. */
     public void readValues(int count, float[] out) {
-        for (int i = 0, n = count * valueDim; i < n; i++) {
-            out[i] = Float.float16ToFloat(values[i]);
-        }
+        HalfFloats.toFloats(values, 0, out, 0, count * valueDim);
     }
 
     /** Drops every entry at or after {@code position} (rewinding a sequence to reuse its prefix). */

@@ -1,5 +1,6 @@
 package io.kvcache.core.model;
 
+import io.kvcache.core.kv.HalfFloats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -24,6 +25,8 @@ final class AttentionKernels {
     private static final VectorSpecies<Float> HALF_REGISTER = FloatVector.SPECIES_256;
     /** Elements consumed per step of that dot product: four 16-lane accumulators. */
     private static final int HALF_DOT_STEP = 64;
+    /** Lanes of the fp16 accumulator updates. */
+    private static final VectorSpecies<Float> HALF_LANES = HalfFloats.species();
 
     private AttentionKernels() {
     }
@@ -45,21 +48,39 @@ final class AttentionKernels {
             if (score > max) {
                 rescale = (float) Math.exp(max - score);
                 max = score;
-                for (int d = 0; d < vd; d++) {
-                    accumulator[d] = toHalf(accumulator[d] * rescale);
-                }
+                scaleHalf(accumulator, vd, rescale);
             } else {
                 weight = (float) Math.exp(score - max);
             }
-            int v = e * vd;
-            for (int d = 0; d < vd; d++) {
-                accumulator[d] = toHalf(Math.fma(values[v + d], weight, accumulator[d]));
-            }
+            accumulateHalf(values, e * vd, weight, accumulator, vd);
             sum = sum * rescale + weight;
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
             out[outOff + d] = accumulator[d] * inverse;
+        }
+    }
+
+    /** acc = fp16(acc * factor), element by element. */
+    private static void scaleHalf(float[] acc, int n, float factor) {
+        int d = 0;
+        for (int bound = HALF_LANES.loopBound(n); d < bound; d += HALF_LANES.length()) {
+            HalfFloats.round(FloatVector.fromArray(HALF_LANES, acc, d).mul(factor)).intoArray(acc, d);
+        }
+        for (; d < n; d++) {
+            acc[d] = toHalf(acc[d] * factor);
+        }
+    }
+
+    /** acc = fp16(value * weight + acc) with one rounding for the fused multiply-add, element by element. */
+    private static void accumulateHalf(float[] values, int off, float weight, float[] acc, int n) {
+        int d = 0;
+        for (int bound = HALF_LANES.loopBound(n); d < bound; d += HALF_LANES.length()) {
+            FloatVector v = FloatVector.fromArray(HALF_LANES, values, off + d);
+            HalfFloats.round(v.fma(FloatVector.broadcast(HALF_LANES, weight), FloatVector.fromArray(HALF_LANES, acc, d))).intoArray(acc, d);
+        }
+        for (; d < n; d++) {
+            acc[d] = toHalf(Math.fma(values[off + d], weight, acc[d]));
         }
     }
 

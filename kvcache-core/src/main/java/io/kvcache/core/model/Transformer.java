@@ -1,6 +1,7 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.kv.HalfFloats;
 import io.kvcache.core.kv.HeadCache;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.tensor.ComputePool;
@@ -109,7 +110,7 @@ public final class Transformer {
                 }
                 rope.rotate(a.q, off, pos, config.ropeStyle());
                 if (!tiled) {
-                    roundToHalf(a.q, off, hd);
+                    HalfFloats.round(a.q, off, hd);
                 }
             }
             for (int g = 0; g < config.kvHeads(); g++) {
@@ -202,12 +203,6 @@ public final class Transformer {
             for (int i = 0; i < bias.length; i++) {
                 x[off + i] += bias[i];
             }
-        }
-    }
-
-    private static void roundToHalf(float[] x, int off, int n) {
-        for (int i = off; i < off + n; i++) {
-            x[i] = AttentionKernels.toHalf(x[i]);
         }
     }
 

@@ -1,0 +1,46 @@
+package io.kvcache.core.kv;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The vector conversions agree bit for bit with the JDK's scalar fp16 conversions. */
+class HalfFloatsTest {
+    @Test
+    void everyHalfConvertsLikeTheJdk() {
+        short[] all = new short[65536 + 7];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = (short) i;
+        }
+        float[] out = new float[all.length];
+        HalfFloats.toFloats(all, 0, out, 0, all.length);
+        for (int i = 0; i < all.length; i++) {
+            assertThat(Float.floatToRawIntBits(out[i])).as("half 0x%04x", i & 0xFFFF)
+                    .isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat(all[i])));
+        }
+    }
+
+    @Test
+    void roundingMatchesTheJdkOnEveryRange() {
+        SplittableRandom random = new SplittableRandom(42);
+        float[] x = new float[1 << 20];
+        for (int i = 0; i < x.length; i++) {
+            // Random bit patterns cover subnormals, overflow, NaN and ties; scaled normals cover the common case.
+            x[i] = i % 2 == 0 ? Float.intBitsToFloat(random.nextInt()) : (float) (random.nextGaussian() * Math.pow(2, random.nextInt(-20, 18)));
+        }
+        x[0] = 65504f;
+        x[1] = 65519.99f;
+        x[2] = 65520f;
+        x[3] = 1.00048828125f; // exactly halfway between two fp16 values: ties to even
+        x[4] = -0f;
+        float[] rounded = x.clone();
+        HalfFloats.round(rounded, 0, rounded.length);
+        for (int i = 0; i < x.length; i++) {
+            float expected = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+            assertThat(Float.floatToRawIntBits(rounded[i])).as("rounding %s", x[i])
+                    .isEqualTo(Float.floatToRawIntBits(expected));
+        }
+    }
+}
