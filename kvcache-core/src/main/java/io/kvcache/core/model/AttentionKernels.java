@@ -1,7 +1,9 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.kv.HalfFloats;
+import io.kvcache.core.tensor.LaneSums;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -23,6 +25,7 @@ import java.util.Arrays;
 final class AttentionKernels {
     /** Eight lanes: two of these make one 16-lane AVX-512 register of the fp16 dot product we reproduce. */
     private static final VectorSpecies<Float> HALF_REGISTER = FloatVector.SPECIES_256;
+    private static final VectorShuffle<Float>[] HALF_REGISTER_HALVINGS = LaneSums.halvings(HALF_REGISTER);
     /** Elements consumed per step of that dot product: four 16-lane accumulators. */
     private static final int HALF_DOT_STEP = 64;
     /** Lanes of the fp16 accumulator updates. */
@@ -132,13 +135,8 @@ final class AttentionKernels {
             // acc0 += acc2; acc1 += acc3; acc0 += acc1
             FloatVector lo = lo0.add(lo2).add(lo1.add(lo3));
             FloatVector hi = hi0.add(hi2).add(hi1.add(hi3));
-            // Lane reduction: upper 8 + lower 8, then upper 4 + lower 4, then (0+2) + (1+3).
-            float[] t = lo.add(hi).toArray();
-            float t0 = t[0] + t[4];
-            float t1 = t[1] + t[5];
-            float t2 = t[2] + t[6];
-            float t3 = t[3] + t[7];
-            sum = (t0 + t2) + (t1 + t3);
+            // Lane reduction: upper 8 + lower 8, then halving the rest as the AVX-512 reduction does.
+            sum = LaneSums.sum(lo.add(hi), HALF_REGISTER_HALVINGS);
         }
         for (int i = blocks; i < n; i++) {
             sum += x[xOff + i] * y[yOff + i];

@@ -16,7 +16,7 @@ public final class LaneSums {
     }
 
     /** Shuffles that move the upper half of the live lanes onto the lower half, one per halving step. */
-    static VectorShuffle<Float>[] halvings(VectorSpecies<Float> species) {
+    public static VectorShuffle<Float>[] halvings(VectorSpecies<Float> species) {
         int steps = Integer.numberOfTrailingZeros(species.length());
         @SuppressWarnings("unchecked")
         VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
