@@ -1,19 +1,22 @@
 package io.kvcache.core.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A fixed set of worker threads (daemon) for data-parallel loops. The calling thread takes the
- * first range itself, so a pool of {@code n} threads starts {@code n - 1} workers.
+ * A fixed set of worker threads (daemon) for data-parallel loops. The calling thread takes part,
+ * so a pool of {@code n} threads starts {@code n - 1} workers.
  *
  * <p>Decoding one token runs a few hundred loops of some tens of microseconds each, so handing
  * work over must cost far less than parking and unparking a thread (several microseconds): idle
  * workers spin for {@link #SPIN_NANOS} before they park, and so does the caller waiting for them.
  * After {@link #YIELD_AFTER_NANOS} the spinning threads also yield, so that a pool with more
- * threads than free cores does not starve the thread everyone waits for.
+ * threads than free cores does not starve the thread everyone waits for. For the same reason a
+ * range is not tied to a thread: each participant claims ranges until none is left, so when a
+ * worker has been descheduled the caller runs its range instead of waiting for it to wake up.
  *
  * <p>Calls from several threads are serialized; a call made from inside a loop body (on the
  * caller or on a worker) runs inline on that thread instead of deadlocking.
@@ -25,7 +28,9 @@ public final class ComputePool implements AutoCloseable {
     private final int threads;
     private final Worker[] workers;
     private final ReentrantLock lock = new ReentrantLock();
-    private final AtomicInteger pending = new AtomicInteger();
+    /** The current job's generation (high 32 bits) and the next unclaimed range (low 32 bits). */
+    private final AtomicLong claims = new AtomicLong();
+    private final AtomicInteger finished = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     // The job is published to the workers by the volatile write of generation.
@@ -82,18 +87,20 @@ public final class ComputePool implements AutoCloseable {
     }
 
     private void runShared(int n, RangeBody job) {
+        long next = generation + 1;
         this.body = job;
         this.size = n;
         failure.set(null);
-        pending.set(workers.length);
-        generation++;
+        finished.set(0);
+        claims.set(next << 32);
+        generation = next;
         for (Worker worker : workers) {
             if (worker.parked) {
                 LockSupport.unpark(worker);
             }
         }
-        runRange(0, job, n);
-        awaitWorkers();
+        runClaimedRanges(next, job, n);
+        awaitRanges();
         this.body = null;
         Throwable thrown = failure.getAndSet(null);
         if (thrown instanceof RuntimeException e) {
@@ -104,6 +111,27 @@ public final class ComputePool implements AutoCloseable {
         }
         if (thrown != null) {
             throw new IllegalStateException("a parallel range failed", thrown);
+        }
+    }
+
+    /** Claims and runs ranges of job {@code gen} until none is left (or the job is no longer current). */
+    private void runClaimedRanges(long gen, RangeBody job, int n) {
+        while (true) {
+            long current = claims.get();
+            int index = (int) current;
+            if (current >>> 32 != (gen & 0xFFFFFFFFL) || index >= threads) {
+                return;
+            }
+            if (!claims.compareAndSet(current, current + 1)) {
+                continue;
+            }
+            runRange(index, job, n);
+            if (finished.incrementAndGet() == threads) {
+                Thread caller = waitingCaller;
+                if (caller != null) {
+                    LockSupport.unpark(caller);
+                }
+            }
         }
     }
 
@@ -122,15 +150,15 @@ public final class ComputePool implements AutoCloseable {
         }
     }
 
-    private void awaitWorkers() {
+    private void awaitRanges() {
         long spinStart = System.nanoTime();
         int spins = 0;
-        while (pending.get() != 0) {
+        while (finished.get() != threads) {
             if (keepSpinning(++spins, spinStart)) {
                 continue;
             }
             waitingCaller = Thread.currentThread();
-            if (pending.get() != 0) {
+            if (finished.get() != threads) {
                 LockSupport.park(this);
             }
             waitingCaller = null;
@@ -165,12 +193,10 @@ public final class ComputePool implements AutoCloseable {
     }
 
     private final class Worker extends Thread {
-        private final int index;
         volatile boolean parked;
 
         Worker(int index) {
             super("kvcache-compute-" + index);
-            this.index = index;
             setDaemon(true);
         }
 
@@ -186,13 +212,10 @@ public final class ComputePool implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                runRange(index, body, size);
-                if (pending.decrementAndGet() == 0) {
-                    Thread caller = waitingCaller;
-                    if (caller != null) {
-                        LockSupport.unpark(caller);
-                    }
-                }
+                // Read before claiming: a successful claim proves these still belong to job `seen`.
+                RangeBody job = body;
+                int n = size;
+                runClaimedRanges(seen, job, n);
             }
         }
 

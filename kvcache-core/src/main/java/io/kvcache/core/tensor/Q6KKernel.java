@@ -84,7 +84,8 @@ final class Q6KKernel implements Kernel {
             int g = (xo + 256 * b) / 16;
             int offset = 0;
             for (int s = 0; s < 8; s++) {
-                offset += scale(scalesLow, s) * sums[g + s] + scale(scalesHigh, s) * sums[g + 8 + s];
+                // Written out: C2 may leave scale() out of line here, and every call spills the vector registers.
+                offset += (byte) (scalesLow >>> (8 * s)) * sums[g + s] + (byte) (scalesHigh >>> (8 * s)) * sums[g + 8 + s];
             }
             offsetAcc += d * (32 * offset);
         }
@@ -166,7 +167,7 @@ final class Q6KKernel implements Kernel {
             int o2 = 0;
             int o3 = 0;
             for (int s = 0; s < 16; s++) {
-                int sc = scale(s < 8 ? scalesLow : scalesHigh, s & 7);
+                int sc = (byte) ((s < 8 ? scalesLow : scalesHigh) >>> (8 * (s & 7)));
                 o0 += sc * sums[g + s];
                 o1 += sc * sums[g + gn + s];
                 o2 += sc * sums[g + 2 * gn + s];
