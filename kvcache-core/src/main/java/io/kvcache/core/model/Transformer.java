@@ -179,7 +179,7 @@ public final class Transformer {
         }
         w.ffnGate().multiply(a.xn, count, a.gate, pool);
         w.ffnUp().multiply(a.xn, count, a.up, pool);
-        VectorMath.swiglu(a.gate, a.up, count * config.ffnDim());
+        VectorMath.swiglu(a.gate, a.up, count, config.ffnDim());
         w.ffnDown().multiply(a.gate, count, a.out, pool);
         VectorMath.add(a.out, a.x, count * dim);
     }
