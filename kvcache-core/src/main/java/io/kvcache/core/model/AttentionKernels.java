@@ -55,7 +55,7 @@ final class AttentionKernels {
             for (int d = 0; d < vd; d++) {
                 accumulator[d] = toHalf(Math.fma(values[v + d], weight, accumulator[d]));
             }
-            sum = sum * rescale + weight;
+            sum = Math.fma(sum, rescale, weight); // S*ms + vs, fused by GCC as in ggml's build
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
