@@ -244,8 +244,8 @@ public final class Transformer {
         float[] accumulator = new float[0];
 
         void ensure(int entries, int keyDim, int valueDim) {
-            if (scores.length < entries) {
-                int n = Math.max(entries, scores.length * 2);
+            if (scores.length < Math.max(entries, AttentionKernels.KV_TILE)) {
+                int n = Math.max(Math.max(entries, AttentionKernels.KV_TILE), scores.length * 2);
                 keys = new float[n * keyDim];
                 values = new float[n * valueDim];
                 scores = new float[n];
