@@ -25,7 +25,10 @@ final class Activations {
         F32,
         /** Rounded to fp16 (F16 weights). */
         F16,
-        /** Rounded to bf16 (BF16 weights). */
+        /**
+         * Rounded to bf16 (BF16 weights); each whole 32-value chunk stored as its 16 even-indexed
+         * values, then its 16 odd-indexed ones (see {@link BF16Kernel}), the rest in order.
+         */
         BF16,
         /**
          * Blocks of 32: fp16 scale amax/127, quants round(x*127/amax) (Q8_0 and Q4_0 weights), each
@@ -103,8 +106,18 @@ final class Activations {
                 }
             }
             case BF16 -> {
-                for (int i = start; i < end; i++) {
-                    values[i] = BFloat16s.round(x[i]);
+                for (int row = from; row < to; row++) {
+                    int at = row * cols;
+                    int chunks = cols - cols % 32;
+                    for (int c = 0; c < chunks; c += 32) {
+                        for (int j = 0; j < 16; j++) {
+                            values[at + c + j] = BFloat16s.round(x[at + c + 2 * j]);
+                            values[at + c + 16 + j] = BFloat16s.round(x[at + c + 2 * j + 1]);
+                        }
+                    }
+                    for (int i = chunks; i < cols; i++) {
+                        values[at + i] = BFloat16s.round(x[at + i]);
+                    }
                 }
             }
             case Q8_0 -> {
