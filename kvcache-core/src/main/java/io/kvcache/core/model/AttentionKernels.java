@@ -30,6 +30,9 @@ final class AttentionKernels {
     private static final int HALF_DOT_STEP = 64;
     /** Lanes of the fp16 accumulator updates. */
     private static final VectorSpecies<Float> HALF_LANES = HalfFloats.species();
+    /** Cache entries per tile of the tiled kernel (ggml's GGML_FA_TILE_KV). */
+    static final int KV_TILE = 64;
+    private static final VectorSpecies<Float> EXP = FloatVector.SPECIES_PREFERRED;
 
     private AttentionKernels() {
     }
@@ -56,7 +59,7 @@ final class AttentionKernels {
                 weight = (float) Math.exp(score - max);
             }
             accumulateHalf(values, e * vd, weight, accumulator, vd);
-            sum = sum * rescale + weight;
+            sum = Math.fma(sum, rescale, weight); // S*ms + vs, fused by GCC as in ggml's build
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
@@ -87,26 +90,73 @@ final class AttentionKernels {
         }
     }
 
-    /** One query over {@code entries} keys/values as floats, with a float softmax and float accumulation. */
+    /**
+     * One query over {@code entries} keys/values as floats, as ggml's tiled flash attention computes
+     * it: keys are taken in tiles of {@link #KV_TILE} cache entries; a score is a fused
+     * multiply-add chain over the head dimension, times the scale; per tile the running maximum is
+     * updated (rescaling the sum and accumulator by expf of the change), the tile's exponentials come
+     * from ggml_v_expf and are summed per 16 in the AVX-512 reduction order into a double that is
+     * added to the float sum, and the values are accumulated with one fused multiply-add per entry.
+     * {@code tile} needs {@link #KV_TILE} floats.
+     */
     static void singlePrecision(float[] query, int qOff, float[] keys, float[] values, int entries, int hd, int vd,
-                                float scale, float[] out, int outOff, float[] scores) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int e = 0; e < entries; e++) {
-            float score = VectorMath.dot(query, qOff, keys, e * hd, hd) * scale;
-            scores[e] = score;
-            max = Math.max(max, score);
-        }
-        double sum = 0;
-        for (int e = 0; e < entries; e++) {
-            float p = (float) Math.exp(scores[e] - max);
-            scores[e] = p;
-            sum += p;
-        }
+                                float scale, float[] out, int outOff, float[] tile) {
         Arrays.fill(out, outOff, outOff + vd, 0f);
-        float inverse = (float) (1.0 / sum);
-        for (int e = 0; e < entries; e++) {
-            VectorMath.axpy(scores[e] * inverse, values, e * vd, out, outOff, vd);
+        float max = Float.NEGATIVE_INFINITY;
+        float sum = 0f;
+        for (int first = 0; first < entries; first += KV_TILE) {
+            int n = Math.min(KV_TILE, entries - first);
+            float tileMax = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t < n; t++) {
+                int k = (first + t) * hd;
+                float score = 0f;
+                for (int d = 0; d < hd; d++) {
+                    score = Math.fma(query[qOff + d], keys[k + d], score);
+                }
+                tile[t] = score * scale;
+                tileMax = Math.max(tileMax, tile[t]);
+            }
+            if (tileMax > max) {
+                float rescale = (float) Math.exp(max - tileMax);
+                for (int d = 0; d < vd; d++) {
+                    out[outOff + d] *= rescale;
+                }
+                sum *= rescale;
+                max = tileMax;
+            }
+            // masked entries of the tile: exp(-inf) = 0
+            Arrays.fill(tile, n, KV_TILE, max);
+            FloatVector m = FloatVector.broadcast(EXP, max);
+            for (int t = 0; t < KV_TILE; t += EXP.length()) {
+                VectorMath.expAvx512(FloatVector.fromArray(EXP, tile, t).sub(m)).intoArray(tile, t);
+            }
+            Arrays.fill(tile, n, KV_TILE, 0f);
+            double tileSum = 0;
+            for (int g = 0; g < KV_TILE; g += 16) {
+                tileSum += sum16(tile, g);
+            }
+            sum = (float) (sum + tileSum);
+            for (int t = 0; t < n; t++) {
+                float p = tile[t];
+                int v = (first + t) * vd;
+                for (int d = 0; d < vd; d++) {
+                    out[outOff + d] = Math.fma(p, values[v + d], out[outOff + d]);
+                }
+            }
         }
+        float inverse = sum == 0f ? 0f : 1f / sum;
+        for (int d = 0; d < vd; d++) {
+            out[outOff + d] *= inverse;
+        }
+    }
+
+    /** _mm512_reduce_add_ps of x[at..at+16): lanes i and i+8, then i and i+4, i and i+2, the last pair. */
+    private static float sum16(float[] x, int at) {
+        float t0 = (x[at] + x[at + 8]) + (x[at + 4] + x[at + 12]);
+        float t1 = (x[at + 1] + x[at + 9]) + (x[at + 5] + x[at + 13]);
+        float t2 = (x[at + 2] + x[at + 10]) + (x[at + 6] + x[at + 14]);
+        float t3 = (x[at + 3] + x[at + 11]) + (x[at + 7] + x[at + 15]);
+        return (t0 + t2) + (t1 + t3);
     }
 
     /**

@@ -44,7 +44,13 @@ final class RopeTable {
         positions = grown;
     }
 
-    /** Rotates the first ropeDims elements of the head at x[off..] for position {@code p}. */
+    /**
+     * Rotates the first ropeDims elements of the head at x[off..] for position {@code p}. ggml is
+     * built as GNU C/C++, where GCC fuses a product with the addition that uses it
+     * (-ffp-contract=fast): its x0*cos - x1*sin becomes fma(x0, cos, -(x1*sin)), and
+     * x0*sin + x1*cos becomes fma(x0, sin, x1*cos). The rotated keys and queries are rounded to
+     * fp16 next, so the single rounding of the fused form is reproduced.
+     */
     void rotate(float[] x, int off, int p, RopeStyle style) {
         int t = p * pairs;
         float[] cos = this.cos;
@@ -56,8 +62,8 @@ final class RopeTable {
             float s = sin[t + i];
             float x0 = x[a];
             float x1 = x[b];
-            x[a] = x0 * c - x1 * s;
-            x[b] = x0 * s + x1 * c;
+            x[a] = Math.fma(x0, c, -(x1 * s));
+            x[b] = Math.fma(x0, s, x1 * c);
         }
     }
 }

@@ -180,7 +180,7 @@ public final class Transformer {
         }
         w.ffnGate().multiply(a.xn, count, a.gate, pool);
         w.ffnUp().multiply(a.xn, count, a.up, pool);
-        VectorMath.swiglu(a.gate, a.up, count * config.ffnDim());
+        VectorMath.swiglu(a.gate, a.up, count, config.ffnDim());
         w.ffnDown().multiply(a.gate, count, a.out, pool);
         VectorMath.add(a.out, a.x, count * dim);
     }
@@ -239,8 +239,8 @@ public final class Transformer {
         float[] accumulator = new float[0];
 
         void ensure(int entries, int keyDim, int valueDim) {
-            if (scores.length < entries) {
-                int n = Math.max(entries, scores.length * 2);
+            if (scores.length < Math.max(entries, AttentionKernels.KV_TILE)) {
+                int n = Math.max(Math.max(entries, AttentionKernels.KV_TILE), scores.length * 2);
                 keys = new float[n * keyDim];
                 values = new float[n * valueDim];
                 scores = new float[n];

@@ -2,6 +2,8 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.tensor.LaneSums;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Float kernels of the forward pass, on the Vector API where they are hot. */
@@ -63,11 +65,51 @@ final class VectorMath {
         }
     }
 
-    /** gate[i] = silu(gate[i]) * up[i]. */
-    static void swiglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[i];
-            gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
+    /**
+     * gate = silu(gate) * up over {@code rows} rows of {@code n}, as ggml_vec_swiglu_f32 computes it
+     * on AVX-512: each row's whole 16-float groups take exp from {@link #expAvx512}, the rest from a
+     * correctly rounded expf. The exp matters to the last bit because the product is rounded again
+     * (to int8 or fp16) as the input of the down projection.
+     */
+    static void swiglu(float[] gate, float[] up, int rows, int n) {
+        int simd = n - n % 16;
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int r = 0; r < rows; r++) {
+            int row = r * n;
+            int i = 0;
+            for (; i < simd; i += F.length()) { // F has 8 or 16 lanes: whole 16-float groups either way
+                FloatVector g = FloatVector.fromArray(F, gate, row + i);
+                FloatVector silu = g.div(one.add(expAvx512(g.neg())));
+                silu.mul(FloatVector.fromArray(F, up, row + i)).intoArray(gate, row + i);
+            }
+            for (; i < n; i++) {
+                float g = gate[row + i];
+                gate[row + i] = g / (1.0f + (float) Math.exp(-g)) * up[row + i];
+            }
         }
+    }
+
+    /**
+     * ggml_v_expf for AVX-512 (after ARM's optimized-routines expf): n = round(x/ln2) through the
+     * 1.5*2^23 shift, b = x - n*ln2 in two fused steps, a degree-5 polynomial j ~ e^b, then
+     * scalef(j, n) = j*2^n, which is 0 or infinity once |n| > 192. 2^n is applied as two factors
+     * 2^(n/2) so that each is a normal float; the first product is exact and the second rounds once,
+     * as scalef does. Not correctly rounded (up to ~1.5 ulp), which is why it is reproduced.
+     */
+    static FloatVector expAvx512(FloatVector x) {
+        FloatVector shift = FloatVector.broadcast(F, 0x1.8p23f);
+        FloatVector z = x.fma(FloatVector.broadcast(F, 0x1.715476p+0f), shift);
+        FloatVector n = z.sub(shift);
+        FloatVector minusN = n.neg();
+        FloatVector b = minusN.fma(FloatVector.broadcast(F, 0x1.7f7d1cp-20f), minusN.fma(FloatVector.broadcast(F, 0x1.62e4p-1f), x));
+        FloatVector u = b.mul(b);
+        FloatVector j = FloatVector.broadcast(F, 0x1.0e4020p-7f).fma(b, FloatVector.broadcast(F, 0x1.573e2ep-5f))
+                .fma(u, FloatVector.broadcast(F, 0x1.555e66p-3f).fma(b, FloatVector.broadcast(F, 0x1.fffdb6p-2f)))
+                .fma(u, FloatVector.broadcast(F, 0x1.ffffecp-1f).fma(b, FloatVector.broadcast(F, 1f)));
+        IntVector e = (IntVector) n.max(-200f).min(200f).convert(VectorOperators.F2I, 0);
+        IntVector half = e.lanewise(VectorOperators.ASHR, 1);
+        FloatVector p1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector p2 = e.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return j.mul(p1).mul(p2);
     }
 }

@@ -25,12 +25,35 @@ final class Activations {
         F32,
         /** Rounded to fp16 (F16 weights). */
         F16,
-        /** Rounded to bf16 (BF16 weights). */
+        /**
+         * Rounded to bf16 (BF16 weights); each whole 32-value chunk stored as its 16 even-indexed
+         * values, then its 16 odd-indexed ones (see {@link BF16Kernel}), the rest in order.
+         */
         BF16,
-        /** Blocks of 32: fp16 scale amax/127, quants round(x*127/amax) (Q8_0 and Q4_0 weights). */
+        /**
+         * Blocks of 32: fp16 scale amax/127, quants round(x*127/amax) (Q8_0 and Q4_0 weights), each
+         * block stored in {@link #Q8_0_ORDER}.
+         */
         Q8_0,
         /** Blocks of 256: float scale, quants, and sums of each 16 quants (K-quant weights). */
         Q8_K
+    }
+
+    /**
+     * The order of the 32 quants of a Q8_0 block in {@link #values}: position 8k+t holds quant
+     * 4t+k. ggml's AVX2 dot products sum each 4 consecutive quants into one of 8 integer lanes and
+     * then accumulate the lanes across blocks in float; with the quants in this order, lane t of
+     * the k-th 8-lane slice holds the k-th member of group t, so four fused multiply-adds of
+     * slices form exactly those 8 integer sums (see {@link Q8_0Kernel}).
+     */
+    static final int[] Q8_0_ORDER = new int[32];
+
+    static {
+        for (int k = 0; k < 4; k++) {
+            for (int t = 0; t < 8; t++) {
+                Q8_0_ORDER[8 * k + t] = 4 * t + k;
+            }
+        }
     }
 
     private static final float ROUNDING_MAGIC = 12582912f; // 1.5 * 2^23: adding it rounds to an integer, ties to even
@@ -83,8 +106,18 @@ final class Activations {
                 }
             }
             case BF16 -> {
-                for (int i = start; i < end; i++) {
-                    values[i] = BFloat16s.round(x[i]);
+                for (int row = from; row < to; row++) {
+                    int at = row * cols;
+                    int chunks = cols - cols % 32;
+                    for (int c = 0; c < chunks; c += 32) {
+                        for (int j = 0; j < 16; j++) {
+                            values[at + c + j] = BFloat16s.round(x[at + c + 2 * j]);
+                            values[at + c + 16 + j] = BFloat16s.round(x[at + c + 2 * j + 1]);
+                        }
+                    }
+                    for (int i = chunks; i < cols; i++) {
+                        values[at + i] = BFloat16s.round(x[at + i]);
+                    }
                 }
             }
             case Q8_0 -> {
@@ -108,10 +141,8 @@ final class Activations {
         }
         float amax = max.reduceLanes(VectorOperators.MAX);
         float inverse = amax != 0 ? 127f / amax : 0f;
-        for (int v = 0; v < 32; v += L) {
-            FloatVector.fromArray(F, x, at + v).mul(inverse)
-                    .add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC)
-                    .intoArray(values, at + v);
+        for (int i = 0; i < 32; i++) {
+            values[at + i] = x[at + Q8_0_ORDER[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
         }
         scales[at / 32] = Float16s.round(amax / 127f);
     }

@@ -7,19 +7,27 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.kvcache.core.tensor.Lanes.F;
-import static io.kvcache.core.tensor.Lanes.I;
-import static io.kvcache.core.tensor.Lanes.L;
+import static io.kvcache.core.tensor.Lanes.H;
+import static io.kvcache.core.tensor.Lanes.HI;
+import static io.kvcache.core.tensor.Lanes.HS;
 import static io.kvcache.core.tensor.Lanes.LE;
-import static io.kvcache.core.tensor.Lanes.S;
 import static io.kvcache.core.tensor.Lanes.SHORT;
 
 /**
- * F16 weights times activations rounded to fp16, multiplied and summed in float like
- * ggml_vec_dot_f16. The Vector API has no fp16 conversion, so the halves are widened by hand: the
- * sign-extended halves shifted left by 13 put the sign at bit 31 and exponent+mantissa at bits
- * 27..13; read as a float that is the value times 2^-112, exact for normal and subnormal halves.
- * Infinities and NaNs come out as large finite values (weights never hold them).
+ * F16 weights times activations rounded to fp16. Products of two fp16 values are exact in float,
+ * so only the order of the additions matters, and it is ggml's on AVX-512:
+ * <ul>
+ *   <li>one input row (ggml_vec_dot_f16): four 16-lane accumulators over steps of 64 values, added
+ *       (0+2), (1+3), then together, reduced across lanes; the rest (cols % 64) added in double;</li>
+ *   <li>a batch (llamafile's tinyBLAS, used when rows % 4 == 0 and cols % 16 == 0): one 16-lane
+ *       accumulator per output over steps of 16, reduced across lanes.</li>
+ * </ul>
+ * A 16-lane register is held as two 8-lane halves (see {@link Lanes#H}). The Vector API has no fp16
+ * conversion, so halves are widened by hand: the sign-extended half shifted left by 13 puts the sign
+ * at bit 31 and exponent+mantissa at bits 27..13; read as a float that is the value times 2^-112,
+ * exact for normal and subnormal halves. Infinities and NaNs come out as large finite values
+ * (weights never hold them). The decoding is written out in each loop: C2 does not reliably inline
+ * helpers that return vectors, and a vector that crosses a call is boxed.
  */
 final class F16Kernel implements Kernel {
     private static final int BYTES = 2;
@@ -29,35 +37,53 @@ final class F16Kernel implements Kernel {
         return Activations.Format.F16;
     }
 
-    // The decoding is written out in each loop: C2 does not reliably inline helpers that return
-    // vectors, and a vector that crosses a call is boxed.
-
     @Override
     public float dot(MemorySegment w, long row, Activations x, int col) {
         int n = x.cols;
         float[] v = x.values;
         int xo = col * n;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
-            acc0 = w0.fma(FloatVector.fromArray(F, v, xo + i), acc0);
-            acc1 = w1.fma(FloatVector.fromArray(F, v, xo + i + L), acc1);
+        int blocks = n - n % 64;
+        double sum = 0;
+        if (blocks > 0) {
+            FloatVector lo0 = FloatVector.zero(H), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+            for (int i = 0; i < blocks; i += 64) {
+                long p = row + (long) BYTES * i;
+                int xi = xo + i;
+                lo0 = widen(w, p).fma(FloatVector.fromArray(H, v, xi), lo0);
+                hi0 = widen(w, p + 16).fma(FloatVector.fromArray(H, v, xi + 8), hi0);
+                lo1 = widen(w, p + 32).fma(FloatVector.fromArray(H, v, xi + 16), lo1);
+                hi1 = widen(w, p + 48).fma(FloatVector.fromArray(H, v, xi + 24), hi1);
+                lo2 = widen(w, p + 64).fma(FloatVector.fromArray(H, v, xi + 32), lo2);
+                hi2 = widen(w, p + 80).fma(FloatVector.fromArray(H, v, xi + 40), hi2);
+                lo3 = widen(w, p + 96).fma(FloatVector.fromArray(H, v, xi + 48), lo3);
+                hi3 = widen(w, p + 112).fma(FloatVector.fromArray(H, v, xi + 56), hi3);
+            }
+            sum = Lanes.sum16(lo0.add(lo2).add(lo1.add(lo3)), hi0.add(hi2).add(hi1.add(hi3)));
         }
-        for (; i <= n - L; i += L) {
-            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
-            acc0 = w0.fma(FloatVector.fromArray(F, v, xo + i), acc0);
-        }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
+        for (int i = blocks; i < n; i++) {
             sum += Float16s.toFloat(w.get(SHORT, row + (long) BYTES * i)) * v[xo + i];
         }
-        return sum;
+        return (float) sum;
+    }
+
+    @Override
+    public boolean batchOrder(int rows, int cols) {
+        return rows % 4 == 0 && cols % 16 == 0;
+    }
+
+    @Override
+    public float batchDot(MemorySegment w, long row, Activations x, int col) {
+        int n = x.cols;
+        float[] v = x.values;
+        int xo = col * n;
+        FloatVector lo = FloatVector.zero(H);
+        FloatVector hi = FloatVector.zero(H);
+        for (int i = 0; i < n; i += 16) {
+            long p = row + (long) BYTES * i;
+            lo = widen(w, p).fma(FloatVector.fromArray(H, v, xo + i), lo);
+            hi = widen(w, p + 16).fma(FloatVector.fromArray(H, v, xo + i + 8), hi);
+        }
+        return Lanes.sum16(lo, hi);
     }
 
     @Override
@@ -68,34 +94,30 @@ final class F16Kernel implements Kernel {
         int x1 = x0 + n;
         int x2 = x1 + n;
         int x3 = x2 + n;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, row + (long) BYTES * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
-            acc0 = w0.fma(FloatVector.fromArray(F, v, x0 + i), acc0);
-            acc1 = w0.fma(FloatVector.fromArray(F, v, x1 + i), acc1);
-            acc2 = w0.fma(FloatVector.fromArray(F, v, x2 + i), acc2);
-            acc3 = w0.fma(FloatVector.fromArray(F, v, x3 + i), acc3);
+        FloatVector lo0 = FloatVector.zero(H), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+        for (int i = 0; i < n; i += 16) {
+            long p = row + (long) BYTES * i;
+            FloatVector wl = widen(w, p);
+            FloatVector wh = widen(w, p + 16);
+            lo0 = wl.fma(FloatVector.fromArray(H, v, x0 + i), lo0);
+            hi0 = wh.fma(FloatVector.fromArray(H, v, x0 + i + 8), hi0);
+            lo1 = wl.fma(FloatVector.fromArray(H, v, x1 + i), lo1);
+            hi1 = wh.fma(FloatVector.fromArray(H, v, x1 + i + 8), hi1);
+            lo2 = wl.fma(FloatVector.fromArray(H, v, x2 + i), lo2);
+            hi2 = wh.fma(FloatVector.fromArray(H, v, x2 + i + 8), hi2);
+            lo3 = wl.fma(FloatVector.fromArray(H, v, x3 + i), lo3);
+            hi3 = wh.fma(FloatVector.fromArray(H, v, x3 + i + 8), hi3);
         }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD);
-        float s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD);
-        float s3 = acc3.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float wi = Float16s.toFloat(w.get(SHORT, row + (long) BYTES * i));
-            s0 += wi * v[x0 + i];
-            s1 += wi * v[x1 + i];
-            s2 += wi * v[x2 + i];
-            s3 += wi * v[x3 + i];
-        }
-        out[at] = s0;
-        out[at + stride] = s1;
-        out[at + 2 * stride] = s2;
-        out[at + 3 * stride] = s3;
+        out[at] = Lanes.sum16(lo0, hi0);
+        out[at + stride] = Lanes.sum16(lo1, hi1);
+        out[at + 2 * stride] = Lanes.sum16(lo2, hi2);
+        out[at + 3 * stride] = Lanes.sum16(lo3, hi3);
+    }
+
+    /** Eight fp16 values at byte offset {@code p} as floats (see the class comment). */
+    private static FloatVector widen(MemorySegment w, long p) {
+        return ((IntVector) ShortVector.fromMemorySegment(HS, w, p, LE).convertShape(VectorOperators.S2I, HI, 0))
+                .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     @Override

@@ -11,11 +11,28 @@ import java.lang.foreign.MemorySegment;
 interface Kernel {
     Activations.Format activations();
 
-    /** The dot product of a row with input column {@code col}. */
+    /**
+     * The dot product of a row with input column {@code col}, summed as ggml's vec_dot for this
+     * type sums it: what llama.cpp computes for a one-row input (a decode step).
+     */
     float dot(MemorySegment w, long row, Activations x, int col);
 
     /**
-     * The dot products of a row with input columns {@code col .. col+3}, decoding the row once;
+     * Whether llama.cpp multiplies a batch of several input rows by a {@code rows x cols} matrix of
+     * this type in the order of {@link #batchDot} and {@link #dot4}; when not, every column of a
+     * batch is summed as {@link #dot} sums it.
+     */
+    default boolean batchOrder(int rows, int cols) {
+        return true;
+    }
+
+    /** The dot product of a row with input column {@code col} of a batch of several input rows. */
+    default float batchDot(MemorySegment w, long row, Activations x, int col) {
+        return dot(w, row, x, col);
+    }
+
+    /**
+     * The {@link #batchDot}s of a row with input columns {@code col .. col+3}, decoding the row once;
      * the result for column {@code col+k} goes to {@code out[at + k*stride]}.
      */
     void dot4(MemorySegment w, long row, Activations x, int col, float[] out, int at, int stride);

@@ -35,13 +35,20 @@ public final class LaneSums {
         return v.lane(0);
     }
 
-    /** Same as {@link #sum(FloatVector, VectorShuffle[])} for the preferred float species. */
+    /** Same as {@link #sum(FloatVector, VectorShuffle[])} for a 128, 256 or 512-bit vector. */
     public static float sum(FloatVector v) {
-        return sum(v, Preferred.HALVINGS);
+        return sum(v, switch (v.length()) {
+            case 4 -> Shapes.S128;
+            case 8 -> Shapes.S256;
+            case 16 -> Shapes.S512;
+            default -> throw new IllegalArgumentException("no lane order defined for " + v.species());
+        });
     }
 
-    /** Lazily built shuffles for the preferred species. */
-    private static final class Preferred {
-        static final VectorShuffle<Float>[] HALVINGS = halvings(FloatVector.SPECIES_PREFERRED);
+    /** Shuffles per vector size, built on first use. */
+    private static final class Shapes {
+        static final VectorShuffle<Float>[] S128 = halvings(FloatVector.SPECIES_128);
+        static final VectorShuffle<Float>[] S256 = halvings(FloatVector.SPECIES_256);
+        static final VectorShuffle<Float>[] S512 = halvings(FloatVector.SPECIES_512);
     }
 }

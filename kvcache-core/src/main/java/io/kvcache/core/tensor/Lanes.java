@@ -23,6 +23,16 @@ final class Lanes {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_64.withShape(VectorShape.forBitSize(L * 16));
     static final VectorSpecies<Integer> I = IntVector.SPECIES_64.withShape(F.vectorShape());
 
+    /**
+     * Eight float lanes: an AVX2 register, or half of an AVX-512 one. Kernels that reproduce ggml's
+     * summation order accumulate in these (two of them stand for one 16-lane register) so that the
+     * lanes, and therefore the roundings, are the same whatever width the hardware offers.
+     */
+    static final VectorSpecies<Float> H = FloatVector.SPECIES_256;
+    static final VectorSpecies<Integer> HI = IntVector.SPECIES_256;
+    static final VectorSpecies<Short> HS = ShortVector.SPECIES_128;
+    static final VectorSpecies<Byte> HB = ByteVector.SPECIES_64;
+
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -30,6 +40,24 @@ final class Lanes {
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private Lanes() {
+    }
+
+    /**
+     * The sum of the 8 lanes of {@code t} as x86 horizontal sums form it (ggml's hsum_float_8, and
+     * _mm512_reduce_add_ps once the two 256-bit halves are added): lanes i and i+4, then i and i+2,
+     * then the last pair.
+     */
+    static float sum8(FloatVector t) {
+        float t0 = t.lane(0) + t.lane(4);
+        float t1 = t.lane(1) + t.lane(5);
+        float t2 = t.lane(2) + t.lane(6);
+        float t3 = t.lane(3) + t.lane(7);
+        return (t0 + t2) + (t1 + t3);
+    }
+
+    /** _mm512_reduce_add_ps of the 16-lane register whose lanes 0-7 are {@code lo} and 8-15 {@code hi}. */
+    static float sum16(FloatVector lo, FloatVector hi) {
+        return sum8(lo.add(hi));
     }
 
     /** 256 or 512 bits: narrower hardware (128-bit NEON/SSE) still computes correctly, only slowly. */

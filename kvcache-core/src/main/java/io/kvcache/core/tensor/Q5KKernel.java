@@ -80,7 +80,7 @@ final class Q5KKernel implements Kernel {
             acc = sumLo.add(sumHi).fma(FloatVector.broadcast(F, dx * Float16s.toFloat(w.get(SHORT, p))), acc);
             minAcc += dx * Float16s.toFloat(w.get(SHORT, p + 2)) * minSum;
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minAcc;
+        return LaneSums.sum(acc) - minAcc;
     }
 
     @Override
@@ -157,10 +157,10 @@ final class Q5KKernel implements Kernel {
             min2 += xs[s + 2 * blocks] * dmin * ms2;
             min3 += xs[s + 3 * blocks] * dmin * ms3;
         }
-        out[at] = acc0.reduceLanes(VectorOperators.ADD) - min0;
-        out[at + stride] = acc1.reduceLanes(VectorOperators.ADD) - min1;
-        out[at + 2 * stride] = acc2.reduceLanes(VectorOperators.ADD) - min2;
-        out[at + 3 * stride] = acc3.reduceLanes(VectorOperators.ADD) - min3;
+        out[at] = LaneSums.sum(acc0) - min0;
+        out[at + stride] = LaneSums.sum(acc1) - min1;
+        out[at + 2 * stride] = LaneSums.sum(acc2) - min2;
+        out[at + 3 * stride] = LaneSums.sum(acc3) - min3;
     }
 
     @Override

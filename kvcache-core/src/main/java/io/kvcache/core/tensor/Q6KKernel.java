@@ -89,7 +89,7 @@ final class Q6KKernel implements Kernel {
             }
             offsetAcc += d * (32 * offset);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - offsetAcc;
+        return LaneSums.sum(acc) - offsetAcc;
     }
 
     @Override
@@ -178,10 +178,10 @@ final class Q6KKernel implements Kernel {
             off2 += d2 * (32 * o2);
             off3 += d3 * (32 * o3);
         }
-        out[at] = acc0.reduceLanes(VectorOperators.ADD) - off0;
-        out[at + stride] = acc1.reduceLanes(VectorOperators.ADD) - off1;
-        out[at + 2 * stride] = acc2.reduceLanes(VectorOperators.ADD) - off2;
-        out[at + 3 * stride] = acc3.reduceLanes(VectorOperators.ADD) - off3;
+        out[at] = LaneSums.sum(acc0) - off0;
+        out[at + stride] = LaneSums.sum(acc1) - off1;
+        out[at + 2 * stride] = LaneSums.sum(acc2) - off2;
+        out[at + 3 * stride] = LaneSums.sum(acc3) - off3;
     }
 
     @Override

@@ -3,22 +3,29 @@ package io.kvcache.core.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import static io.kvcache.core.tensor.Lanes.B;
-import static io.kvcache.core.tensor.Lanes.F;
-import static io.kvcache.core.tensor.Lanes.L;
+import static io.kvcache.core.tensor.Lanes.H;
 import static io.kvcache.core.tensor.Lanes.LE;
 import static io.kvcache.core.tensor.Lanes.SHORT;
 
 /**
- * Q8_0 weights (blocks of 32: fp16 d, int8 qs[32]; value = d*q) times Q8_0 activations, as
- * ggml_vec_dot_q8_0_q8_0: per block the integer sum of q_w*q_x times d_w*d_x.
+ * Q8_0 weights (blocks of 32: fp16 d, int8 qs[32]; value = d*q) times Q8_0 activations, as ggml's
+ * AVX2 ggml_vec_dot_q8_0_q8_0 (and llamafile's tinyBLAS_Q0_AVX for batches, which sums the same
+ * way): per block, 8 integer lanes each hold the sum of 4 consecutive q_w*q_x; each lane is
+ * accumulated across blocks in float with one fused multiply-add by d_w*d_x, and the 8 lanes are
+ * added at the end as hsum_float_8 adds them. The weights of a block are permuted into
+ * {@link Activations#Q8_0_ORDER}, as the activations are, so that slice k (8 lanes) of a block holds
+ * member k of each group; the integer sums are exact in float lanes.
  */
 final class Q8_0Kernel implements Kernel {
     private static final int BLOCK_BYTES = 34;
+    private static final VectorSpecies<Byte> BLOCK = ByteVector.SPECIES_256;
+    private static final VectorShuffle<Byte> ORDER = VectorShuffle.fromArray(BLOCK, Activations.Q8_0_ORDER, 0);
 
     @Override
     public Activations.Format activations() {
@@ -35,19 +42,19 @@ final class Q8_0Kernel implements Kernel {
         float[] scales = x.scales;
         int xo = col * x.cols;
         int so = col * blocks;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(H);
         long p = row;
         for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
-            FloatVector sum = FloatVector.zero(F);
-            for (int i = 0; i < 32; i += L) {
-                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, w, p + 2 + i, LE)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                sum = q.fma(FloatVector.fromArray(F, v, xo + 32 * b + i), sum);
-            }
+            ByteVector q = ByteVector.fromMemorySegment(BLOCK, w, p + 2, LE).rearrange(ORDER);
+            int xb = xo + 32 * b;
+            FloatVector sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 0)).mul(FloatVector.fromArray(H, v, xb));
+            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 1)).fma(FloatVector.fromArray(H, v, xb + 8), sum);
+            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 2)).fma(FloatVector.fromArray(H, v, xb + 16), sum);
+            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 3)).fma(FloatVector.fromArray(H, v, xb + 24), sum);
             float d = Float16s.toFloat(w.get(SHORT, p)) * scales[so + b];
-            acc = sum.fma(FloatVector.broadcast(F, d), acc);
+            acc = sum.fma(FloatVector.broadcast(H, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum8(acc);
     }
 
     @Override
@@ -58,35 +65,39 @@ final class Q8_0Kernel implements Kernel {
         float[] scales = x.scales;
         int x0 = col * n;
         int s0 = col * blocks;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(H);
+        FloatVector acc1 = FloatVector.zero(H);
+        FloatVector acc2 = FloatVector.zero(H);
+        FloatVector acc3 = FloatVector.zero(H);
         long p = row;
         for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
-            FloatVector sum0 = FloatVector.zero(F);
-            FloatVector sum1 = FloatVector.zero(F);
-            FloatVector sum2 = FloatVector.zero(F);
-            FloatVector sum3 = FloatVector.zero(F);
+            ByteVector q = ByteVector.fromMemorySegment(BLOCK, w, p + 2, LE).rearrange(ORDER);
+            FloatVector q0 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 0);
+            FloatVector q1 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 1);
+            FloatVector q2 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 2);
+            FloatVector q3 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 3);
             int xb = x0 + 32 * b;
-            for (int i = 0; i < 32; i += L) {
-                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, w, p + 2 + i, LE)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                sum0 = q.fma(FloatVector.fromArray(F, v, xb + i), sum0);
-                sum1 = q.fma(FloatVector.fromArray(F, v, xb + n + i), sum1);
-                sum2 = q.fma(FloatVector.fromArray(F, v, xb + 2 * n + i), sum2);
-                sum3 = q.fma(FloatVector.fromArray(F, v, xb + 3 * n + i), sum3);
-            }
+            FloatVector sum0 = q3.fma(FloatVector.fromArray(H, v, xb + 24), q2.fma(FloatVector.fromArray(H, v, xb + 16),
+                    q1.fma(FloatVector.fromArray(H, v, xb + 8), q0.mul(FloatVector.fromArray(H, v, xb)))));
+            xb += n;
+            FloatVector sum1 = q3.fma(FloatVector.fromArray(H, v, xb + 24), q2.fma(FloatVector.fromArray(H, v, xb + 16),
+                    q1.fma(FloatVector.fromArray(H, v, xb + 8), q0.mul(FloatVector.fromArray(H, v, xb)))));
+            xb += n;
+            FloatVector sum2 = q3.fma(FloatVector.fromArray(H, v, xb + 24), q2.fma(FloatVector.fromArray(H, v, xb + 16),
+                    q1.fma(FloatVector.fromArray(H, v, xb + 8), q0.mul(FloatVector.fromArray(H, v, xb)))));
+            xb += n;
+            FloatVector sum3 = q3.fma(FloatVector.fromArray(H, v, xb + 24), q2.fma(FloatVector.fromArray(H, v, xb + 16),
+                    q1.fma(FloatVector.fromArray(H, v, xb + 8), q0.mul(FloatVector.fromArray(H, v, xb)))));
             float d = Float16s.toFloat(w.get(SHORT, p));
-            acc0 = sum0.fma(FloatVector.broadcast(F, d * scales[s0 + b]), acc0);
-            acc1 = sum1.fma(FloatVector.broadcast(F, d * scales[s0 + blocks + b]), acc1);
-            acc2 = sum2.fma(FloatVector.broadcast(F, d * scales[s0 + 2 * blocks + b]), acc2);
-            acc3 = sum3.fma(FloatVector.broadcast(F, d * scales[s0 + 3 * blocks + b]), acc3);
+            acc0 = sum0.fma(FloatVector.broadcast(H, d * scales[s0 + b]), acc0);
+            acc1 = sum1.fma(FloatVector.broadcast(H, d * scales[s0 + blocks + b]), acc1);
+            acc2 = sum2.fma(FloatVector.broadcast(H, d * scales[s0 + 2 * blocks + b]), acc2);
+            acc3 = sum3.fma(FloatVector.broadcast(H, d * scales[s0 + 3 * blocks + b]), acc3);
         }
-        out[at] = acc0.reduceLanes(VectorOperators.ADD);
-        out[at + stride] = acc1.reduceLanes(VectorOperators.ADD);
-        out[at + 2 * stride] = acc2.reduceLanes(VectorOperators.ADD);
-        out[at + 3 * stride] = acc3.reduceLanes(VectorOperators.ADD);
+        out[at] = Lanes.sum8(acc0);
+        out[at + stride] = Lanes.sum8(acc1);
+        out[at + 2 * stride] = Lanes.sum8(acc2);
+        out[at + 3 * stride] = Lanes.sum8(acc3);
     }
 
     @Override

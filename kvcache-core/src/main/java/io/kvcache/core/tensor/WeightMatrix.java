@@ -26,6 +26,7 @@ public final class WeightMatrix {
     private final Kernel kernel;
     private final long rowBytes;
     private final int tileRows;
+    private final boolean batchOrder;
 
     private WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, Kernel kernel) {
         this.name = name;
@@ -36,6 +37,7 @@ public final class WeightMatrix {
         this.kernel = kernel;
         this.rowBytes = type.bytesFor(cols);
         this.tileRows = (int) Math.max(1, Math.min(rows, TILE_BYTES / rowBytes));
+        this.batchOrder = kernel.batchOrder(rows, cols);
     }
 
     /**
@@ -105,9 +107,11 @@ public final class WeightMatrix {
 
     private void multiplyRows(Activations a, float[] out, int from, int to) {
         int batch = a.batch;
-        if (batch == 1) {
-            for (int r = from; r < to; r++) {
-                out[r] = kernel.dot(data, r * rowBytes, a, 0);
+        if (batch == 1 || !batchOrder) {
+            for (int b = 0; b < batch; b++) {
+                for (int r = from; r < to; r++) {
+                    out[b * rows + r] = kernel.dot(data, r * rowBytes, a, b);
+                }
             }
             return;
         }
@@ -121,7 +125,7 @@ public final class WeightMatrix {
             }
             for (; b < batch; b++) {
                 for (int r = tile; r < end; r++) {
-                    out[b * rows + r] = kernel.dot(data, r * rowBytes, a, b);
+                    out[b * rows + r] = kernel.batchDot(data, r * rowBytes, a, b);
                 }
             }
         }
