@@ -37,7 +37,9 @@ class ActivationsTest {
         for (int b = 0; b < BATCH; b++) {
             ReferenceQuantizer.Quantized ref = ReferenceQuantizer.q8_0(x, b * COLS, COLS);
             for (int i = 0; i < COLS; i++) {
-                assertEquals(ref.q()[i], a.values[b * COLS + i], 0, "input " + b + " value " + i);
+                // Each block is stored in Q8_0_ORDER: position p holds quant Q8_0_ORDER[p].
+                int stored = i - i % 32 + indexOf(Activations.Q8_0_ORDER, i % 32);
+                assertEquals(ref.q()[i], a.values[b * COLS + stored], 0, "input " + b + " value " + i);
             }
             for (int k = 0; k < COLS / 32; k++) {
                 assertEquals(ref.d()[k], a.scales[b * COLS / 32 + k], 0, "input " + b + " block " + k);
@@ -84,7 +86,19 @@ class ActivationsTest {
         a.convert(x, 0, BATCH);
         double[] bf16 = ReferenceQuantizer.activation(GgmlType.BF16, x, 0, x.length);
         for (int i = 0; i < x.length; i++) {
-            assertEquals(bf16[i], a.values[i], 0);
+            // Whole 32-value chunks are stored as their 16 even-indexed values, then the 16 odd ones.
+            int j = i % 32;
+            int stored = i - j + (j % 2 == 0 ? j / 2 : 16 + j / 2);
+            assertEquals(bf16[i], a.values[stored], 0, "value " + i);
         }
+    }
+
+    private static int indexOf(int[] order, int value) {
+        for (int p = 0; p < order.length; p++) {
+            if (order[p] == value) {
+                return p;
+            }
+        }
+        throw new AssertionError(value + " missing from the order");
     }
 }
