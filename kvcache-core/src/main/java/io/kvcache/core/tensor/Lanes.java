@@ -48,11 +48,7 @@ final class Lanes {
      * then the last pair.
      */
     static float sum8(FloatVector t) {
-        float t0 = t.lane(0) + t.lane(4);
-        float t1 = t.lane(1) + t.lane(5);
-        float t2 = t.lane(2) + t.lane(6);
-        float t3 = t.lane(3) + t.lane(7);
-        return (t0 + t2) + (t1 + t3);
+        return LaneSums.sum(t); // halving 8 lanes: (t0+t4 + t2+t6) + (t1+t5 + t3+t7), as hsum_float_8
     }
 
     /** _mm512_reduce_add_ps of the 16-lane register whose lanes 0-7 are {@code lo} and 8-15 {@code hi}. */
