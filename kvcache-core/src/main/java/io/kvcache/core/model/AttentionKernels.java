@@ -3,7 +3,6 @@ package io.kvcache.core.model;
 import io.kvcache.core.kv.HalfFloats;
 import io.kvcache.core.tensor.LaneSums;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -25,7 +24,6 @@ import java.util.Arrays;
 final class AttentionKernels {
     /** Eight lanes: two of these make one 16-lane AVX-512 register of the fp16 dot product we reproduce. */
     private static final VectorSpecies<Float> HALF_REGISTER = FloatVector.SPECIES_256;
-    private static final VectorShuffle<Float>[] HALF_REGISTER_HALVINGS = LaneSums.halvings(HALF_REGISTER);
     /** Elements consumed per step of that dot product: four 16-lane accumulators. */
     private static final int HALF_DOT_STEP = 64;
     /** Lanes of the fp16 accumulator updates. */
@@ -186,7 +184,7 @@ final class AttentionKernels {
             FloatVector lo = lo0.add(lo2).add(lo1.add(lo3));
             FloatVector hi = hi0.add(hi2).add(hi1.add(hi3));
             // Lane reduction: upper 8 + lower 8, then halving the rest as the AVX-512 reduction does.
-            sum = LaneSums.sum(lo.add(hi), HALF_REGISTER_HALVINGS);
+            sum = LaneSums.sum(lo.add(hi));
         }
         for (int i = blocks; i < n; i++) {
             sum += x[xOff + i] * y[yOff + i];

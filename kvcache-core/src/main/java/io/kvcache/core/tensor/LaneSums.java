@@ -2,53 +2,59 @@ package io.kvcache.core.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Sums of the lanes of a float vector in one fixed order. {@code reduceLanes(ADD)} leaves the order
  * open, and the JDK's interpreted and compiled forms of it do differ, so the same input could give
  * different logits before and after the JIT compiled a kernel. Here the upper half of the lanes is
- * added to the lower half until one lane is left: for 16 lanes the order of the AVX-512 reduction
- * llama.cpp's kernels end with (8+8, 4+4, 2+2, 1+1).
+ * added to the lower half until one lane is left: for 8 lanes the order of ggml's hsum_float_8, for
+ * 16 that of the AVX-512 reduction (8+8, 4+4, 2+2, 1+1). Each size is written out with constant
+ * shuffles, which the JIT turns into permutes; a loop over shuffles would not be compiled to them.
  */
 public final class LaneSums {
+    private static final VectorShuffle<Float> S512_8 = halving(FloatVector.SPECIES_512.length(), 8);
+    private static final VectorShuffle<Float> S512_4 = halving(FloatVector.SPECIES_512.length(), 4);
+    private static final VectorShuffle<Float> S512_2 = halving(FloatVector.SPECIES_512.length(), 2);
+    private static final VectorShuffle<Float> S512_1 = halving(FloatVector.SPECIES_512.length(), 1);
+    private static final VectorShuffle<Float> S256_4 = halving(FloatVector.SPECIES_256.length(), 4);
+    private static final VectorShuffle<Float> S256_2 = halving(FloatVector.SPECIES_256.length(), 2);
+    private static final VectorShuffle<Float> S256_1 = halving(FloatVector.SPECIES_256.length(), 1);
+    private static final VectorShuffle<Float> S128_2 = halving(FloatVector.SPECIES_128.length(), 2);
+    private static final VectorShuffle<Float> S128_1 = halving(FloatVector.SPECIES_128.length(), 1);
+
     private LaneSums() {
     }
 
-    /** Shuffles that move the upper half of the live lanes onto the lower half, one per halving step. */
-    public static VectorShuffle<Float>[] halvings(VectorSpecies<Float> species) {
-        int steps = Integer.numberOfTrailingZeros(species.length());
-        @SuppressWarnings("unchecked")
-        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
-        for (int s = 0; s < steps; s++) {
-            int half = species.length() >> (s + 1);
-            shuffles[s] = VectorShuffle.fromOp(species, i -> (i + half) % species.length());
-        }
-        return shuffles;
+    private static VectorShuffle<Float> halving(int lanes, int half) {
+        var species = lanes == 16 ? FloatVector.SPECIES_512 : lanes == 8 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+        return VectorShuffle.fromOp(species, i -> (i + half) % lanes);
     }
 
-    /** The lanes of {@code v} summed by halving; {@code halvings} must come from {@link #halvings} for v's species. */
-    public static float sum(FloatVector v, VectorShuffle<Float>[] halvings) {
-        for (VectorShuffle<Float> shuffle : halvings) {
-            v = v.add(v.rearrange(shuffle));
-        }
-        return v.lane(0);
-    }
-
-    /** Same as {@link #sum(FloatVector, VectorShuffle[])} for a 128, 256 or 512-bit vector. */
+    /** The lanes of a 128, 256 or 512-bit vector summed by halving. */
     public static float sum(FloatVector v) {
-        return sum(v, switch (v.length()) {
-            case 4 -> Shapes.S128;
-            case 8 -> Shapes.S256;
-            case 16 -> Shapes.S512;
+        return switch (v.length()) {
+            case 16 -> sum16(v);
+            case 8 -> sum8(v);
+            case 4 -> sum4(v);
             default -> throw new IllegalArgumentException("no lane order defined for " + v.species());
-        });
+        };
     }
 
-    /** Shuffles per vector size, built on first use. */
-    private static final class Shapes {
-        static final VectorShuffle<Float>[] S128 = halvings(FloatVector.SPECIES_128);
-        static final VectorShuffle<Float>[] S256 = halvings(FloatVector.SPECIES_256);
-        static final VectorShuffle<Float>[] S512 = halvings(FloatVector.SPECIES_512);
+    private static float sum16(FloatVector v) {
+        v = v.add(v.rearrange(S512_8));
+        v = v.add(v.rearrange(S512_4));
+        v = v.add(v.rearrange(S512_2));
+        return v.add(v.rearrange(S512_1)).lane(0);
+    }
+
+    private static float sum8(FloatVector v) {
+        v = v.add(v.rearrange(S256_4));
+        v = v.add(v.rearrange(S256_2));
+        return v.add(v.rearrange(S256_1)).lane(0);
+    }
+
+    private static float sum4(FloatVector v) {
+        v = v.add(v.rearrange(S128_2));
+        return v.add(v.rearrange(S128_1)).lane(0);
     }
 }

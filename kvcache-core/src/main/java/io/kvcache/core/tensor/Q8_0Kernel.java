@@ -1,9 +1,8 @@
 package io.kvcache.core.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -18,14 +17,15 @@ import static io.kvcache.core.tensor.Lanes.SHORT;
  * AVX2 ggml_vec_dot_q8_0_q8_0 (and llamafile's tinyBLAS_Q0_AVX for batches, which sums the same
  * way): per block, 8 integer lanes each hold the sum of 4 consecutive q_w*q_x; each lane is
  * accumulated across blocks in float with one fused multiply-add by d_w*d_x, and the 8 lanes are
- * added at the end as hsum_float_8 adds them. The weights of a block are permuted into
- * {@link Activations#Q8_0_ORDER}, as the activations are, so that slice k (8 lanes) of a block holds
- * member k of each group; the integer sums are exact in float lanes.
+ * added at the end as hsum_float_8 adds them. The activations are stored in
+ * {@link Activations#Q8_0_ORDER}, so that slice k (8 lanes) holds member k of each group of 4; the
+ * weights are read as 8 ints and slice k taken as byte k of each. The integer sums are exact in
+ * float lanes.
  */
 final class Q8_0Kernel implements Kernel {
     private static final int BLOCK_BYTES = 34;
-    private static final VectorSpecies<Byte> BLOCK = ByteVector.SPECIES_256;
-    private static final VectorShuffle<Byte> ORDER = VectorShuffle.fromArray(BLOCK, Activations.Q8_0_ORDER, 0);
+    /** A block's 32 quants as 8 ints: int t holds quants 4t..4t+3, so member k of group t is its byte k. */
+    private static final VectorSpecies<Integer> QUADS = IntVector.SPECIES_256;
 
     @Override
     public Activations.Format activations() {
@@ -45,12 +45,13 @@ final class Q8_0Kernel implements Kernel {
         FloatVector acc = FloatVector.zero(H);
         long p = row;
         for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
-            ByteVector q = ByteVector.fromMemorySegment(BLOCK, w, p + 2, LE).rearrange(ORDER);
+            IntVector quads = IntVector.fromMemorySegment(QUADS, w, p + 2, LE);
             int xb = xo + 32 * b;
-            FloatVector sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 0)).mul(FloatVector.fromArray(H, v, xb));
-            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 1)).fma(FloatVector.fromArray(H, v, xb + 8), sum);
-            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 2)).fma(FloatVector.fromArray(H, v, xb + 16), sum);
-            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, H, 3)).fma(FloatVector.fromArray(H, v, xb + 24), sum);
+            // Slice k: byte k of every int, sign-extended (shift it to the top, then arithmetic-shift down).
+            FloatVector sum = member(quads, 0).mul(FloatVector.fromArray(H, v, xb));
+            sum = member(quads, 1).fma(FloatVector.fromArray(H, v, xb + 8), sum);
+            sum = member(quads, 2).fma(FloatVector.fromArray(H, v, xb + 16), sum);
+            sum = member(quads, 3).fma(FloatVector.fromArray(H, v, xb + 24), sum);
             float d = Float16s.toFloat(w.get(SHORT, p)) * scales[so + b];
             acc = sum.fma(FloatVector.broadcast(H, d), acc);
         }
@@ -71,11 +72,11 @@ final class Q8_0Kernel implements Kernel {
         FloatVector acc3 = FloatVector.zero(H);
         long p = row;
         for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
-            ByteVector q = ByteVector.fromMemorySegment(BLOCK, w, p + 2, LE).rearrange(ORDER);
-            FloatVector q0 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 0);
-            FloatVector q1 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 1);
-            FloatVector q2 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 2);
-            FloatVector q3 = (FloatVector) q.convertShape(VectorOperators.B2F, H, 3);
+            IntVector quads = IntVector.fromMemorySegment(QUADS, w, p + 2, LE);
+            FloatVector q0 = member(quads, 0);
+            FloatVector q1 = member(quads, 1);
+            FloatVector q2 = member(quads, 2);
+            FloatVector q3 = member(quads, 3);
             int xb = x0 + 32 * b;
             FloatVector sum0 = q3.fma(FloatVector.fromArray(H, v, xb + 24), q2.fma(FloatVector.fromArray(H, v, xb + 16),
                     q1.fma(FloatVector.fromArray(H, v, xb + 8), q0.mul(FloatVector.fromArray(H, v, xb)))));
@@ -98,6 +99,12 @@ final class Q8_0Kernel implements Kernel {
         out[at + stride] = Lanes.sum8(acc1);
         out[at + 2 * stride] = Lanes.sum8(acc2);
         out[at + 3 * stride] = Lanes.sum8(acc3);
+    }
+
+    /** Byte k of each int lane, sign-extended, as floats. */
+    private static FloatVector member(IntVector quads, int k) {
+        return (FloatVector) quads.lanewise(VectorOperators.LSHL, 24 - 8 * k).lanewise(VectorOperators.ASHR, 24)
+                .convert(VectorOperators.I2F, 0);
     }
 
     @Override
