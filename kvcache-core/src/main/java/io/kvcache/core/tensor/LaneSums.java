@@ -16,9 +16,9 @@ public final class LaneSums {
     private static final VectorShuffle<Float> S512_4 = halving(FloatVector.SPECIES_512.length(), 4);
     private static final VectorShuffle<Float> S512_2 = halving(FloatVector.SPECIES_512.length(), 2);
     private static final VectorShuffle<Float> S512_1 = halving(FloatVector.SPECIES_512.length(), 1);
-    private static final VectorShuffle<Float> S256_4 = halving(FloatVector.SPECIES_256.length(), 4);
-    private static final VectorShuffle<Float> S256_2 = halving(FloatVector.SPECIES_256.length(), 2);
-    private static final VectorShuffle<Float> S256_1 = halving(FloatVector.SPECIES_256.length(), 1);
+    static final VectorShuffle<Float> S256_4 = halving(FloatVector.SPECIES_256.length(), 4);
+    static final VectorShuffle<Float> S256_2 = halving(FloatVector.SPECIES_256.length(), 2);
+    static final VectorShuffle<Float> S256_1 = halving(FloatVector.SPECIES_256.length(), 1);
     private static final VectorShuffle<Float> S128_2 = halving(FloatVector.SPECIES_128.length(), 2);
     private static final VectorShuffle<Float> S128_1 = halving(FloatVector.SPECIES_128.length(), 1);
 
@@ -47,7 +47,7 @@ public final class LaneSums {
         return v.add(v.rearrange(S512_1)).lane(0);
     }
 
-    private static float sum8(FloatVector v) {
+    static float sum8(FloatVector v) {
         v = v.add(v.rearrange(S256_4));
         v = v.add(v.rearrange(S256_2));
         return v.add(v.rearrange(S256_1)).lane(0);

@@ -48,7 +48,7 @@ final class Lanes {
      * then the last pair.
      */
     static float sum8(FloatVector t) {
-        return LaneSums.sum(t); // halving 8 lanes: (t0+t4 + t2+t6) + (t1+t5 + t3+t7), as hsum_float_8
+        return LaneSums.sum8(t); // halving 8 lanes: (t0+t4 + t2+t6) + (t1+t5 + t3+t7), as hsum_float_8
     }
 
     /** _mm512_reduce_add_ps of the 16-lane register whose lanes 0-7 are {@code lo} and 8-15 {@code hi}. */

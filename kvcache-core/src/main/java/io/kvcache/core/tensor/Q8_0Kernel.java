@@ -95,10 +95,19 @@ final class Q8_0Kernel implements Kernel {
             acc2 = sum2.fma(FloatVector.broadcast(H, d * scales[s0 + 2 * blocks + b]), acc2);
             acc3 = sum3.fma(FloatVector.broadcast(H, d * scales[s0 + 3 * blocks + b]), acc3);
         }
-        out[at] = Lanes.sum8(acc0);
-        out[at + stride] = Lanes.sum8(acc1);
-        out[at + 2 * stride] = Lanes.sum8(acc2);
-        out[at + 3 * stride] = Lanes.sum8(acc3);
+        // hsum_float_8 of each accumulator, written out here: passed to a method the vectors were boxed.
+        acc0 = acc0.add(acc0.rearrange(LaneSums.S256_4));
+        acc1 = acc1.add(acc1.rearrange(LaneSums.S256_4));
+        acc2 = acc2.add(acc2.rearrange(LaneSums.S256_4));
+        acc3 = acc3.add(acc3.rearrange(LaneSums.S256_4));
+        acc0 = acc0.add(acc0.rearrange(LaneSums.S256_2));
+        acc1 = acc1.add(acc1.rearrange(LaneSums.S256_2));
+        acc2 = acc2.add(acc2.rearrange(LaneSums.S256_2));
+        acc3 = acc3.add(acc3.rearrange(LaneSums.S256_2));
+        out[at] = acc0.add(acc0.rearrange(LaneSums.S256_1)).lane(0);
+        out[at + stride] = acc1.add(acc1.rearrange(LaneSums.S256_1)).lane(0);
+        out[at + 2 * stride] = acc2.add(acc2.rearrange(LaneSums.S256_1)).lane(0);
+        out[at + 3 * stride] = acc3.add(acc3.rearrange(LaneSums.S256_1)).lane(0);
     }
 
     /** Byte k of each int lane, sign-extended, as floats. */
