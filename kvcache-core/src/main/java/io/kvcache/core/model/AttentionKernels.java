@@ -97,21 +97,24 @@ final class AttentionKernels {
      * added to the float sum, and the values are accumulated with one fused multiply-add per entry.
      * {@code tile} needs {@link #KV_TILE} floats.
      */
-    static void singlePrecision(float[] query, int qOff, float[] keys, float[] values, int entries, int hd, int vd,
-                                float scale, float[] out, int outOff, float[] tile) {
+    static void singlePrecision(float[] query, int qOff, float[] keysByDimension, int stride, float[] values, int entries,
+                                int hd, int vd, float scale, float[] out, int outOff, float[] tile) {
         Arrays.fill(out, outOff, outOff + vd, 0f);
         float max = Float.NEGATIVE_INFINITY;
         float sum = 0f;
         for (int first = 0; first < entries; first += KV_TILE) {
             int n = Math.min(KV_TILE, entries - first);
+            // One lane per cache entry, each running the same fma chain over the head dimension.
+            for (int t = 0; t < KV_TILE; t += EXP.length()) {
+                FloatVector score = FloatVector.zero(EXP);
+                for (int d = 0; d < hd; d++) {
+                    score = FloatVector.fromArray(EXP, keysByDimension, d * stride + first + t)
+                            .fma(FloatVector.broadcast(EXP, query[qOff + d]), score);
+                }
+                score.mul(scale).intoArray(tile, t);
+            }
             float tileMax = Float.NEGATIVE_INFINITY;
             for (int t = 0; t < n; t++) {
-                int k = (first + t) * hd;
-                float score = 0f;
-                for (int d = 0; d < hd; d++) {
-                    score = Math.fma(query[qOff + d], keys[k + d], score);
-                }
-                tile[t] = score * scale;
                 tileMax = Math.max(tileMax, tile[t]);
             }
             if (tileMax > max) {
@@ -135,16 +138,25 @@ final class AttentionKernels {
             }
             sum = (float) (sum + tileSum);
             for (int t = 0; t < n; t++) {
-                float p = tile[t];
-                int v = (first + t) * vd;
-                for (int d = 0; d < vd; d++) {
-                    out[outOff + d] = Math.fma(p, values[v + d], out[outOff + d]);
-                }
+                accumulate(tile[t], values, (first + t) * vd, out, outOff, vd);
             }
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
             out[outOff + d] *= inverse;
+        }
+    }
+
+    /** out[d] = fma(p, values[v + d], out[d]) over vd elements. */
+    private static void accumulate(float p, float[] values, int v, float[] out, int outOff, int vd) {
+        int d = 0;
+        FloatVector weight = FloatVector.broadcast(EXP, p);
+        for (int bound = EXP.loopBound(vd); d < bound; d += EXP.length()) {
+            FloatVector.fromArray(EXP, values, v + d).fma(weight, FloatVector.fromArray(EXP, out, outOff + d))
+                    .intoArray(out, outOff + d);
+        }
+        for (; d < vd; d++) {
+            out[outOff + d] = Math.fma(p, values[v + d], out[outOff + d]);
         }
     }
 

@@ -145,6 +145,10 @@ public final class Transformer {
         head.readValues(entries, s.values);
         float scale = (float) (1.0 / Math.sqrt(hd));
         boolean tiled = usesTiledAttention(count);
+        int stride = (entries + AttentionKernels.KV_TILE - 1) / AttentionKernels.KV_TILE * AttentionKernels.KV_TILE;
+        if (tiled) {
+            s.transposeKeys(entries, hd, stride);
+        }
         int qWidth = config.heads() * hd;
         int outWidth = config.heads() * vd;
         for (int b = firstQuery; b <= lastQuery; b++) {
@@ -153,8 +157,8 @@ public final class Transformer {
                 int qOff = b * qWidth + h * hd;
                 int outOff = b * outWidth + h * vd;
                 if (tiled) {
-                    AttentionKernels.singlePrecision(a.q, qOff, s.keys, s.values, visible, hd, vd, scale,
-                            a.attention, outOff, s.scores);
+                    AttentionKernels.singlePrecision(a.q, qOff, s.keysByDimension, stride, s.values, visible, hd, vd,
+                            scale, a.attention, outOff, s.scores);
                 } else {
                     AttentionKernels.halfPrecision(a.q, qOff, s.keys, s.values, visible, hd, vd, scale,
                             a.attention, outOff, s.accumulator);
@@ -237,6 +241,19 @@ public final class Transformer {
         float[] values = new float[0];
         float[] scores = new float[0];
         float[] accumulator = new float[0];
+        /** The keys dimension by dimension ({@code keys[e][d]} at {@code d * stride + e}), for the tiled kernel. */
+        float[] keysByDimension = new float[0];
+
+        void transposeKeys(int entries, int keyDim, int stride) {
+            if (keysByDimension.length < keyDim * stride) {
+                keysByDimension = new float[keyDim * stride * 2];
+            }
+            for (int e = 0; e < entries; e++) {
+                for (int d = 0; d < keyDim; d++) {
+                    keysByDimension[d * stride + e] = keys[e * keyDim + d];
+                }
+            }
+        }
 
         void ensure(int entries, int keyDim, int valueDim) {
             if (scores.length < Math.max(entries, AttentionKernels.KV_TILE)) {
