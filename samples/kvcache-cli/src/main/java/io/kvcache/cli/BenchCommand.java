@@ -71,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
             out.put("weights_bytes", fileSize(model.source()));
             out.put("kv_cache_bytes", kvBytes);
             out.put("peak_heap_bytes", peakHeap());
-            out.put("off_heap_bytes", fileSize(model.source()) + directBuffers());
+            out.put("off_heap_bytes", bufferPools());
             out.put("peak_rss_bytes", peakResident());
             if (options.json) {
                 System.out.println(Json.write(out));
@@ -110,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
         return sum;
     }
 
-    private static long directBuffers() {
+    /** Direct and mapped buffers, the mapped model file included. */
+    private static long bufferPools() {
         return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                 .mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
     }
