@@ -53,8 +53,7 @@ public final class GgufFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            GgufFile parsed = parse(path, arena, file);
-            return parsed;
+            return parse(path, arena, file);
         } catch (IOException e) {
             arena.close();
             throw new ModelFormatException(path + ": cannot read the file: " + e.getMessage(), e);

@@ -63,8 +63,8 @@ final class BF16Kernel implements Kernel {
                 hi2 = d.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(H, v, xi + 56), hi2);
                 hi2 = d.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(H, v, xi + 40), hi2);
             }
-            sum = Lanes.sum16(lo1, hi1);
-            sum += Lanes.sum16(lo2, hi2);
+            sum = LaneSums.sum16(lo1, hi1);
+            sum += LaneSums.sum16(lo2, hi2);
         }
         for (int i = blocks; i < n; i++) {
             sum += BFloat16s.toFloat(w.get(SHORT, row + (long) BYTES * i)) * v[xo + position(i, n)];
@@ -104,7 +104,7 @@ final class BF16Kernel implements Kernel {
             hi = b.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(H, v, xi + 24), hi);
             hi = b.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(H, v, xi + 8), hi);
         }
-        return Lanes.sum16(lo, hi);
+        return LaneSums.sum16(lo, hi);
     }
 
     @Override
@@ -134,10 +134,10 @@ final class BF16Kernel implements Kernel {
             lo3 = aEven.fma(FloatVector.fromArray(H, v, xi), aOdd.fma(FloatVector.fromArray(H, v, xi + 16), lo3));
             hi3 = bEven.fma(FloatVector.fromArray(H, v, xi + 8), bOdd.fma(FloatVector.fromArray(H, v, xi + 24), hi3));
         }
-        out[at] = Lanes.sum16(lo0, hi0);
-        out[at + stride] = Lanes.sum16(lo1, hi1);
-        out[at + 2 * stride] = Lanes.sum16(lo2, hi2);
-        out[at + 3 * stride] = Lanes.sum16(lo3, hi3);
+        out[at] = LaneSums.sum16(lo0, hi0);
+        out[at + stride] = LaneSums.sum16(lo1, hi1);
+        out[at + 2 * stride] = LaneSums.sum16(lo2, hi2);
+        out[at + 3 * stride] = LaneSums.sum16(lo3, hi3);
     }
 
     @Override

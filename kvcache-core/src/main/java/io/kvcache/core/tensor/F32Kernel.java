@@ -48,7 +48,7 @@ final class F32Kernel implements Kernel {
                 lo3 = FloatVector.fromMemorySegment(H, w, p + 192, LE).fma(FloatVector.fromArray(H, v, xi + 48), lo3);
                 hi3 = FloatVector.fromMemorySegment(H, w, p + 224, LE).fma(FloatVector.fromArray(H, v, xi + 56), hi3);
             }
-            sum = Lanes.sum16(lo0.add(lo2).add(lo1.add(lo3)), hi0.add(hi2).add(hi1.add(hi3)));
+            sum = LaneSums.sum16(lo0.add(lo2).add(lo1.add(lo3)), hi0.add(hi2).add(hi1.add(hi3)));
         }
         for (int i = blocks; i < n; i++) {
             sum = Math.fma(w.get(FLOAT, row + (long) BYTES * i), v[xo + i], sum);
@@ -73,7 +73,7 @@ final class F32Kernel implements Kernel {
             lo = FloatVector.fromMemorySegment(H, w, p, LE).fma(FloatVector.fromArray(H, v, xo + i), lo);
             hi = FloatVector.fromMemorySegment(H, w, p + 32, LE).fma(FloatVector.fromArray(H, v, xo + i + 8), hi);
         }
-        return Lanes.sum16(lo, hi);
+        return LaneSums.sum16(lo, hi);
     }
 
     @Override
@@ -98,10 +98,10 @@ final class F32Kernel implements Kernel {
             lo3 = wl.fma(FloatVector.fromArray(H, v, x3 + i), lo3);
             hi3 = wh.fma(FloatVector.fromArray(H, v, x3 + i + 8), hi3);
         }
-        out[at] = Lanes.sum16(lo0, hi0);
-        out[at + stride] = Lanes.sum16(lo1, hi1);
-        out[at + 2 * stride] = Lanes.sum16(lo2, hi2);
-        out[at + 3 * stride] = Lanes.sum16(lo3, hi3);
+        out[at] = LaneSums.sum16(lo0, hi0);
+        out[at + stride] = LaneSums.sum16(lo1, hi1);
+        out[at + 2 * stride] = LaneSums.sum16(lo2, hi2);
+        out[at + 3 * stride] = LaneSums.sum16(lo3, hi3);
     }
 
     @Override

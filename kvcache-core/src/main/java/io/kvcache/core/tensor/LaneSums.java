@@ -47,6 +47,12 @@ public final class LaneSums {
         return v.add(v.rearrange(S512_1)).lane(0);
     }
 
+    /** _mm512_reduce_add_ps of the 16-lane register whose lanes 0-7 are {@code lo} and 8-15 {@code hi}. */
+    static float sum16(FloatVector lo, FloatVector hi) {
+        return sum8(lo.add(hi));
+    }
+
+    /** hsum_float_8: lanes i and i+4, then i and i+2, then the last pair. */
     static float sum8(FloatVector v) {
         v = v.add(v.rearrange(S256_4));
         v = v.add(v.rearrange(S256_2));

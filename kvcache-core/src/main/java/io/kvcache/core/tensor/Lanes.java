@@ -42,20 +42,6 @@ final class Lanes {
     private Lanes() {
     }
 
-    /**
-     * The sum of the 8 lanes of {@code t} as x86 horizontal sums form it (ggml's hsum_float_8, and
-     * _mm512_reduce_add_ps once the two 256-bit halves are added): lanes i and i+4, then i and i+2,
-     * then the last pair.
-     */
-    static float sum8(FloatVector t) {
-        return LaneSums.sum8(t); // halving 8 lanes: (t0+t4 + t2+t6) + (t1+t5 + t3+t7), as hsum_float_8
-    }
-
-    /** _mm512_reduce_add_ps of the 16-lane register whose lanes 0-7 are {@code lo} and 8-15 {@code hi}. */
-    static float sum16(FloatVector lo, FloatVector hi) {
-        return sum8(lo.add(hi));
-    }
-
     /** 256 or 512 bits: narrower hardware (128-bit NEON/SSE) still computes correctly, only slowly. */
     private static VectorSpecies<Float> pickFloatSpecies() {
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();

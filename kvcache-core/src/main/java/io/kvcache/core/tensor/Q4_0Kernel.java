@@ -69,7 +69,7 @@ final class Q4_0Kernel implements Kernel {
             float d = Float16s.toFloat(w.get(SHORT, p)) * scales[so + b];
             acc = sum.fma(FloatVector.broadcast(H, d), acc);
         }
-        return Lanes.sum8(acc);
+        return LaneSums.sum8(acc);
     }
 
     @Override
@@ -113,10 +113,10 @@ final class Q4_0Kernel implements Kernel {
             acc2 = sum2.fma(FloatVector.broadcast(H, d * scales[s0 + 2 * blocks + b]), acc2);
             acc3 = sum3.fma(FloatVector.broadcast(H, d * scales[s0 + 3 * blocks + b]), acc3);
         }
-        out[at] = Lanes.sum8(acc0);
-        out[at + stride] = Lanes.sum8(acc1);
-        out[at + 2 * stride] = Lanes.sum8(acc2);
-        out[at + 3 * stride] = Lanes.sum8(acc3);
+        out[at] = LaneSums.sum8(acc0);
+        out[at + stride] = LaneSums.sum8(acc1);
+        out[at + 2 * stride] = LaneSums.sum8(acc2);
+        out[at + 3 * stride] = LaneSums.sum8(acc3);
     }
 
     @Override

@@ -55,7 +55,7 @@ final class Q8_0Kernel implements Kernel {
             float d = Float16s.toFloat(w.get(SHORT, p)) * scales[so + b];
             acc = sum.fma(FloatVector.broadcast(H, d), acc);
         }
-        return Lanes.sum8(acc);
+        return LaneSums.sum8(acc);
     }
 
     @Override
