@@ -5,7 +5,7 @@ import java.util.Arrays;
 /**
  * Cosines and sines of the RoPE angles per position, grown on demand. Angles follow llama.cpp:
  * theta_i = p * base^(-2i/d), built by repeated float multiplication, divided by the optional
- * per-pair frequency factors.
+ * per-pair frequency factors, and their cosines and sines are glibc's (see {@link FloatSinCos}).
  */
 final class RopeTable {
     private final int pairs;
@@ -34,8 +34,8 @@ final class RopeTable {
             float theta = p;
             for (int i = 0; i < pairs; i++) {
                 float angle = factors == null ? theta : theta / factors[i];
-                newCos[p * pairs + i] = (float) Math.cos(angle);
-                newSin[p * pairs + i] = (float) Math.sin(angle);
+                newCos[p * pairs + i] = FloatSinCos.cos(angle);
+                newSin[p * pairs + i] = FloatSinCos.sin(angle);
                 theta *= thetaScale;
             }
         }
