@@ -52,6 +52,13 @@ public final class HalfFloats {
         }
     }
 
+    /** dst[dstOff + i] = fp16 bits of src[srcOff + i], for i in [0, n). */
+    public static void toHalves(float[] src, int srcOff, short[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] = Float.floatToFloat16(src[srcOff + i]);
+        }
+    }
+
     /** x rounded to the nearest fp16 value, lane by lane. */
     public static FloatVector round(FloatVector x) {
         IntVector bits = x.reinterpretAsInts();

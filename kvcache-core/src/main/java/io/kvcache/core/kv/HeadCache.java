@@ -1,56 +1,37 @@
 package io.kvcache.core.kv;
 
-import java.util.Arrays;
-
 /**
- * The cache of one key/value head in one layer: the entries it holds, each with the absolute
- * position it was computed at, its key (after RoPE) and its value, stored as fp16. Heads are kept
- * apart so that each can hold its own set of tokens.
+ * The cache of one key/value head in one layer. Each entry has the absolute position it was
+ * computed at (keys are stored after RoPE), a key and a value. Entries live in up to three
+ * classes: those kept as computed (fp16, or int8), those a policy demoted to low precision, and
+ * merged entries that stand for a span of tokens. Attention sees them in the order
+ * low-precision, merged, as-computed; the first two only ever hold tokens of earlier forward
+ * calls, so a query's causal limit only cuts the last class.
  */
 public final class HeadCache {
-    private static final int INITIAL_CAPACITY = 64;
-
     private final int keyDim;
     private final int valueDim;
-    private int size;
-    private int[] positions = new int[INITIAL_CAPACITY];
-    private short[] keys;
-    private short[] values;
+    private final StorageLayout layout;
+    private final Entries kept;
+    private final Entries lowPrecision;
+    private final Entries merged;
+    private KeyBalance keyBalance;
 
-    HeadCache(int keyDim, int valueDim) {
+    HeadCache(int keyDim, int valueDim, StorageLayout layout) {
         this.keyDim = keyDim;
         this.valueDim = valueDim;
-        this.keys = new short[INITIAL_CAPACITY * keyDim];
-        this.values = new short[INITIAL_CAPACITY * valueDim];
+        this.layout = layout;
+        this.kept = new Entries(layout.highRows(keyDim), layout.highRows(valueDim), layout.tracksAttention(), false);
+        this.lowPrecision = layout.lowBits() == 0 ? null
+                : new Entries(layout.lowRows(keyDim), layout.lowRows(valueDim), layout.tracksAttention(), false);
+        this.merged = layout.merges()
+                ? new Entries(new HalfRows(keyDim), new HalfRows(valueDim), layout.tracksAttention(), true) : null;
+        this.keyBalance = layout.balancesKeys() ? KeyBalance.identity(keyDim) : null;
     }
 
-    /** Appends one entry; {@code key} and {@code value} are rounded to fp16. */
+    /** Appends one entry as computed; {@code key} and {@code value} are rounded to the head's precision. */
     public void append(int position, float[] key, int keyOffset, float[] value, int valueOffset) {
-        if (size == positions.length) {
-            int capacity = size * 2;
-            positions = Arrays.copyOf(positions, capacity);
-            keys = Arrays.copyOf(keys, capacity * keyDim);
-            values = Arrays.copyOf(values, capacity * valueDim);
-        }
-        positions[size] = position;
-        int k = size * keyDim;
-        for (int i = 0; i < keyDim; i++) {
-            keys[k + i] = Float.floatToFloat16(key[keyOffset + i]);
-        }
-        int v = size * valueDim;
-        for (int i = 0; i < valueDim; i++) {
-            values[v + i] = Float.floatToFloat16(value[valueOffset + i]);
-        }
-        size++;
-    }
-
-    /** Entries held. */
-    public int size() {
-        return size;
-    }
-
-    public int position(int entry) {
-        return positions[entry];
+        kept.append(position, key, keyOffset, value, valueOffset, 0f, 0f);
     }
 
     public int keyDim() {
@@ -61,42 +42,164 @@ public final class HeadCache {
         return valueDim;
     }
 
-    /** Entries whose position is at most {@code position}: what a query at that position may attend to. */
+    public StorageLayout layout() {
+        return layout;
+    }
+
+    /** Entries held, in every class. */
+    public int size() {
+        return older() + kept.size();
+    }
+
+    /** Entries of the low-precision and merged classes: all of them precede any query being evaluated. */
+    private int older() {
+        return (lowPrecision == null ? 0 : lowPrecision.size()) + (merged == null ? 0 : merged.size());
+    }
+
+    /** Entries a query at {@code position} may attend to: the first this many in attention order. */
     public int countUpTo(int position) {
-        int lo = 0;
-        int hi = size;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (positions[mid] <= position) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
+        return older() + kept.countUpTo(position);
     }
 
-    /** Decodes the keys of entries [0, count) into {@code out} as floats, entry after entry. */
+    /** Whether some entries carry a logit bias (see {@link #readBiases}). */
+    public boolean hasBiases() {
+        return merged != null && merged.size() > 0;
+    }
+
+    /** Decodes the keys of the first {@code count} entries in attention order into {@code out}. */
     public void readKeys(int count, float[] out) {
-        HalfFloats.toFloats(keys, 0, out, 0, count * keyDim);
+        read(count, out, keyDim, true);
     }
 
-    /** Decodes the values of entries [0, count) into {@code out} as floats, entry after entry. */
+    /** Decodes the values of the first {@code count} entries in attention order into {@code out}. */
     public void readValues(int count, float[] out) {
-        HalfFloats.toFloats(values, 0, out, 0, count * valueDim);
+        read(count, out, valueDim, false);
+    }
+
+    private void read(int count, float[] out, int width, boolean keys) {
+        int at = 0;
+        if (lowPrecision != null && lowPrecision.size() > 0) {
+            int n = Math.min(count, lowPrecision.size());
+            (keys ? lowPrecision.keys : lowPrecision.values).decode(0, n, out, 0);
+            if (keys && keyBalance != null) {
+                keyBalance.restoreKeys(out, 0, n);
+            }
+            at = n;
+        }
+        if (merged != null && merged.size() > 0 && at < count) {
+            int n = Math.min(count - at, merged.size());
+            (keys ? merged.keys : merged.values).decode(0, n, out, at * width);
+            at += n;
+        }
+        if (at < count) {
+            (keys ? kept.keys : kept.values).decode(0, count - at, out, at * width);
+        }
+    }
+
+    /** The logit bias of the first {@code count} entries in attention order (0 but for merged entries). */
+    public void readBiases(int count, float[] out) {
+        int at = 0;
+        int low = lowPrecision == null ? 0 : Math.min(count, lowPrecision.size());
+        for (; at < low; at++) {
+            out[at] = 0f;
+        }
+        int mergedCount = merged == null ? 0 : Math.min(count - at, merged.size());
+        for (int e = 0; e < mergedCount; e++) {
+            out[at++] = merged.bias(e);
+        }
+        for (; at < count; at++) {
+            out[at] = 0f;
+        }
+    }
+
+    /**
+     * Adds the attention the first {@code count} entries (attention order) received, summed over
+     * the queries of one step, to their running totals. Safe to call from several threads.
+     */
+    public synchronized void addAttention(float[] received, int count) {
+        int at = 0;
+        if (lowPrecision != null) {
+            lowPrecision.addAttention(received, at, Math.min(count - at, lowPrecision.size()));
+            at += lowPrecision.size();
+        }
+        if (merged != null && at < count) {
+            merged.addAttention(received, at, Math.min(count - at, merged.size()));
+            at += merged.size();
+        }
+        if (at < count) {
+            kept.addAttention(received, at, count - at);
+        }
     }
 
     /** Drops every entry at or after {@code position} (rewinding a sequence to reuse its prefix). */
     public void truncate(int position) {
-        int kept = 0;
-        while (kept < size && positions[kept] < position) {
-            kept++;
+        kept.dropFrom(position);
+        if (lowPrecision != null) {
+            lowPrecision.dropFrom(position);
         }
-        size = kept;
+        if (merged != null) {
+            merged.dropFrom(position);
+        }
     }
 
-    /** Bytes of the entries held: fp16 keys and values plus one int position each. */
+    /** Bytes of the entries held: rows, positions, statistics, biases, plus key-balance factors. */
     public long bytesHeld() {
-        return (long) size * (2L * keyDim + 2L * valueDim + Integer.BYTES);
+        long bytes = kept.bytesHeld();
+        if (lowPrecision != null) {
+            bytes += lowPrecision.bytesHeld();
+        }
+        if (merged != null) {
+            bytes += merged.bytesHeld();
+        }
+        return bytes + (keyBalance == null ? 0 : keyBalance.bytesHeld());
+    }
+
+    /** Bytes of the arrays allocated for them (growth leaves some slack). */
+    public long bytesAllocated() {
+        long bytes = kept.bytesAllocated();
+        if (lowPrecision != null) {
+            bytes += lowPrecision.bytesAllocated();
+        }
+        if (merged != null) {
+            bytes += merged.bytesAllocated();
+        }
+        return bytes + (keyBalance == null ? 0 : keyBalance.bytesHeld());
+    }
+
+    /** Entries per class, for accounting: as computed, low precision, merged. */
+    public int keptEntries() {
+        return kept.size();
+    }
+
+    public int lowPrecisionEntries() {
+        return lowPrecision == null ? 0 : lowPrecision.size();
+    }
+
+    public int mergedEntries() {
+        return merged == null ? 0 : merged.size();
+    }
+
+    Entries kept() {
+        return kept;
+    }
+
+    Entries lowPrecision() {
+        return lowPrecision;
+    }
+
+    Entries merged() {
+        return merged;
+    }
+
+    KeyBalance keyBalance() {
+        return keyBalance;
+    }
+
+    /** Fixes the key-channel factors (from the prompt), before any entry is demoted. */
+    public void setKeyBalance(KeyBalance balance) {
+        if (keyBalance == null) {
+            throw new IllegalStateException("this head's layout does not balance keys");
+        }
+        this.keyBalance = balance;
     }
 }

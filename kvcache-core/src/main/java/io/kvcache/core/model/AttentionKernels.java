@@ -20,6 +20,8 @@ import java.util.Arrays;
  *   <li>{@link #singlePrecision}: its tiled flash attention for batches of many queries (prompt
  *       processing), which converts keys and values to float and accumulates in float.</li>
  * </ul>
+ * Compressed caches, which have no llama.cpp counterpart, use {@link #weighted}: a plain float
+ * softmax that also hands back each entry's attention probability and honours logit biases.
  */
 final class AttentionKernels {
     /** Eight lanes: two of these make one 16-lane AVX-512 register of the fp16 dot product we reproduce. */
@@ -145,6 +147,54 @@ final class AttentionKernels {
         for (int d = 0; d < vd; d++) {
             out[outOff + d] *= inverse;
         }
+    }
+
+    /**
+     * One query over {@code entries} float keys/values with an optional logit bias per entry
+     * (null for none): scores q·k * scale + bias, softmax in float, the weighted sum of values to
+     * {@code out[outOff..outOff+vd)}, and each entry's probability to {@code probabilities[0..entries)}.
+     */
+    static void weighted(float[] query, int qOff, float[] keys, float[] values, float[] biases, int entries, int hd,
+                         int vd, float scale, float[] out, int outOff, float[] probabilities) {
+        Arrays.fill(out, outOff, outOff + vd, 0f);
+        if (entries == 0) {
+            return;
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < entries; e++) {
+            float score = dot(query, qOff, keys, e * hd, hd) * scale + (biases == null ? 0f : biases[e]);
+            probabilities[e] = score;
+            max = Math.max(max, score);
+        }
+        double sum = 0;
+        for (int e = 0; e < entries; e++) {
+            float p = (float) Math.exp(probabilities[e] - max);
+            probabilities[e] = p;
+            sum += p;
+        }
+        float inverse = (float) (1 / sum);
+        for (int e = 0; e < entries; e++) {
+            probabilities[e] *= inverse;
+            accumulate(probabilities[e], values, e * vd, out, outOff, vd);
+        }
+    }
+
+    /** Float dot product of x[xOff..xOff+n) and y[yOff..yOff+n), lanes summed in a fixed order. */
+    private static float dot(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        float sum = 0f;
+        int bound = EXP.loopBound(n);
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(EXP);
+            for (; i < bound; i += EXP.length()) {
+                acc = FloatVector.fromArray(EXP, x, xOff + i).fma(FloatVector.fromArray(EXP, y, yOff + i), acc);
+            }
+            sum = LaneSums.sum(acc);
+        }
+        for (; i < n; i++) {
+            sum = Math.fma(x[xOff + i], y[yOff + i], sum);
+        }
+        return sum;
     }
 
     /** out[d] = fma(p, values[v + d], out[d]) over vd elements. */

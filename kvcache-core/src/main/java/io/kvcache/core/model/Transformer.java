@@ -1,8 +1,10 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.kv.FastGenProfile;
 import io.kvcache.core.kv.HalfFloats;
 import io.kvcache.core.kv.HeadCache;
+import io.kvcache.core.kv.KeyBalance;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.tensor.ComputePool;
 import io.kvcache.core.tensor.WeightMatrix;
@@ -73,13 +75,14 @@ public final class Transformer {
         for (int b = 0; b < count; b++) {
             weights.tokenEmbedding().readRow(tokens[from + b], a.x, b * config.dim());
         }
+        for (int i = from; i < from + count; i++) {
+            cache.advance(tokens[i]);
+        }
         for (int layer = 0; layer < config.layers(); layer++) {
             attentionBlock(layer, cache, start, count, a);
             feedForwardBlock(layer, count, a);
         }
-        for (int i = from; i < from + count; i++) {
-            cache.advance(tokens[i]);
-        }
+        cache.compact();
         return output(a, count, logits);
     }
 
@@ -89,9 +92,12 @@ public final class Transformer {
         for (int b = 0; b < count; b++) {
             VectorMath.rmsNorm(a.x, b * dim, w.attentionNorm(), config.rmsEpsilon(), a.xn, b * dim, dim);
         }
+        boolean owns = cache.ownsLayer(layer);
         w.query().multiply(a.xn, count, a.q, pool);
-        w.key().multiply(a.xn, count, a.k, pool);
-        w.value().multiply(a.xn, count, a.v, pool);
+        if (owns) {
+            w.key().multiply(a.xn, count, a.k, pool);
+            w.value().multiply(a.xn, count, a.v, pool);
+        }
         int hd = config.headDim();
         int vd = config.valueDim();
         int qWidth = config.heads() * hd;
@@ -101,8 +107,6 @@ public final class Transformer {
         for (int b = 0; b < count; b++) {
             int pos = start + b;
             addBias(a.q, b * qWidth, w.queryBias());
-            addBias(a.k, b * kWidth, w.keyBias());
-            addBias(a.v, b * vWidth, w.valueBias());
             for (int h = 0; h < config.heads(); h++) {
                 int off = b * qWidth + h * hd;
                 if (w.queryNorm() != null) {
@@ -113,6 +117,11 @@ public final class Transformer {
                     HalfFloats.round(a.q, off, hd);
                 }
             }
+            if (!owns) {
+                continue;
+            }
+            addBias(a.k, b * kWidth, w.keyBias());
+            addBias(a.v, b * vWidth, w.valueBias());
             for (int g = 0; g < config.kvHeads(); g++) {
                 int off = b * kWidth + g * hd;
                 if (w.keyNorm() != null) {
@@ -122,13 +131,24 @@ public final class Transformer {
                 cache.head(layer, g).append(pos, a.k, off, a.v, b * vWidth + g * vd);
             }
         }
+        if (owns && start == 0 && cache.head(layer, 0).layout().balancesKeys()) {
+            balanceKeys(cache, layer, count, a);
+        }
         int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
         pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
             AttentionScratch s = scratch.get();
             for (int t = fromTask; t < toTask; t++) {
-                attend(cache.head(layer, t / blocks), t / blocks, t % blocks, start, count, a, s);
+                HeadCache head = cache.head(layer, t / blocks);
+                if (head.layout().tracksAttention() || head.hasBiases()) {
+                    attendWeighted(head, t / blocks, t % blocks, start, count, a, s, null);
+                } else {
+                    attend(head, t / blocks, t % blocks, start, count, a, s);
+                }
             }
         });
+        if (owns && cache.needsProfile()) {
+            profile(cache, layer, start, count, a);
+        }
         w.attentionOutput().multiply(a.attention, count, a.out, pool);
         VectorMath.add(a.out, a.x, count * dim);
     }
@@ -164,6 +184,90 @@ public final class Transformer {
                             a.attention, outOff, s.accumulator);
                 }
             }
+        }
+    }
+
+    /**
+     * Attention of the queries of one block and one key/value group over a compressed head: every
+     * entry decoded to float (whatever its precision), merged entries with their logit bias, a
+     * plain softmax. The attention each entry receives is summed over the block's queries and
+     * added to the head's statistics; with a {@code profile}, each query's probabilities go to it
+     * instead (and the output is not written).
+     */
+    private void attendWeighted(HeadCache head, int group, int block, int start, int count, Activations a,
+                                AttentionScratch s, FastGenProfile profile) {
+        int hd = config.headDim();
+        int vd = config.valueDim();
+        int firstQuery = block * QUERY_BLOCK;
+        int lastQuery = Math.min(count, firstQuery + QUERY_BLOCK) - 1;
+        int entries = head.countUpTo(start + lastQuery);
+        s.ensure(entries, hd, vd);
+        head.readKeys(entries, s.keys);
+        head.readValues(entries, s.values);
+        float[] biases = null;
+        if (head.hasBiases()) {
+            head.readBiases(entries, s.biases);
+            biases = s.biases;
+        }
+        java.util.Arrays.fill(s.received, 0, entries, 0f);
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int qWidth = config.heads() * hd;
+        int outWidth = config.heads() * vd;
+        float[] out = profile == null ? a.attention : s.discarded;
+        for (int b = firstQuery; b <= lastQuery; b++) {
+            int visible = head.countUpTo(start + b);
+            for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
+                int outOff = profile == null ? b * outWidth + h * vd : 0;
+                AttentionKernels.weighted(a.q, b * qWidth + h * hd, s.keys, s.values, biases, visible, hd, vd, scale,
+                        out, outOff, s.scores);
+                if (profile == null) {
+                    for (int e = 0; e < visible; e++) {
+                        s.received[e] += s.scores[e];
+                    }
+                } else {
+                    profile.addRow(s.scores, visible, start + b);
+                }
+            }
+        }
+        if (profile == null) {
+            head.addAttention(s.received, entries);
+        }
+    }
+
+    /**
+     * FastGen's profiling of the prompt for every head of {@code layer}: a second pass over the
+     * prompt's attention, now that each entry's attention summed over all prompt queries is known
+     * (the frequency candidate needs it), then the choice of each head's policy.
+     */
+    private void profile(KvCache cache, int layer, int start, int count, Activations a) {
+        int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        FastGenProfile[] profiles = new FastGenProfile[config.kvHeads()];
+        for (int g = 0; g < profiles.length; g++) {
+            profiles[g] = cache.profile(layer, g);
+        }
+        pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
+            AttentionScratch s = scratch.get();
+            for (int t = fromTask; t < toTask; t++) {
+                attendWeighted(cache.head(layer, t / blocks), t / blocks, t % blocks, start, count, a, s, profiles[t / blocks]);
+            }
+        });
+        for (int g = 0; g < profiles.length; g++) {
+            cache.choose(layer, g, profiles[g]);
+        }
+    }
+
+    /** Fixes each head's key-channel factors from the prompt's keys and its group's queries (MiKV's balancing). */
+    private void balanceKeys(KvCache cache, int layer, int count, Activations a) {
+        int hd = config.headDim();
+        int group = config.groupSize();
+        float[] keys = new float[count * hd];
+        float[] queries = new float[count * group * hd];
+        for (int g = 0; g < config.kvHeads(); g++) {
+            for (int b = 0; b < count; b++) {
+                System.arraycopy(a.k, b * config.kvHeads() * hd + g * hd, keys, b * hd, hd);
+                System.arraycopy(a.q, b * config.heads() * hd + g * group * hd, queries, b * group * hd, group * hd);
+            }
+            cache.head(layer, g).setKeyBalance(KeyBalance.fromPrefill(keys, 0, count, queries, 0, count * group, hd));
         }
     }
 
@@ -241,6 +345,11 @@ public final class Transformer {
         float[] values = new float[0];
         float[] scores = new float[0];
         float[] accumulator = new float[0];
+        /** Logit bias per entry, and attention received per entry, for compressed heads. */
+        float[] biases = new float[0];
+        float[] received = new float[0];
+        /** Output of profiling passes, which only want the probabilities. */
+        float[] discarded = new float[0];
         /** The keys dimension by dimension ({@code keys[e][d]} at {@code d * stride + e}), for the tiled kernel. */
         float[] keysByDimension = new float[0];
 
@@ -261,9 +370,12 @@ public final class Transformer {
                 keys = new float[n * keyDim];
                 values = new float[n * valueDim];
                 scores = new float[n];
+                biases = new float[n];
+                received = new float[n];
             }
             if (accumulator.length < valueDim) {
                 accumulator = new float[valueDim];
+                discarded = new float[valueDim];
             }
         }
     }

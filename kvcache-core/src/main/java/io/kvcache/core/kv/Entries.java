@@ -1,0 +1,145 @@
+package io.kvcache.core.kv;
+
+import java.util.Arrays;
+
+/**
+ * One storage class of a head's cache entries (for example the fp16 ones), in the order appended:
+ * per entry its position, its key and value rows, and, where the policy needs them, the attention
+ * it has received so far and a logit bias. Every array here is counted in {@link #bytesHeld}.
+ */
+final class Entries {
+    private static final int INITIAL_CAPACITY = 64;
+
+    final RowStore keys;
+    final RowStore values;
+    private int[] positions = new int[INITIAL_CAPACITY];
+    /** Attention received, summed over every query that saw the entry; null when not tracked. */
+    private float[] attention;
+    /** Added to the entry's attention logit (log of the tokens a merged entry stands for); null when unused. */
+    private float[] bias;
+    private int size;
+
+    Entries(RowStore keys, RowStore values, boolean tracksAttention, boolean biased) {
+        this.keys = keys;
+        this.values = values;
+        this.attention = tracksAttention ? new float[INITIAL_CAPACITY] : null;
+        this.bias = biased ? new float[INITIAL_CAPACITY] : null;
+    }
+
+    int size() {
+        return size;
+    }
+
+    int position(int entry) {
+        return positions[entry];
+    }
+
+    boolean tracksAttention() {
+        return attention != null;
+    }
+
+    float attention(int entry) {
+        return attention[entry];
+    }
+
+    float bias(int entry) {
+        return bias == null ? 0f : bias[entry];
+    }
+
+    /** Appends an entry whose key and value rows are {@code key[keyOff..]} and {@code value[valueOff..]}. */
+    void append(int position, float[] key, int keyOff, float[] value, int valueOff, float receivedAttention, float logitBias) {
+        if (size == positions.length) {
+            int capacity = size * 2;
+            positions = Arrays.copyOf(positions, capacity);
+            attention = attention == null ? null : Arrays.copyOf(attention, capacity);
+            bias = bias == null ? null : Arrays.copyOf(bias, capacity);
+        }
+        positions[size] = position;
+        if (attention != null) {
+            attention[size] = receivedAttention;
+        }
+        if (bias != null) {
+            bias[size] = logitBias;
+        }
+        keys.append(key, keyOff);
+        values.append(value, valueOff);
+        size++;
+    }
+
+    /** Adds {@code received[from + e]} to the attention of entries e in [0, count). */
+    void addAttention(float[] received, int from, int count) {
+        for (int e = 0; e < count; e++) {
+            attention[e] += received[from + e];
+        }
+    }
+
+    /** Entries whose position is at most {@code position}. */
+    int countUpTo(int position) {
+        int lo = 0;
+        int hi = size;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (positions[mid] <= position) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /** Keeps the entries listed (ascending) in {@code kept[0..count)} and forgets the others. */
+    void retain(int[] kept, int count) {
+        for (int i = 0; i < count; i++) {
+            int e = kept[i];
+            positions[i] = positions[e];
+            if (attention != null) {
+                attention[i] = attention[e];
+            }
+            if (bias != null) {
+                bias[i] = bias[e];
+            }
+        }
+        keys.retain(kept, count);
+        values.retain(kept, count);
+        resize(count);
+    }
+
+    /** Forgets the entries at or after {@code position} (classes other than the as-computed one need not be in order). */
+    void dropFrom(int position) {
+        int[] kept = new int[size];
+        int count = 0;
+        for (int e = 0; e < size; e++) {
+            if (positions[e] < position) {
+                kept[count++] = e;
+            }
+        }
+        if (count < size) {
+            retain(kept, count);
+        }
+    }
+
+    private void resize(int count) {
+        size = count;
+        // Give memory back once entries fill less than a quarter of the arrays.
+        if (count * 4 < positions.length && positions.length > INITIAL_CAPACITY) {
+            int capacity = Math.max(INITIAL_CAPACITY, count * 2);
+            positions = Arrays.copyOf(positions, capacity);
+            attention = attention == null ? null : Arrays.copyOf(attention, capacity);
+            bias = bias == null ? null : Arrays.copyOf(bias, capacity);
+        }
+    }
+
+    /** Bytes per entry outside the key and value rows: position, attention, bias. */
+    private int bookkeepingBytes() {
+        return Integer.BYTES + (attention == null ? 0 : Float.BYTES) + (bias == null ? 0 : Float.BYTES);
+    }
+
+    long bytesHeld() {
+        return (long) size * bookkeepingBytes() + keys.bytesHeld() + values.bytesHeld();
+    }
+
+    long bytesAllocated() {
+        return (long) positions.length * bookkeepingBytes() + keys.bytesAllocated() + values.bytesAllocated();
+    }
+}

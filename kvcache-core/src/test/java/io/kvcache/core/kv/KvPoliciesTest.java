@@ -1,0 +1,255 @@
+package io.kvcache.core.kv;
+
+import io.kvcache.core.model.Architecture;
+import io.kvcache.core.model.ModelConfig;
+import io.kvcache.core.model.RopeStyle;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Selection, merging and accounting of the policies on hand-built caches (no model involved). */
+class KvPoliciesTest {
+    private static final int DIM = 4;
+    /** Token ids of the tiny vocabulary below: 0 special, 1 punctuation, the rest ordinary. */
+    private static final TokenClasses CLASSES = new TokenClassesFixture().classes();
+
+    private static ModelConfig config(int layers, int kvHeads) {
+        return new ModelConfig("test", Architecture.LLAMA, 16, layers, kvHeads, kvHeads, DIM, DIM, 32, 16, 4096,
+                1e-5f, 10000f, DIM, RopeStyle.INTERLEAVED);
+    }
+
+    private static KvCache cache(String policy, Map<String, String> settings, int layers) {
+        return new KvCache(config(layers, 1), 4096, KvPolicy.parse(policy, settings), CLASSES);
+    }
+
+    /** Appends tokens with keys/values whose first component is the position, then compacts. */
+    private static void append(KvCache cache, int... tokens) {
+        for (int token : tokens) {
+            int position = cache.length();
+            cache.advance(token);
+            float[] row = {position, 1, 2, 3};
+            for (int layer = 0; layer < cache.layers(); layer++) {
+                if (cache.ownsLayer(layer)) {
+                    cache.head(layer, 0).append(position, row, 0, row, 0);
+                }
+            }
+        }
+    }
+
+    private static int[] keptPositions(HeadCache head) {
+        return IntStream.range(0, head.kept().size()).map(head.kept()::position).toArray();
+    }
+
+    @Test
+    void windowKeepsSinksAndRecentTokens() {
+        KvCache cache = cache("window", Map.of("window.recent", "3", "sinks", "2"), 1);
+        append(cache, new int[10]);
+        cache.compact();
+        assertThat(keptPositions(cache.head(0, 0))).containsExactly(0, 1, 7, 8, 9);
+        append(cache, 5);
+        cache.compact();
+        assertThat(keptPositions(cache.head(0, 0))).containsExactly(0, 1, 8, 9, 10);
+    }
+
+    @Test
+    void heavyHitterKeepsTheTokensWithTheMostAttention() {
+        KvCache cache = cache("heavy-hitter", Map.of("sinks", "1", "heavy-hitter.recent-ratio", "0.2",
+                "heavy-hitter.heavy-ratio", "0.2"), 1);
+        append(cache, new int[10]);
+        float[] received = new float[10];
+        received[3] = 5;
+        received[5] = 4;
+        received[6] = 1;
+        cache.head(0, 0).addAttention(received, 10);
+        cache.compact();
+        // sink 0, recent 8-9 (ceil 0.2*10 = 2), heavy 3 and 5
+        assertThat(keptPositions(cache.head(0, 0))).containsExactly(0, 3, 5, 8, 9);
+    }
+
+    @Test
+    void mixedPrecisionDemotesInsteadOfDropping() {
+        KvCache cache = cache("mixed-precision", Map.of("sinks", "1", "mixed-precision.important-ratio", "0.4",
+                "mixed-precision.low-bits", "2", "mixed-precision.group-size", "4", "mixed-precision.balance-keys", "false"), 1);
+        append(cache, new int[10]);
+        float[] received = new float[10];
+        received[4] = 3;
+        received[2] = 2;
+        cache.head(0, 0).addAttention(received, 10);
+        cache.compact();
+        HeadCache head = cache.head(0, 0);
+        // important: sink 0, recent ceil(0.2*10)=2 -> 8, 9, heavy 2 -> 4 and 2
+        assertThat(keptPositions(head)).containsExactly(0, 2, 4, 8, 9);
+        assertThat(head.lowPrecisionEntries()).isEqualTo(5);
+        assertThat(head.size()).isEqualTo(10);
+        // 2-bit rows of 4 values: one group (fp16 scale + min) + 1 byte of codes = 5 bytes
+        long lowBytes = 5L * (Integer.BYTES + Float.BYTES + 5 + 5);
+        long keptBytes = 5L * (Integer.BYTES + Float.BYTES + 2 * DIM + 2 * DIM);
+        assertThat(head.bytesHeld()).isEqualTo(lowBytes + keptBytes);
+    }
+
+    @Test
+    void spanMergingKeepsTheAttentionOutputOfIdenticalKeys() {
+        KvCache cache = cache("span", Map.of("sinks", "1", "span.length", "4", "span.recent", "2"), 1);
+        HeadCache head = cache.head(0, 0);
+        float[] same = {0.5f, -1, 0.25f, 2};
+        float[] value = {1, 2, 3, 4};
+        float[] query = {1, 0.5f, -0.5f, 0.25f};
+        cache.advance(3);
+        head.append(0, new float[] {1, 1, 1, 1}, 0, new float[] {-1, 0, 1, 0}, 0);
+        for (int p = 1; p <= 4; p++) {
+            cache.advance(3);
+            head.append(p, same, 0, value, 0);
+        }
+        for (int p = 5; p <= 6; p++) {
+            cache.advance(3);
+            head.append(p, new float[] {0, 1, 0, p}, 0, new float[] {p, 0, 0, 1}, 0);
+        }
+        float[] before = attend(head, query);
+        cache.compact();
+        assertThat(head.mergedEntries()).isEqualTo(1);
+        assertThat(head.size()).isEqualTo(4);
+        float[] after = attend(head, query);
+        for (int d = 0; d < DIM; d++) {
+            assertThat(after[d]).isCloseTo(before[d], org.assertj.core.data.Offset.offset(1e-5f));
+        }
+    }
+
+    /** Softmax attention of one query over what the head holds, logit biases included (a plain reference). */
+    private static float[] attend(HeadCache head, float[] query) {
+        int n = head.size();
+        float[] keys = new float[n * DIM];
+        float[] values = new float[n * DIM];
+        float[] biases = new float[n];
+        head.readKeys(n, keys);
+        head.readValues(n, values);
+        head.readBiases(n, biases);
+        double[] weights = new double[n];
+        double sum = 0;
+        for (int e = 0; e < n; e++) {
+            double score = biases[e];
+            for (int d = 0; d < DIM; d++) {
+                score += query[d] * keys[e * DIM + d] / 2.0;
+            }
+            weights[e] = Math.exp(score);
+            sum += weights[e];
+        }
+        float[] out = new float[DIM];
+        for (int e = 0; e < n; e++) {
+            for (int d = 0; d < DIM; d++) {
+                out[d] += (float) (weights[e] / sum * values[e * DIM + d]);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void adaptiveHeadThatOnlyLooksAtBosChoosesSpecial() {
+        KvCache cache = cache("adaptive", Map.of("sinks", "0"), 1);
+        append(cache, 0, 5, 6, 7, 8, 9, 10, 11);
+        FastGenProfile profile = profileWith(cache, (query, probabilities) -> probabilities[0] = 1);
+        assertThat(profile.recoveries()[0]).isEqualTo(1.0);
+        cache.choose(0, 0, profile);
+        assertThat(cache.headPolicy(0, 0).name()).isEqualTo("special");
+        cache.compact();
+        assertThat(keptPositions(cache.head(0, 0))).containsExactly(0);
+    }
+
+    @Test
+    void adaptivePurelyLocalHeadChoosesTheLocalPolicy() {
+        KvCache cache = cache("adaptive", Map.of("sinks", "0"), 1);
+        append(cache, 0, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+        // every query attends only to itself
+        FastGenProfile profile = profileWith(cache, (query, probabilities) -> probabilities[query] = 1);
+        double[] recoveries = profile.recoveries();
+        assertThat(recoveries[0]).isEqualTo(0.1); // only the BOS query's own attention
+        assertThat(recoveries[3]).isEqualTo(1.0);
+        cache.choose(0, 0, profile);
+        assertThat(cache.headPolicy(0, 0).name()).isEqualTo("special+punctuation+frequency+local");
+    }
+
+    @Test
+    void adaptivePunctuationHeadChoosesSpecialPlusPunctuation() {
+        KvCache cache = cache("adaptive", Map.of("sinks", "0"), 1);
+        append(cache, 0, 5, 1, 6, 7, 1, 8, 9);
+        // half on BOS, half on the latest punctuation token so far
+        FastGenProfile profile = profileWith(cache, (query, probabilities) -> {
+            int punctuation = query >= 5 ? 5 : query >= 2 ? 2 : 0;
+            probabilities[0] += 0.5f;
+            probabilities[punctuation] += 0.5f;
+        });
+        cache.choose(0, 0, profile);
+        assertThat(cache.headPolicy(0, 0).name()).isEqualTo("special+punctuation");
+    }
+
+    private interface Pattern {
+        void fill(int query, float[] probabilities);
+    }
+
+    private static FastGenProfile profileWith(KvCache cache, Pattern pattern) {
+        FastGenProfile profile = cache.profile(0, 0);
+        for (int q = 0; q < cache.length(); q++) {
+            float[] p = new float[q + 1];
+            pattern.fill(q, p);
+            profile.addRow(p, q + 1, q);
+        }
+        return profile;
+    }
+
+    @Test
+    void layerCondensedLayersHoldNothingOfTheirOwn() {
+        KvCache cache = cache("layer-condensed", Map.of(), 4);
+        append(cache, 1, 2, 3);
+        assertThat(cache.ownsLayer(0)).isTrue();
+        assertThat(cache.ownsLayer(1)).isFalse();
+        assertThat(cache.head(1, 0)).isSameAs(cache.head(0, 0));
+        KvMemoryReport memory = cache.memory();
+        long perHead = 3L * (Integer.BYTES + 2 * DIM + 2 * DIM);
+        assertThat(memory.fullBytes()).isEqualTo(4 * perHead);
+        assertThat(memory.bytesHeld()).isEqualTo(2 * perHead);
+        assertThat(memory.heads().get(1).sharedWith()).isZero();
+        assertThat(memory.ratio()).isEqualTo(0.5);
+    }
+
+    @Test
+    void fullCacheAccountingIsAHandCount() {
+        KvCache cache = cache("full", Map.of(), 2);
+        append(cache, 1, 2, 3, 4, 5);
+        cache.compact();
+        // per entry: int position + fp16 key and value of 4 values each
+        assertThat(cache.bytesHeld()).isEqualTo(2 * 5L * (4 + 8 + 8));
+        assertThat(cache.memory().ratio()).isEqualTo(1.0);
+        assertThat(cache.memory().heads()).allSatisfy(h -> assertThat(h.policy()).isEqualTo("full"));
+    }
+
+    @Test
+    void badSettingsNameThePropertyAndTheAllowedValues() {
+        assertThatThrownBy(() -> KvPolicy.parse("fastgen", Map.of()))
+                .hasMessageContaining("kvcache.policy").hasMessageContaining("adaptive");
+        assertThatThrownBy(() -> KvPolicy.parse("mixed-precision", Map.of("mixed-precision.low-bits", "5")))
+                .hasMessageContaining("kvcache.mixed-precision.low-bits").hasMessageContaining("4, 3, 2");
+        assertThatThrownBy(() -> KvPolicy.parse("adaptive", Map.of("adaptive.recovery-threshold", "1.5")))
+                .hasMessageContaining("kvcache.adaptive.recovery-threshold").hasMessageContaining("0 to 1");
+        assertThatThrownBy(() -> KvPolicy.parse("window", Map.of("window.size", "3")))
+                .hasMessageContaining("kvcache.window.size").hasMessageContaining("window.recent");
+        assertThatThrownBy(() -> KvPolicy.parse("layer-condensed", Map.of("layer-condensed.share-groups", "0-1,1-2")))
+                .hasMessageContaining("share-groups");
+        assertThatThrownBy(() -> cache("layer-condensed", Map.of("layer-condensed.share-groups", "0-5"), 4))
+                .hasMessageContaining("layer 5 does not exist");
+    }
+
+    /** Token 0 is a control token, token 1 is "." and the rest are words. */
+    private static final class TokenClassesFixture {
+        TokenClasses classes() {
+            TokenClass[] classes = new TokenClass[16];
+            Arrays.fill(classes, TokenClass.ORDINARY);
+            classes[0] = TokenClass.SPECIAL;
+            classes[1] = TokenClass.PUNCTUATION;
+            return TokenClasses.of(classes);
+        }
+    }
+}
