@@ -2,6 +2,7 @@ package io.kvcache.cli;
 
 import io.kvcache.core.generate.Sampler;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
@@ -23,12 +24,16 @@ import java.util.concurrent.Callable;
 
 /**
  * Prefill and decode speed: evaluates a prompt of random tokens in one batch, then decodes greedily
- * token by token, after a short warm-up that lets the JIT compile the kernels.
+ * token by token, after a short warm-up that lets the JIT compile the kernels. The KV cache runs
+ * the chosen policy, so compressed and full decoding compare at the same context length.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure prefill and decode speed.")
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
+
+    @Mixin
+    PolicyOptions policy;
 
     @Option(names = "--prompt-tokens", description = "Prompt length (default ${DEFAULT-VALUE})")
     int promptTokens = 512;
@@ -54,12 +59,12 @@ final class BenchCommand implements Callable<Integer> {
             run(model, transformer, prompt, Math.min(promptTokens, 32), Math.min(genTokens, 16)); // warm-up
             double bestPrefill = 0;
             double bestDecode = 0;
-            long kvBytes = 0;
+            KvMemoryReport kv = null;
             for (int r = 0; r < repetitions; r++) {
                 Run run = run(model, transformer, prompt, promptTokens, genTokens);
                 bestPrefill = Math.max(bestPrefill, promptTokens * 1e9 / run.prefillNanos);
                 bestDecode = Math.max(bestDecode, genTokens * 1e9 / run.decodeNanos);
-                kvBytes = run.kvBytes;
+                kv = run.kv;
             }
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", model.config().name());
@@ -69,7 +74,9 @@ final class BenchCommand implements Callable<Integer> {
             out.put("prefill_tokens_per_second", bestPrefill);
             out.put("decode_tokens_per_second", bestDecode);
             out.put("weights_bytes", fileSize(model.source()));
-            out.put("kv_cache_bytes", kvBytes);
+            out.put("kv_policy", policy.policy().describe());
+            out.put("kv_cache_bytes", kv.bytesHeld());
+            out.put("kv_full_cache_bytes", kv.fullBytes());
             out.put("peak_heap_bytes", peakHeap());
             out.put("off_heap_bytes", bufferPools());
             out.put("peak_rss_bytes", peakResident());
@@ -82,11 +89,11 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private record Run(long prefillNanos, long decodeNanos, long kvBytes) {
+    private record Run(long prefillNanos, long decodeNanos, KvMemoryReport kv) {
     }
 
     private Run run(Model model, Transformer transformer, int[] prompt, int promptLength, int decodeSteps) {
-        KvCache cache = new KvCache(model.config(), promptLength + decodeSteps);
+        KvCache cache = policy.cache(model, promptLength + decodeSteps);
         int vocabulary = model.config().vocabularySize();
         long t0 = System.nanoTime();
         float[] logits = transformer.forward(cache, prompt, 0, promptLength, Transformer.Logits.LAST);
@@ -97,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
             logits = transformer.forward(cache, next, 0, 1, Transformer.Logits.LAST);
         }
         long t2 = System.nanoTime();
-        return new Run(t1 - t0, t2 - t1, cache.bytesHeld());
+        return new Run(t1 - t0, t2 - t1, cache.memory());
     }
 
     private static long peakHeap() {

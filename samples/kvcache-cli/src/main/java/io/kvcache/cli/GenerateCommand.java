@@ -3,6 +3,8 @@ package io.kvcache.cli;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.generate.GenerationStep;
 import io.kvcache.core.generate.Generator;
+import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.generate.SamplingParams;
 import io.kvcache.core.generate.TokenProbability;
 import io.kvcache.core.model.Model;
@@ -25,6 +27,9 @@ import java.util.concurrent.Callable;
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
+
+    @Mixin
+    PolicyOptions policy;
 
     @ArgGroup(multiplicity = "1")
     Prompt prompt;
@@ -70,7 +75,8 @@ final class GenerateCommand implements Callable<Integer> {
         try (Model model = options.load(); ComputePool pool = options.pool()) {
             Generator generator = new Generator(model, new Transformer(model, pool));
             int[] ids = prompt.ids != null ? prompt.ids : model.tokenizer().encode(prompt.text, true, true);
-            GenerationResult result = generator.generate(ids, params, topProbs, step -> {
+            KvCache cache = policy.cache(model, model.config().contextLength());
+            GenerationResult result = generator.generate(cache, ids, params, topProbs, step -> {
                 if (!options.json) {
                     System.out.print(step.text());
                     System.out.flush();
@@ -78,7 +84,11 @@ final class GenerateCommand implements Callable<Integer> {
                 return true;
             });
             if (options.json) {
-                System.out.println(Json.write(report(result)));
+                Map<String, Object> out = report(result);
+                KvMemoryReport memory = cache.memory();
+                out.put("kv_cache", Map.of("policy", policy.policy().kind().value(), "bytes_held", memory.bytesHeld(),
+                        "full_bytes", memory.fullBytes(), "ratio", memory.ratio()));
+                System.out.println(Json.write(out));
             } else {
                 System.out.println();
                 System.err.printf("prefill: %d tokens, %.1f tokens/s; decode: %d tokens, %.1f tokens/s; finish: %s%n",
