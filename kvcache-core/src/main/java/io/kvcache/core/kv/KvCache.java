@@ -49,15 +49,20 @@ public final class KvCache {
         this.keyDim = config.headDim();
         this.valueDim = config.valueDim();
         this.layout = layoutOf(policy);
-        this.owners = owners(policy, config.layers());
+        this.owners = owners(policy, config);
         this.heads = new HeadCache[config.layers()][config.kvHeads()];
         this.headPolicies = new HeadPolicy[config.layers()][config.kvHeads()];
         HeadPolicy initial = initialPolicy(policy);
         for (int layer = 0; layer < heads.length; layer++) {
             for (int h = 0; h < config.kvHeads(); h++) {
-                heads[layer][h] = owners[layer] == layer ? new HeadCache(keyDim, valueDim, layout) : heads[owners[layer]][h];
+                if (owners[layer] == layer) {
+                    heads[layer][h] = new HeadCache(keyDim, valueDim, layout);
+                }
                 headPolicies[layer][h] = initial;
             }
+        }
+        for (int layer = 0; layer < heads.length; layer++) {
+            heads[layer] = heads[owners[layer]];
         }
         this.profiled = policy.kind() != KvPolicy.Kind.ADAPTIVE;
         this.tokens = new int[Math.min(capacity, 256)];
@@ -76,9 +81,24 @@ public final class KvCache {
         };
     }
 
-    /** The layer each layer attends to: itself, or the first layer of its sharing group. */
-    private static int[] owners(KvPolicy p, int layers) {
+    /**
+     * The layer each layer attends to: the model's own sharing when its checkpoint declares one
+     * (LCKV {@code layer_types}), otherwise the first layer of the policy's sharing group, or itself.
+     */
+    private static int[] owners(KvPolicy p, ModelConfig config) {
+        int layers = config.layers();
         KvPolicy.LayerSharing sharing = p.layerSharing();
+        boolean declared = false;
+        for (int layer = 0; layer < layers; layer++) {
+            declared |= config.kvLayer(layer) != layer;
+        }
+        if (declared) {
+            if (!sharing.groups().isEmpty() || p.kind() == KvPolicy.Kind.LAYER_CONDENSED) {
+                throw new IllegalArgumentException("kvcache.policy: this model already shares keys and values across layers "
+                        + "(its layer_types); layer-condensed sharing cannot be added on top");
+            }
+            return config.kvLayers().stream().mapToInt(Integer::intValue).toArray();
+        }
         if (p.kind() == KvPolicy.Kind.LAYER_CONDENSED && sharing.groups().isEmpty()) {
             List<int[]> pairs = new ArrayList<>();
             for (int first = 0; first + 1 < layers; first += 2) {
@@ -130,6 +150,11 @@ public final class KvCache {
     /** Whether {@code layer} computes and stores its own keys and values (rather than attending to another layer's). */
     public boolean ownsLayer(int layer) {
         return owners[layer] == layer;
+    }
+
+    /** The layer whose cache {@code layer} attends to. */
+    public int ownerOf(int layer) {
+        return owners[layer];
     }
 
     public HeadPolicy headPolicy(int layer, int kvHead) {

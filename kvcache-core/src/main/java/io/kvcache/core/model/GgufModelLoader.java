@@ -28,10 +28,14 @@ final class GgufModelLoader {
             int heads = md.requireInt(p + "attention.head_count");
             int headDim = md.intOr(p + "attention.key_length", dim / heads);
             WeightMatrix embedding = matrix(file, "token_embd.weight");
+            int layerCount = md.requireInt(p + "block_count");
+            List<Integer> kvLayers = md.string(p + "attention.layer_types")
+                    .map(types -> KvLayerTypes.parse(types, layerCount, path.toString()))
+                    .orElse(java.util.stream.IntStream.range(0, layerCount).boxed().toList());
             ModelConfig config = new ModelConfig(
                     md.string("general.name").orElse(path.getFileName().toString()),
                     arch, dim,
-                    md.requireInt(p + "block_count"),
+                    layerCount,
                     heads,
                     md.intOr(p + "attention.head_count_kv", heads),
                     headDim,
@@ -42,7 +46,7 @@ final class GgufModelLoader {
                     md.floatOr(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                     md.floatOr(p + "rope.freq_base", 10000f),
                     md.intOr(p + "rope.dimension_count", headDim),
-                    arch.ggufRopeStyle());
+                    arch.ggufRopeStyle(), kvLayers);
             rejectRopeScaling(md, p, path);
             ModelChecks.validate(config, path.toString());
 
@@ -52,8 +56,8 @@ final class GgufModelLoader {
                 layers.add(new LayerWeights(
                         vector(file, b + "attn_norm.weight"),
                         matrix(file, b + "attn_q.weight"),
-                        matrix(file, b + "attn_k.weight"),
-                        matrix(file, b + "attn_v.weight"),
+                        keyValueMatrix(file, b + "attn_k.weight", config, i),
+                        keyValueMatrix(file, b + "attn_v.weight", config, i),
                         matrix(file, b + "attn_output.weight"),
                         optionalVector(file, b + "attn_q.bias"),
                         optionalVector(file, b + "attn_k.bias"),
@@ -84,6 +88,11 @@ final class GgufModelLoader {
             throw new ModelFormatException(path + ": RoPE scaling '" + type + "' (factor " + factor
                     + ") is not supported; only unscaled RoPE and Llama 3.1 frequency factors are");
         }
+    }
+
+    /** A layer that attends to another layer's cache has no use for its own K/V projections (they may be absent). */
+    private static WeightMatrix keyValueMatrix(GgufFile file, String name, ModelConfig config, int layer) {
+        return config.kvLayer(layer) == layer ? matrix(file, name) : file.tensor(name).map(GgufModelLoader::matrix).orElse(null);
     }
 
     private static WeightMatrix matrix(GgufFile file, String name) {

@@ -22,10 +22,15 @@ import java.util.Map;
  */
 final class HuggingFaceModelLoader {
     private static final Map<String, Architecture> MODEL_TYPES =
-            Map.of("llama", Architecture.LLAMA, "mistral", Architecture.LLAMA,
+            Map.of("llama", Architecture.LLAMA, "mistral", Architecture.LLAMA, "lckv-llama", Architecture.LLAMA,
                     "qwen2", Architecture.QWEN2, "qwen3", Architecture.QWEN3);
 
     private HuggingFaceModelLoader() {
+    }
+
+    /** A layer that attends to another layer's cache has no use for its own K/V projections (they may be absent). */
+    private static WeightMatrix keyValueMatrix(SafetensorsFile file, String name, ModelConfig config, int layer) {
+        return config.kvLayer(layer) == layer ? matrix(file, name) : file.tensor(name).map(HuggingFaceModelLoader::matrix).orElse(null);
     }
 
     static Model load(Path folder) {
@@ -43,16 +48,21 @@ final class HuggingFaceModelLoader {
         int dim = required(json, "hidden_size", folder);
         int heads = required(json, "num_attention_heads", folder);
         int headDim = json.path("head_dim").asInt(dim / heads);
+        int layerCount = required(json, "num_hidden_layers", folder);
+        JsonNode layerTypes = json.path("layer_types");
+        List<Integer> kvLayers = layerTypes.isString()
+                ? KvLayerTypes.parse(layerTypes.asString(), layerCount, folder + "/config.json")
+                : java.util.stream.IntStream.range(0, layerCount).boxed().toList();
         ModelConfig config = new ModelConfig(
                 folder.getFileName().toString(), arch, dim,
-                required(json, "num_hidden_layers", folder), heads,
+                layerCount, heads,
                 json.path("num_key_value_heads").asInt(heads), headDim, headDim,
                 required(json, "intermediate_size", folder),
                 required(json, "vocab_size", folder),
                 required(json, "max_position_embeddings", folder),
                 (float) json.path("rms_norm_eps").asDouble(1e-6),
                 (float) json.path("rope_theta").asDouble(10000),
-                headDim, RopeStyle.HALVES);
+                headDim, RopeStyle.HALVES, kvLayers);
         ModelChecks.validate(config, folder.toString());
 
         Path weightsFile = folder.resolve("model.safetensors");
@@ -74,8 +84,8 @@ final class HuggingFaceModelLoader {
                 layers.add(new LayerWeights(
                         vector(file, b + "input_layernorm.weight"),
                         matrix(file, b + "self_attn.q_proj.weight"),
-                        matrix(file, b + "self_attn.k_proj.weight"),
-                        matrix(file, b + "self_attn.v_proj.weight"),
+                        keyValueMatrix(file, b + "self_attn.k_proj.weight", config, i),
+                        keyValueMatrix(file, b + "self_attn.v_proj.weight", config, i),
                         matrix(file, b + "self_attn.o_proj.weight"),
                         optionalVector(file, b + "self_attn.q_proj.bias"),
                         optionalVector(file, b + "self_attn.k_proj.bias"),

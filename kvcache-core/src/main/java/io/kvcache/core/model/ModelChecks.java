@@ -34,8 +34,11 @@ final class ModelChecks {
             length(l.attentionNorm(), c.dim(), layer + "attention norm", source);
             length(l.ffnNorm(), c.dim(), layer + "ffn norm", source);
             shape(l.query(), q, c.dim(), source);
-            shape(l.key(), k, c.dim(), source);
-            shape(l.value(), v, c.dim(), source);
+            if (c.kvLayer(i) == i || l.key() != null) {
+                require(l.key() != null && l.value() != null, source, layer + "lacks the key/value projections its cache needs");
+                shape(l.key(), k, c.dim(), source);
+                shape(l.value(), v, c.dim(), source);
+            }
             shape(l.attentionOutput(), c.dim(), c.heads() * c.valueDim(), source);
             shape(l.ffnGate(), c.ffnDim(), c.dim(), source);
             shape(l.ffnUp(), c.ffnDim(), c.dim(), source);

@@ -1,5 +1,8 @@
 package io.kvcache.core.model;
 
+import java.util.List;
+import java.util.stream.IntStream;
+
 /**
  * The shape and hyper-parameters of a transformer.
  *
@@ -18,10 +21,44 @@ package io.kvcache.core.model;
  * @param ropeBase       RoPE frequency base
  * @param ropeDims       leading dimensions of each head that RoPE rotates
  * @param ropeStyle      which pairs RoPE rotates
+ * @param kvLayers       for each layer, the layer whose keys and values it attends to: itself in a
+ *                       standard model; another layer in cross-layer-sharing checkpoints (LCKV's
+ *                       {@code layer_types}), where only the layers named here compute and cache K/V
  */
 public record ModelConfig(String name, Architecture architecture, int dim, int layers, int heads, int kvHeads,
                           int headDim, int valueDim, int ffnDim, int vocabularySize, int contextLength,
-                          float rmsEpsilon, float ropeBase, int ropeDims, RopeStyle ropeStyle) {
+                          float rmsEpsilon, float ropeBase, int ropeDims, RopeStyle ropeStyle,
+                          List<Integer> kvLayers) {
+
+    public ModelConfig {
+        kvLayers = List.copyOf(kvLayers);
+        if (kvLayers.size() != layers) {
+            throw new IllegalArgumentException(kvLayers.size() + " KV layers for " + layers + " layers");
+        }
+    }
+
+    /** A standard model: every layer attends to its own keys and values. */
+    public ModelConfig(String name, Architecture architecture, int dim, int layers, int heads, int kvHeads,
+                       int headDim, int valueDim, int ffnDim, int vocabularySize, int contextLength,
+                       float rmsEpsilon, float ropeBase, int ropeDims, RopeStyle ropeStyle) {
+        this(name, architecture, dim, layers, heads, kvHeads, headDim, valueDim, ffnDim, vocabularySize, contextLength,
+                rmsEpsilon, ropeBase, ropeDims, ropeStyle, IntStream.range(0, layers).boxed().toList());
+    }
+
+    /** The layer whose keys and values {@code layer} attends to. */
+    public int kvLayer(int layer) {
+        return kvLayers.get(layer);
+    }
+
+    /** Whether some layer attends to the keys and values of a later layer, so tokens must be evaluated one at a time. */
+    public boolean attendsToLaterLayers() {
+        for (int layer = 0; layer < layers; layer++) {
+            if (kvLayers.get(layer) > layer) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** Query heads that share one key/value head. */
     public int groupSize() {

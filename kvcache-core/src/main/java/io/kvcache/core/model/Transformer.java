@@ -70,6 +70,9 @@ public final class Transformer {
                         + config.vocabularySize());
             }
         }
+        if (count > 1 && config.attendsToLaterLayers()) {
+            return forwardOneByOne(cache, tokens, from, count, logits);
+        }
         rope.ensure(start + count);
         Activations a = new Activations(config, count);
         for (int b = 0; b < count; b++) {
@@ -84,6 +87,25 @@ public final class Transformer {
         }
         cache.compact();
         return output(a, count, logits);
+    }
+
+    /**
+     * A model whose layers attend to a later layer's cache (LCKV) evaluates a batch token by token:
+     * a token's queries in the lower layers may only see the tokens before it, whose upper-layer
+     * keys and values exist once those tokens have passed through every layer. (Its own upper-layer
+     * entry does not exist yet when its lower layers attend, which is LCKV's masked diagonal.)
+     */
+    private float[] forwardOneByOne(KvCache cache, int[] tokens, int from, int count, Logits which) {
+        int vocabulary = config.vocabularySize();
+        float[] all = which == Logits.ALL ? new float[count * vocabulary] : null;
+        float[] last = null;
+        for (int i = 0; i < count; i++) {
+            last = forward(cache, tokens, from + i, 1, Logits.LAST);
+            if (all != null) {
+                System.arraycopy(last, 0, all, i * vocabulary, vocabulary);
+            }
+        }
+        return all != null ? all : last;
     }
 
     private void attentionBlock(int layer, KvCache cache, int start, int count, Activations a) {
