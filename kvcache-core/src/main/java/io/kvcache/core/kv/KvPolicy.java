@@ -180,10 +180,8 @@ public record KvPolicy(Kind kind, int sinks, Window window, HeavyHitter heavyHit
                     + spanLength);
         }
         Span span = new Span(spanLength, spanEntries, s.integer("span.recent", 0, 1 << 24));
+        // With no groups, layer-condensed pairs adjacent layers (resolved against the model by KvCache).
         LayerSharing sharing = parseGroups(all.get("layer-condensed.share-groups"));
-        if (kind == Kind.LAYER_CONDENSED && sharing.groups().isEmpty()) {
-            sharing = new LayerSharing(List.of()); // resolved against the model: adjacent pairs
-        }
         return new KvPolicy(kind, sinks, window, heavyHitter, adaptive, mixed, span, sharing);
     }
 
@@ -212,7 +210,7 @@ public record KvPolicy(Kind kind, int sinks, Window window, HeavyHitter heavyHit
         return new LayerSharing(List.copyOf(groups));
     }
 
-    /** The settings that differ from {@link #DEFAULTS} would print them; this prints the policy's own group. */
+    /** The policy's name and the settings it reads (its own group, the sinks, any layer sharing). */
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("policy", kind.value());

@@ -111,6 +111,30 @@ class KvPoliciesOnModelsTest {
     }
 
     @Test
+    void adaptiveWithLowPrecisionKeepsWhatItWouldEvictInFourBits() {
+        KvCache cache = cache("adaptive", Map.of("adaptive.evicted", "low-precision", "adaptive.recovery-threshold", "0.9"));
+        run(cache, 200, 260);
+        int demoted = 0;
+        for (HeadMemory head : cache.memory().heads()) {
+            assertThat(head.entries() + head.lowPrecision()).isEqualTo(260);
+            demoted += head.lowPrecision();
+        }
+        assertThat(demoted).isPositive();
+        assertThat(cache.memory().ratio()).isLessThan(1.0);
+    }
+
+    @Test
+    void mixedPrecisionWithInt8HighPrecision() {
+        KvCache cache = cache("mixed-precision", Map.of("mixed-precision.high-bits", "8", "mixed-precision.low-bits", "2",
+                "mixed-precision.group-size", "16", "mixed-precision.balance-keys", "false"));
+        run(cache, 100, 200);
+        for (HeadMemory head : cache.memory().heads()) {
+            // int8 rows: 4 bytes of scale/min + 16 codes; 2-bit rows: 4 + 4; plus position and attention
+            assertThat(head.bytesHeld()).isEqualTo(head.entries() * (8L + 2 * 20) + head.lowPrecision() * (8L + 2 * 8));
+        }
+    }
+
+    @Test
     void layerCondensedHalvesTheCacheOfATwoLayerModel() {
         KvCache cache = cache("layer-condensed", Map.of());
         run(cache, 50, 60);
