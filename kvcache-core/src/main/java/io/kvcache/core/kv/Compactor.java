@@ -17,9 +17,9 @@ final class Compactor {
     /**
      * @param length tokens of the sequence so far
      * @param sinks  leading positions always kept
-     * @param tokens the sequence's token ids by position, classified by {@code classes}
+     * @param sequence the sequence, whose token ids by position {@code classes} classifies
      */
-    void apply(HeadCache head, HeadPolicy policy, int length, int sinks, KvCache tokens, TokenClasses classes,
+    void apply(HeadCache head, HeadPolicy policy, int length, int sinks, KvCache sequence, TokenClasses classes,
                KvPolicy.Span span) {
         if (policy.keepsAll()) {
             return;
@@ -32,7 +32,7 @@ final class Compactor {
         int candidates = 0;
         for (int e = 0; e < m; e++) {
             int position = kept.position(e);
-            TokenClass c = classes.of(tokens.token(position));
+            TokenClass c = classes.of(sequence.token(position));
             keep[e] = position < sinks || position >= recentFrom
                     || (policy.special() && c == TokenClass.SPECIAL)
                     || (policy.punctuation() && c == TokenClass.PUNCTUATION);

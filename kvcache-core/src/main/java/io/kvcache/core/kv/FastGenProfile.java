@@ -6,8 +6,9 @@ package io.kvcache.core.kv;
  * query head in the KV head's group, of the attention probability mass that falls on the entries
  * the candidate keeps for that query. The candidates, cheapest first: special (with the sinks),
  * special+punctuation, special+punctuation+frequency (the {@code frequencyRatio} share of the
- * prompt with the most attention summed over all prompt queries), special+punctuation+frequency+local
- * (plus the {@code localRatio} share of the prompt closest before the query), full.
+ * prompt with the most attention summed over all prompt queries, among the tokens the first two
+ * sets leave out), special+punctuation+frequency+local (plus the {@code localRatio} share of the
+ * prompt closest before the query), full.
  */
 public final class FastGenProfile {
     /** Candidate names in order of cost; the last keeps everything. */
@@ -27,31 +28,36 @@ public final class FastGenProfile {
         int length = sequence.length();
         positions = new int[n];
         firstCandidate = new byte[n];
-        boolean[] frequent = new boolean[n];
-        int frequentCount = Math.min(n, (int) Math.ceil(settings.frequencyRatio() * length));
-        float[] attention = new float[n];
-        for (int e = 0; e < n; e++) {
-            attention[e] = kept.attention(e);
-        }
-        float[] sorted = attention.clone();
-        java.util.Arrays.sort(sorted);
-        if (frequentCount > 0) {
-            float threshold = sorted[n - frequentCount];
-            int ties = frequentCount;
-            for (int e = 0; e < n; e++) {
-                if (attention[e] > threshold) {
-                    ties--;
-                }
-            }
-            for (int e = 0; e < n; e++) {
-                frequent[e] = attention[e] > threshold || (attention[e] == threshold && ties-- > 0);
-            }
-        }
+        int others = 0;
         for (int e = 0; e < n; e++) {
             positions[e] = kept.position(e);
             TokenClass c = classes.of(sequence.token(positions[e]));
-            firstCandidate[e] = (byte) (positions[e] < sinks || c == TokenClass.SPECIAL ? 0
-                    : c == TokenClass.PUNCTUATION ? 1 : frequent[e] ? 2 : 3);
+            firstCandidate[e] = (byte) (positions[e] < sinks || c == TokenClass.SPECIAL ? 0 : c == TokenClass.PUNCTUATION ? 1 : 3);
+            others += firstCandidate[e] == 3 ? 1 : 0;
+        }
+        // The frequency set: as at decode time, the entries with the most attention among those
+        // the special and punctuation sets do not already hold.
+        int frequent = Math.min(others, (int) Math.ceil(settings.frequencyRatio() * length));
+        if (frequent > 0) {
+            float[] ranked = new float[others];
+            int r = 0;
+            for (int e = 0; e < n; e++) {
+                if (firstCandidate[e] == 3) {
+                    ranked[r++] = kept.attention(e);
+                }
+            }
+            java.util.Arrays.sort(ranked);
+            float threshold = ranked[others - frequent];
+            int atThreshold = frequent;
+            for (float a : ranked) {
+                atThreshold -= a > threshold ? 1 : 0;
+            }
+            for (int e = 0; e < n; e++) {
+                float a = kept.attention(e);
+                if (firstCandidate[e] == 3 && (a > threshold || (a == threshold && atThreshold-- > 0))) {
+                    firstCandidate[e] = 2;
+                }
+            }
         }
         localWindow = (int) Math.ceil(settings.localRatio() * length);
     }
