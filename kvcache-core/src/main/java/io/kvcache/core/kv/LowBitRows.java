@@ -104,95 +104,17 @@ public final class LowBitRows {
         }
     }
 
-    /**
-     * Decodes src[srcOff, srcOff+bytesPerRow) into dst[dstOff, dstOff+width). Each group unpacks its
-     * codes a whole byte (or, for 3 bits, three bytes) at a time; only codes at the group's edges
-     * that share a byte with the neighbouring group are read one by one.
-     */
+    /** Decodes src[srcOff, srcOff+bytesPerRow) into dst[dstOff, dstOff+width). */
     public void decode(byte[] src, int srcOff, float[] dst, int dstOff) {
         Objects.checkFromIndexSize(srcOff, bytesPerRow, src.length);
         Objects.checkFromIndexSize(dstOff, width, dst.length);
         int codes = srcOff + groups * HEADER_BYTES;
         for (int g = 0, lo = 0; g < groups; g++, lo += groupSize) {
-            int hi = Math.min(lo + groupSize, width);
             int header = srcOff + g * HEADER_BYTES;
             float scale = Float.float16ToFloat(getHalf(src, header));
             float min = Float.float16ToFloat(getHalf(src, header + 2));
-            switch (bits) {
-                case 8 -> decode8(src, codes, lo, hi, scale, min, dst, dstOff);
-                case 4 -> decode4(src, codes, lo, hi, scale, min, dst, dstOff);
-                case 2 -> decode2(src, codes, lo, hi, scale, min, dst, dstOff);
-                default -> decode3(src, codes, lo, hi, scale, min, dst, dstOff);
-            }
+            PackedCodes.decode(bits, src, codes, lo, Math.min(lo + groupSize, width), scale, min, dst, dstOff);
         }
-    }
-
-    // The decoders below write value i of the row, for i in [lo, hi), to dst[out + i].
-
-    private static void decode8(byte[] src, int codes, int lo, int hi, float scale, float min, float[] dst, int out) {
-        for (int i = lo; i < hi; i++) {
-            dst[out + i] = min + (src[codes + i] & 0xFF) * scale;
-        }
-    }
-
-    private void decode4(byte[] src, int codes, int lo, int hi, float scale, float min, float[] dst, int out) {
-        int i = decodeUntilAligned(src, codes, lo, hi, 2, scale, min, dst, out);
-        for (; i + 2 <= hi; i += 2) {
-            int b = src[codes + (i >> 1)];
-            dst[out + i] = min + (b & 0xF) * scale;
-            dst[out + i + 1] = min + (b >> 4 & 0xF) * scale;
-        }
-        decodeOneByOne(src, codes, i, hi, scale, min, dst, out);
-    }
-
-    private void decode2(byte[] src, int codes, int lo, int hi, float scale, float min, float[] dst, int out) {
-        int i = decodeUntilAligned(src, codes, lo, hi, 4, scale, min, dst, out);
-        for (; i + 4 <= hi; i += 4) {
-            int b = src[codes + (i >> 2)];
-            dst[out + i] = min + (b & 3) * scale;
-            dst[out + i + 1] = min + (b >> 2 & 3) * scale;
-            dst[out + i + 2] = min + (b >> 4 & 3) * scale;
-            dst[out + i + 3] = min + (b >> 6 & 3) * scale;
-        }
-        decodeOneByOne(src, codes, i, hi, scale, min, dst, out);
-    }
-
-    /** Eight 3-bit codes fill three bytes exactly, so the bulk reads 24 bits at a time. */
-    private void decode3(byte[] src, int codes, int lo, int hi, float scale, float min, float[] dst, int out) {
-        int i = decodeUntilAligned(src, codes, lo, hi, 8, scale, min, dst, out);
-        for (; i + 8 <= hi; i += 8) {
-            int at = codes + (i >> 3) * 3;
-            int w = (src[at] & 0xFF) | (src[at + 1] & 0xFF) << 8 | (src[at + 2] & 0xFF) << 16;
-            for (int j = 0; j < 8; j++) {
-                dst[out + i + j] = min + (w >> 3 * j & 7) * scale;
-            }
-        }
-        decodeOneByOne(src, codes, i, hi, scale, min, dst, out);
-    }
-
-    /** Decodes values from lo up to the first index that is a multiple of {@code unit} (or hi); returns that index. */
-    private int decodeUntilAligned(byte[] src, int codes, int lo, int hi, int unit, float scale, float min, float[] dst, int out) {
-        int aligned = Math.min(hi, (lo + unit - 1) / unit * unit);
-        decodeOneByOne(src, codes, lo, aligned, scale, min, dst, out);
-        return aligned;
-    }
-
-    private void decodeOneByOne(byte[] src, int codes, int from, int to, float scale, float min, float[] dst, int out) {
-        for (int i = from; i < to; i++) {
-            dst[out + i] = min + code(src, codes, i) * scale;
-        }
-    }
-
-    /** Code i read straight from the bit stream; it spills into the next byte only for 3 bits. */
-    private int code(byte[] src, int codes, int i) {
-        int bit = i * bits;
-        int at = codes + (bit >> 3);
-        int shift = bit & 7;
-        int window = src[at] & 0xFF;
-        if (shift + bits > 8) {
-            window |= (src[at + 1] & 0xFF) << 8;
-        }
-        return window >> shift & levels;
     }
 
     /** The smallest fp16 scale with min + levels*scale >= max in float arithmetic, as decoding computes it. */
