@@ -1,35 +1,161 @@
 package io.kvcache.core.kv;
 
+import java.util.Objects;
+
 /**
- * Asymmetric group-wise quantization of one row (a key or a value) to 2, 3, 4 or 8 bits. A row
- * is, per group of {@code groupSize} values, an fp16 scale and an fp16 minimum, followed by
- * every code packed as a little-endian bit stream: {@code bytesPerRow() = groups * 4 +
- * ceil(width * bits / 8)}. A value decodes to min + code * scale; codes are chosen against the
- * fp16-rounded scale and minimum so that decoding is within half a step of the value.
+ * The low-precision row format of the mixed-precision cache, and its codec, for rows of one width:
+ * each key or value row is quantized on its own, asymmetrically, with a scale and a minimum per
+ * group of {@code groupSize} consecutive values (the last group is shorter when groupSize does not
+ * divide the width).
+ *
+ * <p>An encoded row is {@link #bytesPerRow()} bytes: first, group after group, the scale and then
+ * the minimum as little-endian fp16; then the codes of the whole row as one dense little-endian bit
+ * stream, {@code bits} bits each (code i holds stream bits [i*bits, (i+1)*bits), stream bit k is bit
+ * k%8 of byte k/8), so 3-bit codes cross byte boundaries. Unused bits of the last byte are zero. A
+ * value decodes to {@code min + code * scale}.
+ *
+ * <p>Instances hold no mutable state and may be shared between threads.
  */
 public final class LowBitRows {
+    private static final int HEADER_BYTES = 4;
+
     private final int width;
     private final int bits;
     private final int groupSize;
     private final int groups;
-    private final int maxCode;
+    private final int levels;
+    private final int bytesPerRow;
 
     public LowBitRows(int width, int bits, int groupSize) {
-        if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
-            throw new IllegalArgumentException("bits " + bits + " is not supported; allowed values are 2, 3, 4, 8");
+        if (width < 1) {
+            throw new IllegalArgumentException("width must be at least 1, got " + width);
         }
-        if (width < 1 || groupSize < 1) {
-            throw new IllegalArgumentException("width " + width + " and group size " + groupSize + " must be at least 1");
+        if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
+            throw new IllegalArgumentException("bits must be 2, 3, 4 or 8, got " + bits);
+        }
+        if (groupSize < 1) {
+            throw new IllegalArgumentException("groupSize must be at least 1, got " + groupSize);
         }
         this.width = width;
         this.bits = bits;
         this.groupSize = groupSize;
-        this.groups = (width + groupSize - 1) / groupSize;
-        this.maxCode = (1 << bits) - 1;
+        this.groups = (width - 1) / groupSize + 1;
+        this.levels = (1 << bits) - 1;
+        this.bytesPerRow = Math.toIntExact((long) groups * HEADER_BYTES + ((long) width * bits + 7) / 8);
     }
 
-    public int width() {
-        return width;
+    /**
+     * Encodes src[srcOff, srcOff+width) into dst[dstOff, dstOff+bytesPerRow). The stored scale and
+     * minimum are chosen in fp16 so that they still cover the group (minimum rounded down, scale
+     * rounded up), and the codes are computed from those stored values: every value then decodes to
+     * within half a stored scale of itself.
+     *
+     * @throws IllegalArgumentException if the row holds a non-finite value, or a group whose
+     *                                  minimum or scale is beyond fp16's range
+     */
+    public void encode(float[] src, int srcOff, byte[] dst, int dstOff) {
+        Objects.checkFromIndexSize(srcOff, width, src.length);
+        Objects.checkFromIndexSize(dstOff, bytesPerRow, dst.length);
+        int out = dstOff + groups * HEADER_BYTES;
+        long pending = 0;
+        int pendingBits = 0;
+        for (int g = 0, lo = 0; g < groups; g++, lo += groupSize) {
+            int hi = Math.min(lo + groupSize, width);
+            float min = src[srcOff + lo];
+            float max = min;
+            for (int i = lo + 1; i < hi; i++) {
+                min = Math.min(min, src[srcOff + i]);
+                max = Math.max(max, src[srcOff + i]);
+            }
+            if (!Float.isFinite(min) || !Float.isFinite(max)) {
+                throw new IllegalArgumentException("row holds a non-finite value in group " + g);
+            }
+            short minBits;
+            short scaleBits;
+            if (min == max) {
+                // A constant group: every code is 0 and decodes to the nearest fp16 of the value.
+                minBits = Float.floatToFloat16(min);
+                scaleBits = 0;
+            } else {
+                minBits = floorHalf(min);
+                scaleBits = coveringScale(Float.float16ToFloat(minBits), max);
+            }
+            float storedMin = Float.float16ToFloat(minBits);
+            float storedScale = Float.float16ToFloat(scaleBits);
+            if (!Float.isFinite(storedMin) || !Float.isFinite(storedScale)) {
+                throw new IllegalArgumentException("group " + g + " spans [" + min + ", " + max + "], beyond fp16's range");
+            }
+            int header = dstOff + g * HEADER_BYTES;
+            putHalf(dst, header, scaleBits);
+            putHalf(dst, header + 2, minBits);
+            for (int i = lo; i < hi; i++) {
+                int code = storedScale == 0 ? 0 : Math.clamp(Math.round((src[srcOff + i] - storedMin) / storedScale), 0, levels);
+                pending |= (long) code << pendingBits;
+                pendingBits += bits;
+                while (pendingBits >= 8) {
+                    dst[out++] = (byte) pending;
+                    pending >>>= 8;
+                    pendingBits -= 8;
+                }
+            }
+        }
+        if (pendingBits > 0) {
+            dst[out] = (byte) pending;
+        }
+    }
+
+    /** Decodes src[srcOff, srcOff+bytesPerRow) into dst[dstOff, dstOff+width). */
+    public void decode(byte[] src, int srcOff, float[] dst, int dstOff) {
+        Objects.checkFromIndexSize(srcOff, bytesPerRow, src.length);
+        Objects.checkFromIndexSize(dstOff, width, dst.length);
+        int codes = srcOff + groups * HEADER_BYTES;
+        for (int g = 0, lo = 0; g < groups; g++, lo += groupSize) {
+            int header = srcOff + g * HEADER_BYTES;
+            float scale = Float.float16ToFloat(getHalf(src, header));
+            float min = Float.float16ToFloat(getHalf(src, header + 2));
+            PackedCodes.decode(bits, src, codes, lo, Math.min(lo + groupSize, width), scale, min, dst, dstOff);
+        }
+    }
+
+    /** The smallest fp16 scale with min + levels*scale >= max in float arithmetic, as decoding computes it. */
+    private short coveringScale(float min, float max) {
+        short scale = ceilHalf((float) (((double) max - min) / levels));
+        while (Float.isFinite(Float.float16ToFloat(scale)) && min + levels * Float.float16ToFloat(scale) < max) {
+            scale++; // positive fp16 bit patterns order like their values
+        }
+        return scale;
+    }
+
+    /** The largest fp16 value at most x. */
+    private static short floorHalf(float x) {
+        short h = Float.floatToFloat16(x);
+        if (Float.float16ToFloat(h) <= x) {
+            return h;
+        }
+        // h is one step above x: step down, through -0 into the negative subnormals when h is +0.
+        if (h == 0) {
+            return (short) 0x8001;
+        }
+        return (short) (h < 0 ? h + 1 : h - 1);
+    }
+
+    /** The smallest fp16 value at least x: the negation of the largest at most -x. */
+    private static short ceilHalf(float x) {
+        return (short) (floorHalf(-x) ^ 0x8000);
+    }
+
+    private static void putHalf(byte[] dst, int at, short h) {
+        dst[at] = (byte) h;
+        dst[at + 1] = (byte) (h >> 8);
+    }
+
+    private static short getHalf(byte[] src, int at) {
+        return (short) ((src[at] & 0xFF) | src[at + 1] << 8);
+    }
+
+    /** Encoded bytes of one row: 4 per group plus the packed codes, rounded up to whole bytes. */
+    public int bytesPerRow() {
+        return bytesPerRow;
     }
 
     public int bits() {
@@ -40,85 +166,7 @@ public final class LowBitRows {
         return groupSize;
     }
 
-    public int bytesPerRow() {
-        return groups * 4 + (width * bits + 7) / 8;
-    }
-
-    public void encode(float[] src, int srcOff, byte[] dst, int dstOff) {
-        int codes = dstOff + groups * 4;
-        java.util.Arrays.fill(dst, codes, dstOff + bytesPerRow(), (byte) 0);
-        for (int g = 0; g < groups; g++) {
-            int from = g * groupSize;
-            int to = Math.min(width, from + groupSize);
-            float min = Float.POSITIVE_INFINITY;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = from; i < to; i++) {
-                min = Math.min(min, src[srcOff + i]);
-                max = Math.max(max, src[srcOff + i]);
-            }
-            short minHalf = Float.floatToFloat16(min);
-            short scaleHalf = Float.floatToFloat16((max - min) / maxCode);
-            putShort(dst, dstOff + 4 * g, scaleHalf);
-            putShort(dst, dstOff + 4 * g + 2, minHalf);
-            float storedMin = Float.float16ToFloat(minHalf);
-            float scale = Float.float16ToFloat(scaleHalf);
-            float inverse = scale == 0f ? 0f : 1f / scale;
-            for (int i = from; i < to; i++) {
-                int code = Math.clamp(Math.round((src[srcOff + i] - storedMin) * inverse), 0, maxCode);
-                long bit = (long) i * bits;
-                int at = codes + (int) (bit >>> 3);
-                int shifted = code << (int) (bit & 7);
-                dst[at] |= (byte) shifted;
-                if ((bit & 7) + bits > 8) {
-                    dst[at + 1] |= (byte) (shifted >>> 8);
-                }
-            }
-        }
-    }
-
-    public void decode(byte[] src, int srcOff, float[] dst, int dstOff) {
-        int codes = srcOff + groups * 4;
-        for (int g = 0; g < groups; g++) {
-            float scale = Float.float16ToFloat(getShort(src, srcOff + 4 * g));
-            float min = Float.float16ToFloat(getShort(src, srcOff + 4 * g + 2));
-            int from = g * groupSize;
-            int to = Math.min(width, from + groupSize);
-            switch (bits) {
-                case 8 -> {
-                    for (int i = from; i < to; i++) {
-                        dst[dstOff + i] = Math.fma(src[codes + i] & 0xFF, scale, min);
-                    }
-                }
-                case 4 -> {
-                    for (int i = from; i < to; i++) {
-                        int code = (src[codes + (i >>> 1)] >>> ((i & 1) << 2)) & 0xF;
-                        dst[dstOff + i] = Math.fma(code, scale, min);
-                    }
-                }
-                case 2 -> {
-                    for (int i = from; i < to; i++) {
-                        int code = (src[codes + (i >>> 2)] >>> ((i & 3) << 1)) & 0x3;
-                        dst[dstOff + i] = Math.fma(code, scale, min);
-                    }
-                }
-                default -> {
-                    for (int i = from; i < to; i++) {
-                        int bit = i * bits;
-                        int at = codes + (bit >>> 3);
-                        int word = (src[at] & 0xFF) | (at + 1 < srcOff + bytesPerRow() ? (src[at + 1] & 0xFF) << 8 : 0);
-                        dst[dstOff + i] = Math.fma((word >>> (bit & 7)) & maxCode, scale, min);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void putShort(byte[] b, int at, short v) {
-        b[at] = (byte) v;
-        b[at + 1] = (byte) (v >>> 8);
-    }
-
-    private static short getShort(byte[] b, int at) {
-        return (short) ((b[at] & 0xFF) | (b[at + 1] << 8));
+    public int width() {
+        return width;
     }
 }
