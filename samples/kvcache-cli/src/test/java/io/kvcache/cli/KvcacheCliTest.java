@@ -52,6 +52,10 @@ class KvcacheCliTest {
         return SharedData.require("models/" + relative).toString();
     }
 
+    private static String evalText() {
+        return SharedData.require("eval/tinystories-eval.txt").toString();
+    }
+
     @Test
     void tokenizeWorksOnAVocabularyOnlyFile() {
         JsonNode ref = reference("llama3-tiny-Q4_K_M").path("tokenize").get(0);
@@ -124,6 +128,42 @@ class KvcacheCliTest {
         Run notUtf8 = run("perplexity", "--model", model("tiny/tinystories-656k.gguf"), "--file", binary.toString());
         assertThat(notUtf8.exitCode()).isEqualTo(2);
         assertThat(notUtf8.err()).contains("not valid UTF-8");
+    }
+
+    @Test
+    void evalKvOfTheFullCacheMatchesTheFullCache() {
+        Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(), "--policy", "full",
+                "--context", "128", "--chunks", "1", "--recall-probes", "1", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = run.json();
+        assertThat(json.path("policy").asString()).isEqualTo("full");
+        assertThat(json.path("memory_ratio").asDouble()).isEqualTo(1.0);
+        assertThat(json.path("top1_agreement").asDouble()).isEqualTo(1.0);
+        assertThat(json.path("mean_kl").asDouble()).isCloseTo(0.0, within(1e-9));
+        assertThat(json.path("perplexity").asDouble()).isEqualTo(json.path("full_perplexity").asDouble());
+        assertThat(json.path("scored_tokens").asInt()).isEqualTo(64);
+        assertThat(json.path("seconds").asDouble()).isPositive();
+    }
+
+    @Test
+    void evalKvOfASmallWindowSavesMemory() {
+        Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(), "--policy", "window",
+                "--set", "window.recent=16", "--context", "128", "--chunks", "1", "--recall-probes", "1", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = run.json();
+        assertThat(json.path("settings").path("window.recent").asString()).isEqualTo("16");
+        assertThat(json.path("memory_ratio").asDouble()).isLessThan(0.5);
+        assertThat(json.path("top1_agreement").asDouble()).isLessThanOrEqualTo(1.0);
+        assertThat(json.path("mean_kl").asDouble()).isPositive();
+    }
+
+    @Test
+    void evalKvRejectsABadSettingInOneLine() {
+        Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(),
+                "--policy", "mixed-precision", "--set", "mixed-precision.low-bits=5");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).startsWith("error: kvcache.mixed-precision.low-bits").doesNotContain("Exception");
+        assertThat(run.err().strip()).doesNotContain("\n");
     }
 
     @Test
