@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
 @Command(name = "kvcache", mixinStandardHelpOptions = true, version = "kvcache 0.1.0",
         description = "Run a local LLM: tokenize, generate, measure perplexity, speed and KV-cache quality.",
         subcommands = {TokenizeCommand.class, GenerateCommand.class, PerplexityCommand.class, BenchCommand.class,
-                EvalKvCommand.class})
+                EvalKvCommand.class, KvReportCommand.class})
 public final class KvcacheCli {
     private KvcacheCli() {
     }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -164,6 +165,23 @@ class KvcacheCliTest {
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).startsWith("error: kvcache.mixed-precision.low-bits").doesNotContain("Exception");
         assertThat(run.err().strip()).doesNotContain("\n");
+    }
+
+    @Test
+    void kvReportWritesATableRowPerPolicyAndAChart() throws IOException {
+        Path out = dir.resolve("report");
+        Run run = run("kv-report", "--out", out.toString(), "--chunks", "1", "--context", "64", "--text", evalText(),
+                "--models", model("tiny/stories260K.gguf") + "," + model("tiny/tinystories-656k.gguf"));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        String markdown = Files.readString(out.resolve("kv-quality.md"));
+        assertThat(markdown).contains("## stories260K", "## tinystories-656k", "## How measured", "chunks of 64 tokens");
+        for (String policy : List.of("full", "window", "heavy-hitter", "adaptive", "mixed-precision", "span",
+                "layer-condensed")) {
+            assertThat(markdown).as(policy).containsPattern("(?m)^\\| " + policy + "[ ,|]");
+        }
+        byte[] png = Files.readAllBytes(out.resolve("kv-quality.png"));
+        assertThat(png).hasSizeGreaterThan(1000);
+        assertThat(Arrays.copyOf(png, 8)).containsExactly(0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n');
     }
 
     @Test
