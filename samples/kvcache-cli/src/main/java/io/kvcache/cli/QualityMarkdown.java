@@ -70,8 +70,11 @@ final class QualityMarkdown {
         md.append("## ").append(result.label()).append("\n\n")
                 .append(fmt("`%s`: %d layers, %d query and %d KV heads of %d dimensions, context %d. ", c.name(),
                         c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.contextLength()))
-                .append(fmt("Full-cache perplexity %.3f over %d scored tokens; the sweep took %.0f s.%n%n",
+                .append(fmt("Full-cache perplexity %.3f over %d scored tokens; the sweep took %.0f s.",
                         first.fullPerplexity(), first.scoredTokens(), result.seconds()))
+                .append(first.fullRecallAccuracy() == 0 ? " The full cache recalls no name itself (accuracy 0), so "
+                        + "the recall columns cannot tell the policies apart on this model." : "")
+                .append("\n\n")
                 .append("| policy | settings | memory ratio | PPL (full) | top-1 agreement | mean KL | greedy match (of ")
                 .append(result.settings().greedyTokens())
                 .append(") | recall p (full) | recall accuracy (full) |\n")
