@@ -9,8 +9,9 @@ import java.io.UncheckedIOException;
 
 /** Entry point of the {@code kvcache} command-line tool. */
 @Command(name = "kvcache", mixinStandardHelpOptions = true, version = "kvcache 0.1.0",
-        description = "Run a local LLM: tokenize, generate, measure perplexity and speed.",
-        subcommands = {TokenizeCommand.class, GenerateCommand.class, PerplexityCommand.class, BenchCommand.class})
+        description = "Run a local LLM: tokenize, generate, measure perplexity, speed and KV-cache quality.",
+        subcommands = {TokenizeCommand.class, GenerateCommand.class, PerplexityCommand.class, BenchCommand.class,
+                EvalKvCommand.class, KvReportCommand.class})
 public final class KvcacheCli {
     private KvcacheCli() {
     }

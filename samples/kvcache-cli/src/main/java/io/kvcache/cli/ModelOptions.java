@@ -18,6 +18,10 @@ final class ModelOptions {
     boolean json;
 
     ComputePool pool() {
+        return pool(threads);
+    }
+
+    static ComputePool pool(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }

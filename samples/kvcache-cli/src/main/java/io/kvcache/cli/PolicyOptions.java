@@ -15,7 +15,8 @@ final class PolicyOptions {
             + "span, layer-condensed (default ${DEFAULT-VALUE})")
     String policy = "full";
 
-    @Option(names = "--set", description = "A policy setting, key=value (e.g. window.recent=128); repeatable")
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "A policy setting without the kvcache. prefix, e.g. window.recent=128 (repeatable)")
     Map<String, String> settings = new LinkedHashMap<>();
 
     KvPolicy policy() {

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -50,6 +51,10 @@ class KvcacheCliTest {
 
     private static String model(String relative) {
         return SharedData.require("models/" + relative).toString();
+    }
+
+    private static String evalText() {
+        return SharedData.require("eval/tinystories-eval.txt").toString();
     }
 
     @Test
@@ -124,6 +129,59 @@ class KvcacheCliTest {
         Run notUtf8 = run("perplexity", "--model", model("tiny/tinystories-656k.gguf"), "--file", binary.toString());
         assertThat(notUtf8.exitCode()).isEqualTo(2);
         assertThat(notUtf8.err()).contains("not valid UTF-8");
+    }
+
+    @Test
+    void evalKvOfTheFullCacheMatchesTheFullCache() {
+        Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(), "--policy", "full",
+                "--context", "128", "--chunks", "1", "--recall-probes", "1", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = run.json();
+        assertThat(json.path("policy").asString()).isEqualTo("full");
+        assertThat(json.path("memory_ratio").asDouble()).isEqualTo(1.0);
+        assertThat(json.path("top1_agreement").asDouble()).isEqualTo(1.0);
+        assertThat(json.path("mean_kl").asDouble()).isCloseTo(0.0, within(1e-9));
+        assertThat(json.path("perplexity").asDouble()).isEqualTo(json.path("full_perplexity").asDouble());
+        assertThat(json.path("scored_tokens").asInt()).isEqualTo(64);
+        assertThat(json.path("seconds").asDouble()).isPositive();
+    }
+
+    @Test
+    void evalKvOfASmallWindowSavesMemory() {
+        Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(), "--policy", "window",
+                "--set", "window.recent=16", "--context", "128", "--chunks", "1", "--recall-probes", "1", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = run.json();
+        assertThat(json.path("settings").path("window.recent").asString()).isEqualTo("16");
+        assertThat(json.path("memory_ratio").asDouble()).isLessThan(0.5);
+        assertThat(json.path("top1_agreement").asDouble()).isLessThanOrEqualTo(1.0);
+        assertThat(json.path("mean_kl").asDouble()).isPositive();
+    }
+
+    @Test
+    void evalKvRejectsABadSettingInOneLine() {
+        Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(),
+                "--policy", "mixed-precision", "--set", "mixed-precision.low-bits=5");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).startsWith("error: kvcache.mixed-precision.low-bits").doesNotContain("Exception");
+        assertThat(run.err().strip()).doesNotContain("\n");
+    }
+
+    @Test
+    void kvReportWritesATableRowPerPolicyAndAChart() throws IOException {
+        Path out = dir.resolve("report");
+        Run run = run("kv-report", "--out", out.toString(), "--chunks", "1", "--context", "64", "--text", evalText(),
+                "--models", model("tiny/stories260K.gguf") + "," + model("tiny/tinystories-656k.gguf"));
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        String markdown = Files.readString(out.resolve("kv-quality.md"));
+        assertThat(markdown).contains("## stories260K", "## tinystories-656k", "## How measured", "chunks of 64 tokens");
+        for (String policy : List.of("full", "window", "heavy-hitter", "adaptive", "mixed-precision", "span",
+                "layer-condensed")) {
+            assertThat(markdown).as(policy).containsPattern("(?m)^\\| " + policy + "[ ,|]");
+        }
+        byte[] png = Files.readAllBytes(out.resolve("kv-quality.png"));
+        assertThat(png).hasSizeGreaterThan(1000);
+        assertThat(Arrays.copyOf(png, 8)).containsExactly(0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n');
     }
 
     @Test
