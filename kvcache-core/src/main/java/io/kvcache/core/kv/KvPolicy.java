@@ -125,14 +125,14 @@ public record KvPolicy(Kind kind, int sinks, Window window, HeavyHitter heavyHit
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("sinks", "4");
-        d.put("window.recent", "64");
+        d.put("window.recent", "128");
         d.put("heavy-hitter.recent-ratio", "0.1");
         d.put("heavy-hitter.heavy-ratio", "0.1");
         d.put("adaptive.recovery-threshold", "0.95");
         d.put("adaptive.local-ratio", "0.3");
         d.put("adaptive.frequency-ratio", "0.3");
         d.put("adaptive.evicted", "drop");
-        d.put("mixed-precision.important-ratio", "0.2");
+        d.put("mixed-precision.important-ratio", "0.1");
         d.put("mixed-precision.high-bits", "16");
         d.put("mixed-precision.low-bits", "4");
         d.put("mixed-precision.group-size", "32");

@@ -52,7 +52,8 @@ class KvQualityTest {
 
     /**
      * Measured (2026-11-22): window(64) ratio 0.267, agreement 0.625, KL 0.366; heavy-hitter 0.233,
-     * 0.586, 0.390; adaptive 0.871, 0.965, 0.011; mixed-precision 0.603, 0.957, 0.0008; span 0.396,
+     * 0.586, 0.390; adaptive 0.847, 0.945, 0.018; mixed-precision (important 0.1, 4 bits) 0.543,
+     * 0.953, 0.0016; span 0.396,
      * 0.668, 0.237; layer-condensed 0.5, 0.211, 2.21 (sharing layer 0's cache with layer 1 of a
      * two-layer model that was not trained for it). The evicting policies have a lower perplexity
      * than the full cache here (15-18 against 23.9): the text is a run of short stories and the
@@ -63,7 +64,7 @@ class KvQualityTest {
         check("window", Map.of("window.recent", "64"), 0.30, 0.55, 0.45);
         check("heavy-hitter", Map.of(), 0.26, 0.50, 0.50);
         check("adaptive", Map.of(), 0.90, 0.93, 0.03);
-        check("mixed-precision", Map.of(), 0.65, 0.93, 0.005);
+        check("mixed-precision", Map.of(), 0.60, 0.93, 0.005);
         check("span", Map.of(), 0.45, 0.60, 0.30);
         check("layer-condensed", Map.of(), 0.50, 0.15, 3.0);
     }
