@@ -1,0 +1,27 @@
+package io.kvcache.spring;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/** Health {@code kvcache}: the model is loaded, the backend, and the heap headroom left for KV caches. */
+public class KvcacheHealthIndicator implements HealthIndicator {
+    private final KvcacheEngine engine;
+
+    public KvcacheHealthIndicator(KvcacheEngine engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public Health health() {
+        Runtime runtime = Runtime.getRuntime();
+        long headroom = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        long held = engine.memory().values().stream().mapToLong(r -> r.bytesHeld()).sum();
+        return Health.up()
+                .withDetail("model", engine.model().config().name())
+                .withDetail("backend", "cpu")
+                .withDetail("conversations", engine.memory().size())
+                .withDetail("kvBytesHeld", held)
+                .withDetail("heapHeadroomBytes", headroom)
+                .build();
+    }
+}

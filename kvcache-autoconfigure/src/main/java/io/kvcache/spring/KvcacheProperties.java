@@ -1,0 +1,369 @@
+package io.kvcache.spring;
+
+import io.kvcache.core.kv.KvPolicy;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Min;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.annotation.Validated;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code kvcache.*} properties: which model to run, on which backend, and how its KV cache is
+ * compressed. Policy settings carry the same names and defaults as the engine's
+ * ({@link KvPolicy#DEFAULTS}); {@link #policy()} turns them into the engine's policy and reports a
+ * bad value with the property's name and what is allowed.
+ */
+@ConfigurationProperties("kvcache")
+@Validated
+public class KvcacheProperties {
+    /** Whether kvcache configures a model at all. */
+    private boolean enabled = true;
+
+    /** Where the model comes from. */
+    @Valid
+    private final ModelSource model = new ModelSource();
+
+    /** Where the model runs: auto (CUDA when a GPU is usable, else the CPU), cpu or cuda. */
+    private Backend backend = Backend.AUTO;
+
+    /** Compute threads of the CPU backend; 0 means one per available processor. */
+    @Min(0)
+    private int threads = 0;
+
+    /** The KV-cache policy: full, window, heavy-hitter, adaptive, mixed-precision, span or layer-condensed. */
+    private String policy = "full";
+
+    /** First tokens every policy keeps (attention sinks). */
+    @Min(0)
+    private int sinks = 4;
+
+    private final Window window = new Window();
+    private final HeavyHitter heavyHitter = new HeavyHitter();
+    private final Adaptive adaptive = new Adaptive();
+    private final MixedPrecision mixedPrecision = new MixedPrecision();
+    private final Span span = new Span();
+    private final LayerCondensed layerCondensed = new LayerCondensed();
+
+    public enum Backend {
+        AUTO, CPU, CUDA
+    }
+
+    /** The engine's policy from these properties, validated by the engine's own rules. */
+    public KvPolicy policy() {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("sinks", Integer.toString(sinks));
+        settings.put("window.recent", Integer.toString(window.recent));
+        settings.put("heavy-hitter.recent-ratio", Double.toString(heavyHitter.recentRatio));
+        settings.put("heavy-hitter.heavy-ratio", Double.toString(heavyHitter.heavyRatio));
+        settings.put("adaptive.recovery-threshold", Double.toString(adaptive.recoveryThreshold));
+        settings.put("adaptive.local-ratio", Double.toString(adaptive.localRatio));
+        settings.put("adaptive.frequency-ratio", Double.toString(adaptive.frequencyRatio));
+        settings.put("adaptive.evicted", adaptive.evicted);
+        settings.put("mixed-precision.important-ratio", Double.toString(mixedPrecision.importantRatio));
+        settings.put("mixed-precision.high-bits", Integer.toString(mixedPrecision.highBits));
+        settings.put("mixed-precision.low-bits", Integer.toString(mixedPrecision.lowBits));
+        settings.put("mixed-precision.group-size", Integer.toString(mixedPrecision.groupSize));
+        settings.put("mixed-precision.balance-keys", Boolean.toString(mixedPrecision.balanceKeys));
+        settings.put("span.length", Integer.toString(span.length));
+        settings.put("span.entries", Integer.toString(span.entries));
+        settings.put("span.recent", Integer.toString(span.recent));
+        settings.put("layer-condensed.share-groups", layerCondensed.shareGroups);
+        return KvPolicy.parse(policy, settings);
+    }
+
+    public static class ModelSource {
+        /** A GGUF file or a Hugging Face folder on disk, or a classpath: resource. */
+        private String path;
+
+        /** Positions a conversation may reach; 0 means the model's own context length. */
+        @Min(0)
+        private int contextLength = 0;
+
+        public String getPath() {
+            return path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public int getContextLength() {
+            return contextLength;
+        }
+
+        public void setContextLength(int contextLength) {
+            this.contextLength = contextLength;
+        }
+    }
+
+    public static class Window {
+        /** Recent tokens the window policy keeps besides the sinks. */
+        @Min(1)
+        private int recent = 128;
+
+        public int getRecent() {
+            return recent;
+        }
+
+        public void setRecent(int recent) {
+            this.recent = recent;
+        }
+    }
+
+    public static class HeavyHitter {
+        /** Share of the conversation kept as its most recent tokens. */
+        @DecimalMin("0") @DecimalMax("1")
+        private double recentRatio = 0.1;
+
+        /** Share of the conversation kept by accumulated attention. */
+        @DecimalMin("0") @DecimalMax("1")
+        private double heavyRatio = 0.1;
+
+        public double getRecentRatio() {
+            return recentRatio;
+        }
+
+        public void setRecentRatio(double recentRatio) {
+            this.recentRatio = recentRatio;
+        }
+
+        public double getHeavyRatio() {
+            return heavyRatio;
+        }
+
+        public void setHeavyRatio(double heavyRatio) {
+            this.heavyRatio = heavyRatio;
+        }
+    }
+
+    public static class Adaptive {
+        /** Share of a head's prompt attention its chosen policy must keep (FastGen's T). */
+        @DecimalMin("0") @DecimalMax("1")
+        private double recoveryThreshold = 0.95;
+
+        /** Share of the conversation the local window covers. */
+        @DecimalMin("0") @DecimalMax("1")
+        private double localRatio = 0.3;
+
+        /** Share of the conversation kept by accumulated attention. */
+        @DecimalMin("0") @DecimalMax("1")
+        private double frequencyRatio = 0.3;
+
+        /** What happens to tokens a head leaves out: drop, or low-precision (mixed-precision's low bits). */
+        private String evicted = "drop";
+
+        public double getRecoveryThreshold() {
+            return recoveryThreshold;
+        }
+
+        public void setRecoveryThreshold(double recoveryThreshold) {
+            this.recoveryThreshold = recoveryThreshold;
+        }
+
+        public double getLocalRatio() {
+            return localRatio;
+        }
+
+        public void setLocalRatio(double localRatio) {
+            this.localRatio = localRatio;
+        }
+
+        public double getFrequencyRatio() {
+            return frequencyRatio;
+        }
+
+        public void setFrequencyRatio(double frequencyRatio) {
+            this.frequencyRatio = frequencyRatio;
+        }
+
+        public String getEvicted() {
+            return evicted;
+        }
+
+        public void setEvicted(String evicted) {
+            this.evicted = evicted;
+        }
+    }
+
+    public static class MixedPrecision {
+        /** Share of the conversation kept at high precision (half recent tokens, half heavy hitters). */
+        @DecimalMin("0") @DecimalMax("1")
+        private double importantRatio = 0.1;
+
+        /** Bits of the high-precision entries: 16 (fp16) or 8. */
+        private int highBits = 16;
+
+        /** Bits of the other entries: 4, 3 or 2. */
+        private int lowBits = 4;
+
+        /** Values per quantization group (one fp16 scale and minimum each). */
+        @Min(1)
+        private int groupSize = 32;
+
+        /** Whether key channels are balanced against queries before low-bit quantization. */
+        private boolean balanceKeys = true;
+
+        public double getImportantRatio() {
+            return importantRatio;
+        }
+
+        public void setImportantRatio(double importantRatio) {
+            this.importantRatio = importantRatio;
+        }
+
+        public int getHighBits() {
+            return highBits;
+        }
+
+        public void setHighBits(int highBits) {
+            this.highBits = highBits;
+        }
+
+        public int getLowBits() {
+            return lowBits;
+        }
+
+        public void setLowBits(int lowBits) {
+            this.lowBits = lowBits;
+        }
+
+        public int getGroupSize() {
+            return groupSize;
+        }
+
+        public void setGroupSize(int groupSize) {
+            this.groupSize = groupSize;
+        }
+
+        public boolean isBalanceKeys() {
+            return balanceKeys;
+        }
+
+        public void setBalanceKeys(boolean balanceKeys) {
+            this.balanceKeys = balanceKeys;
+        }
+    }
+
+    public static class Span {
+        /** Tokens per closed span. */
+        @Min(2)
+        private int length = 8;
+
+        /** Merged entries each span becomes (must divide the length). */
+        @Min(1)
+        private int entries = 1;
+
+        /** Recent tokens never merged. */
+        @Min(0)
+        private int recent = 64;
+
+        public int getLength() {
+            return length;
+        }
+
+        public void setLength(int length) {
+            this.length = length;
+        }
+
+        public int getEntries() {
+            return entries;
+        }
+
+        public void setEntries(int entries) {
+            this.entries = entries;
+        }
+
+        public int getRecent() {
+            return recent;
+        }
+
+        public void setRecent(int recent) {
+            this.recent = recent;
+        }
+    }
+
+    public static class LayerCondensed {
+        /** Groups of adjacent layers sharing their first layer's KV, e.g. 0-1,2-3; empty means adjacent pairs. */
+        private String shareGroups = "";
+
+        public String getShareGroups() {
+            return shareGroups;
+        }
+
+        public void setShareGroups(String shareGroups) {
+            this.shareGroups = shareGroups;
+        }
+    }
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public ModelSource getModel() {
+        return model;
+    }
+
+    public Backend getBackend() {
+        return backend;
+    }
+
+    public void setBackend(Backend backend) {
+        this.backend = backend;
+    }
+
+    public int getThreads() {
+        return threads;
+    }
+
+    public void setThreads(int threads) {
+        this.threads = threads;
+    }
+
+    public String getPolicy() {
+        return policy;
+    }
+
+    public void setPolicy(String policy) {
+        this.policy = policy;
+    }
+
+    public int getSinks() {
+        return sinks;
+    }
+
+    public void setSinks(int sinks) {
+        this.sinks = sinks;
+    }
+
+    public Window getWindow() {
+        return window;
+    }
+
+    public HeavyHitter getHeavyHitter() {
+        return heavyHitter;
+    }
+
+    public Adaptive getAdaptive() {
+        return adaptive;
+    }
+
+    public MixedPrecision getMixedPrecision() {
+        return mixedPrecision;
+    }
+
+    public Span getSpan() {
+        return span;
+    }
+
+    public LayerCondensed getLayerCondensed() {
+        return layerCondensed;
+    }
+}
