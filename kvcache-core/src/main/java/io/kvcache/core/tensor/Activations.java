@@ -15,7 +15,8 @@ import static io.kvcache.core.tensor.Lanes.L;
  * every partial sum of a block stays below 2^24 and is therefore the exact integer sum ggml forms.
  *
  * <p>Column {@code b} (one input row) occupies {@code values[b*cols, (b+1)*cols)}, its block scales
- * {@code scales[b*cols/blockSize ...]} and, for Q8_K, its sums of 16 quants {@code sums[b*cols/16 ...]}.
+ * {@code scales[b*cols/blockSize ...]} and, for Q8_K, its sums of 16 quants {@code sums[b*cols/16 ...]}
+ * (see {@link #sums} for their order).
  * Instances are scratch buffers reused across calls by one thread.
  */
 final class Activations {
@@ -31,12 +32,23 @@ final class Activations {
          */
         BF16,
         /**
-         * Blocks of 32: fp16 scale amax/127, quants round(x*127/amax) (Q8_0 and Q4_0 weights), each
-         * block stored in {@link #Q8_0_ORDER}.
+         * Blocks of 32: fp16 scale amax/127, quants round(x*127/amax) (Q8_0 weights, and Q4_0
+         * matrices llama.cpp does not repack), each block stored in {@link #Q8_0_ORDER}.
          */
         Q8_0,
-        /** Blocks of 256: float scale, quants, and sums of each 16 quants (K-quant weights). */
-        Q8_K
+        /** As {@link #Q8_0}, the quants in their own order (Q4_0 matrices llama.cpp repacks). */
+        Q8_0_PLAIN,
+        /**
+         * Blocks of 256: float scale, quants, and sums of each 16 quants (K-quant weights summed as
+         * ggml's vec_dot sums them); each 32 quants stored in {@link #Q8_0_ORDER}.
+         */
+        Q8_K,
+        /**
+         * As {@link #Q8_K}, the quants in their own order, and the input rows that llama.cpp's
+         * repacked GEMM quantizes four at a time (all but the last {@code batch % 4}) with that
+         * quantizer's choice of sign (Q4_K matrices llama.cpp repacks).
+         */
+        Q8_K_PLAIN
     }
 
     /**
@@ -47,12 +59,23 @@ final class Activations {
      * slices form exactly those 8 integer sums (see {@link Q8_0Kernel}).
      */
     static final int[] Q8_0_ORDER = new int[32];
+    /** The inverse of {@link #Q8_0_ORDER}: where quant i of a block is stored. */
+    static final int[] Q8_0_POSITION = new int[32];
 
     static {
         for (int k = 0; k < 4; k++) {
             for (int t = 0; t < 8; t++) {
                 Q8_0_ORDER[8 * k + t] = 4 * t + k;
+                Q8_0_POSITION[4 * t + k] = 8 * k + t;
             }
+        }
+    }
+
+    private static final int[] IDENTITY = new int[32];
+
+    static {
+        for (int i = 0; i < 32; i++) {
+            IDENTITY[i] = i;
         }
     }
 
@@ -65,6 +88,11 @@ final class Activations {
     float[] values;
     private float[] owned = new float[0];
     float[] scales = new float[0];
+    /**
+     * Per 256-value block, the sums of its 16 groups of 16 quants: those of the even groups 0, 2, ..
+     * 14 first, then those of the odd ones, so that an 8-lane load gives the first or the second
+     * group of each 32 values (ggml pairs them: its bsums[2j] and bsums[2j+1]).
+     */
     int[] sums = new int[0];
 
     /** Sizes the buffers for {@code batch} rows of {@code cols}; call before {@link #convert}. */
@@ -81,10 +109,10 @@ final class Activations {
             owned = new float[n];
         }
         values = owned;
-        if (format == Format.Q8_0 && scales.length < n / 32) {
+        if ((format == Format.Q8_0 || format == Format.Q8_0_PLAIN) && scales.length < n / 32) {
             scales = new float[n / 32];
         }
-        if (format == Format.Q8_K) {
+        if (format == Format.Q8_K || format == Format.Q8_K_PLAIN) {
             if (scales.length < n / 256) {
                 scales = new float[n / 256];
             }
@@ -120,21 +148,27 @@ final class Activations {
                     }
                 }
             }
-            case Q8_0 -> {
+            case Q8_0, Q8_0_PLAIN -> {
+                int[] order = format == Format.Q8_0 ? Q8_0_ORDER : IDENTITY;
                 for (int at = start; at < end; at += 32) {
-                    quantizeQ8_0(x, at);
+                    quantizeQ8_0(x, at, order);
                 }
             }
-            case Q8_K -> {
+            case Q8_K, Q8_K_PLAIN -> {
+                int grouped = format == Format.Q8_K_PLAIN ? (batch - batch % 4) * cols : 0;
+                int[] position = format == Format.Q8_K ? Q8_0_POSITION : IDENTITY;
                 for (int at = start; at < end; at += 256) {
-                    quantizeQ8K(x, at);
+                    quantizeQ8K(x, at, at < grouped, position);
                 }
             }
         }
     }
 
-    /** ggml's x86 quantize_row_q8_0: d = amax/127 stored as fp16, q = rint(x * (127/amax)). */
-    private void quantizeQ8_0(float[] x, int at) {
+    /**
+     * ggml's x86 quantize_row_q8_0 (and ggml_quantize_mat_q8_0_4x8, which quantizes the same way):
+     * d = amax/127 stored as fp16, q = rint(x * (127/amax)); quant {@code order[i]} stored at i.
+     */
+    private void quantizeQ8_0(float[] x, int at, int[] order) {
         FloatVector max = FloatVector.zero(F);
         for (int v = 0; v < 32; v += L) {
             max = max.max(FloatVector.fromArray(F, x, at + v).abs());
@@ -142,16 +176,20 @@ final class Activations {
         float amax = max.reduceLanes(VectorOperators.MAX);
         float inverse = amax != 0 ? 127f / amax : 0f;
         for (int i = 0; i < 32; i++) {
-            values[at + i] = x[at + Q8_0_ORDER[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
+            values[at + i] = x[at + order[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
         }
         scales[at / 32] = Float16s.round(amax / 127f);
     }
 
     /**
      * ggml's quantize_row_q8_K_ref: the scale comes from the first value of largest magnitude
-     * (signed), iscale = -127/max, q = min(127, nearest_int(iscale*x)), d = 1/iscale.
+     * (signed), iscale = -127/max, q = min(127, nearest_int(iscale*x)), d = 1/iscale. With
+     * {@code grouped}, as ggml_quantize_mat_q8_K_4x8 (x86), which differs only in the sign when
+     * both +amax and -amax occur: it takes -127/amax whenever some value equals +amax. Quant i of
+     * each 32 is stored at {@code position[i]}; the sums of 16 are of the quants in their own order,
+     * stored as {@link #sums} describes.
      */
-    private void quantizeQ8K(float[] x, int at) {
+    private void quantizeQ8K(float[] x, int at, boolean grouped, int[] position) {
         FloatVector maxAbs = FloatVector.zero(F);
         for (int v = 0; v < 256; v += L) {
             maxAbs = maxAbs.max(FloatVector.fromArray(F, x, at + v).abs());
@@ -163,23 +201,35 @@ final class Activations {
             scales[at / 256] = 0;
             return;
         }
-        int first = at;
-        while (Math.abs(x[first]) != amax && first < at + 255) { // bounded: a NaN matches nothing
-            first++;
+        float max = amax;
+        if (!grouped || !contains(x, at, amax)) {
+            int first = at;
+            while (Math.abs(x[first]) != amax && first < at + 255) { // bounded: a NaN matches nothing
+                first++;
+            }
+            max = x[first];
         }
-        float iscale = -127f / x[first];
+        float iscale = -127f / max;
         for (int group = 0; group < 16; group++) {
             int g = at + 16 * group;
-            float sum = 0;
-            for (int v = 0; v < 16; v += L) {
-                FloatVector q = FloatVector.fromArray(F, x, g + v).mul(iscale)
-                        .add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC)
-                        .min(127f);
-                q.intoArray(values, g + v);
-                sum += q.reduceLanes(VectorOperators.ADD);
+            int chunk = g - g % 32;
+            int sum = 0;
+            for (int i = g; i < g + 16; i++) {
+                float q = Math.min(x[i] * iscale + ROUNDING_MAGIC - ROUNDING_MAGIC, 127f);
+                values[chunk + position[i - chunk]] = q;
+                sum += (int) q;
             }
-            sums[g / 16] = (int) sum;
+            sums[at / 16 + (group >> 1) + 8 * (group & 1)] = sum;
         }
         scales[at / 256] = 1f / iscale;
+    }
+
+    private static boolean contains(float[] x, int at, float value) {
+        for (int i = at; i < at + 256; i++) {
+            if (x[i] == value) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -15,7 +15,7 @@ public final class Dequantize {
      * {@link ModelFormatException} when {@code data} does not hold exactly that many values.
      */
     public static float[] toFloats(GgmlType type, MemorySegment data, long elements) {
-        Kernel kernel = Kernel.of(type);
+        Kernel kernel = Kernel.of(type, 1); // only read, never multiplied: any kernel of the type decodes it
         if (kernel == null) {
             throw new UnsupportedTensorTypeException("(dequantized)", type);
         }

@@ -40,15 +40,20 @@ interface Kernel {
     /** Decodes {@code cols} values starting at byte offset {@code row} into {@code out[off ..]}. */
     void readRow(MemorySegment w, long row, int cols, float[] out, int off);
 
-    /** The kernel of {@code type}, or null when kvcache cannot compute with it. */
-    static Kernel of(GgmlType type) {
+    /**
+     * The kernel of a {@code rows}-row matrix of {@code type}, or null when kvcache cannot compute
+     * with it. llama.cpp's x86 CPU backend repacks Q4_0 and Q4_K matrices whose row count is a
+     * multiple of 8 and then sums in the order of its repacked kernels; the row count decides.
+     */
+    static Kernel of(GgmlType type, int rows) {
+        boolean repacked = rows % 8 == 0;
         return switch (type) {
             case F32 -> new F32Kernel();
             case F16 -> new F16Kernel();
             case BF16 -> new BF16Kernel();
             case Q8_0 -> new Q8_0Kernel();
-            case Q4_0 -> new Q4_0Kernel();
-            case Q4_K -> new Q4KKernel();
+            case Q4_0 -> repacked ? new Q4_0x8Kernel() : new Q4_0Kernel();
+            case Q4_K -> new Q4KKernel(repacked);
             case Q5_K -> new Q5KKernel();
             case Q6_K -> new Q6KKernel();
             default -> null;

@@ -1,6 +1,5 @@
 package io.kvcache.core.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -8,23 +7,28 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import static io.kvcache.core.tensor.Lanes.B;
-import static io.kvcache.core.tensor.Lanes.F;
-import static io.kvcache.core.tensor.Lanes.I;
+import static io.kvcache.core.tensor.Lanes.H;
+import static io.kvcache.core.tensor.Lanes.HI;
 import static io.kvcache.core.tensor.Lanes.INT;
-import static io.kvcache.core.tensor.Lanes.L;
 import static io.kvcache.core.tensor.Lanes.LE;
 import static io.kvcache.core.tensor.Lanes.SHORT;
 
 /**
- * Q5_K weights times Q8_K activations, as ggml_vec_dot_q5_K_q8_K. A super-block of 256 values is
- * fp16 d, fp16 dmin, 12 bytes of 6-bit scales and mins ({@link KScales}), qh[32] and qs[128]. The
- * low 4 bits come from qs as in Q4_K (32 bytes per 64 values, low nibbles for sub-block 2j, high
- * nibbles for 2j+1); the fifth bit of value i (0..31) of sub-block s is bit s of qh[i];
- * value = d*scale*q - dmin*min. The dot is d_x*(d*sum_j scale_j*isum_j - dmin*sum_j min_j*xsum_j)
- * with isum_j the integer dot of sub-block j and xsum_j the sum of its activation quants.
- * Lanes accumulate scale*q*q_x exactly (below 2^24). The decoding is written out in each loop:
- * C2 does not reliably inline helpers that return vectors, and a vector crossing a call is boxed.
+ * Q5_K weights times Q8_K activations, as ggml_vec_dot_q5_K_q8_K sums them on x86 (its AVX2 code,
+ * which AVX-512 builds use too; llama.cpp neither repacks Q5_K on x86 nor hands it to llamafile's
+ * GEMM, so batches are summed the same way). A super-block of 256 values is fp16 d, fp16 dmin, 12
+ * bytes of 6-bit scales and mins ({@link KScales}), qh[32] and qs[128]. The low 4 bits come from
+ * qs as in Q4_K (32 bytes per 64 values, low nibbles for sub-block 2j, high nibbles for 2j+1); the
+ * fifth bit of value i (0..31) of sub-block s is bit s of qh[i]; value = d*scale*q - dmin*min.
+ *
+ * <p>ggml's order: per super-block, 8 integer lanes where lane t collects scale*q*q_x of the
+ * values 4t..4t+3 of every 32; the lanes go to float and are accumulated across super-blocks with
+ * one fused multiply-add by d_x*d each. The mins term is a scalar: per super-block the integer
+ * sum_j min_j*(bsum[2j]+bsum[2j+1]) goes into it with one fused multiply-add by -d_x*dmin. The
+ * result is hsum_float_8 of the lanes plus that scalar. The lanes are built as in
+ * {@link Q6KKernel}: activations in {@link Activations#Q8_0_ORDER}, weight member k of group t as
+ * byte k of int t; every partial sum is an integer below 2^24 (at most 32 * 63 * 31 * 127), so
+ * exact in float. The decoding is written out in each loop: a vector that crosses a call is boxed.
  */
 final class Q5KKernel implements Kernel {
     private static final int BLOCK_BYTES = 176;
@@ -40,8 +44,8 @@ final class Q5KKernel implements Kernel {
         float[] v = x.values;
         int[] sums = x.sums;
         int xo = col * x.cols;
-        FloatVector acc = FloatVector.zero(F);
-        float minAcc = 0;
+        FloatVector acc = FloatVector.zero(H);
+        float summs = 0;
         long p = row;
         for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
             int a = w.get(INT, p + 4);
@@ -49,38 +53,33 @@ final class Q5KKernel implements Kernel {
             int c = w.get(INT, p + 12);
             long scales = KScales.scales(a, m, c);
             long mins = KScales.mins(a, m, c);
-            FloatVector sumLo = FloatVector.zero(F);
-            FloatVector sumHi = FloatVector.zero(F);
+            IntVector qh = IntVector.fromMemorySegment(HI, w, p + 16, LE);
+            int xb = xo + 256 * b;
+            FloatVector sum = FloatVector.zero(H);
             for (int j = 0; j < 4; j++) {
-                float scaleLo = KScales.get(scales, 2 * j);
-                float scaleHi = KScales.get(scales, 2 * j + 1);
-                int xj = xo + 256 * b + 64 * j;
-                for (int i = 0; i < 32; i += L) {
-                    // Bits split on int lanes: x86 has no byte shifts, so byte lanes would be widened anyway.
-                    IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, w, p + 48 + 32 * j + i, LE)
-                            .convertShape(VectorOperators.B2I, I, 0);
-                    IntVector qh = ((IntVector) ByteVector.fromMemorySegment(B, w, p + 16 + i, LE)
-                            .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHR, 2 * j);
-                    FloatVector lo = (FloatVector) packed.and(0x0F)
-                            .or(qh.and(1).lanewise(VectorOperators.LSHL, 4))
-                            .convert(VectorOperators.I2F, 0);
-                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and(0x0F)
-                            .or(qh.and(2).lanewise(VectorOperators.LSHL, 3))
-                            .convert(VectorOperators.I2F, 0);
-                    sumLo = lo.mul(scaleLo).fma(FloatVector.fromArray(F, v, xj + i), sumLo);
-                    sumHi = hi.mul(scaleHi).fma(FloatVector.fromArray(F, v, xj + 32 + i), sumHi);
+                IntVector qs = IntVector.fromMemorySegment(HI, w, p + 48 + 32 * j, LE);
+                for (int half = 0; half < 2; half++) {
+                    int chunk = 2 * j + half;
+                    FloatVector t = FloatVector.zero(H);
+                    for (int k = 0; k < 4; k++) {
+                        // Bit 8k+chunk of qh rotated to bit 4 (the count wraps when it would be negative).
+                        IntVector q = qs.lanewise(VectorOperators.LSHR, 8 * k + 4 * half).and(0x0F)
+                                .or(qh.lanewise(VectorOperators.ROR, (8 * k + chunk - 4) & 31).and(0x10));
+                        t = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(H, v, xb + 32 * chunk + 8 * k), t);
+                    }
+                    sum = t.fma(FloatVector.broadcast(H, (float) KScales.get(scales, chunk)), sum);
                 }
             }
-            int g = (xo + 256 * b) / 16;
+            int g = xb / 16;
             int minSum = 0;
             for (int j = 0; j < 8; j++) {
-                minSum += KScales.get(mins, j) * (sums[g + 2 * j] + sums[g + 2 * j + 1]);
+                minSum += KScales.get(mins, j) * (sums[g + j] + sums[g + 8 + j]);
             }
             float dx = x.scales[col * blocks + b];
-            acc = sumLo.add(sumHi).fma(FloatVector.broadcast(F, dx * Float16s.toFloat(w.get(SHORT, p))), acc);
-            minAcc += dx * Float16s.toFloat(w.get(SHORT, p + 2)) * minSum;
+            acc = sum.fma(FloatVector.broadcast(H, dx * Float16s.toFloat(w.get(SHORT, p))), acc);
+            summs = Math.fma(-dx * Float16s.toFloat(w.get(SHORT, p + 2)), (float) minSum, summs);
         }
-        return LaneSums.sum(acc) - minAcc;
+        return LaneSums.sum8(acc) + summs;
     }
 
     @Override
@@ -91,14 +90,14 @@ final class Q5KKernel implements Kernel {
         float[] xs = x.scales;
         int[] sums = x.sums;
         int x0 = col * n;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        float min0 = 0;
-        float min1 = 0;
-        float min2 = 0;
-        float min3 = 0;
+        FloatVector acc0 = FloatVector.zero(H);
+        FloatVector acc1 = FloatVector.zero(H);
+        FloatVector acc2 = FloatVector.zero(H);
+        FloatVector acc3 = FloatVector.zero(H);
+        float summs0 = 0;
+        float summs1 = 0;
+        float summs2 = 0;
+        float summs3 = 0;
         long p = row;
         for (int b = 0; b < blocks; b++, p += BLOCK_BYTES) {
             int a = w.get(INT, p + 4);
@@ -106,32 +105,38 @@ final class Q5KKernel implements Kernel {
             int c = w.get(INT, p + 12);
             long scales = KScales.scales(a, m, c);
             long mins = KScales.mins(a, m, c);
-            FloatVector sum0 = FloatVector.zero(F);
-            FloatVector sum1 = FloatVector.zero(F);
-            FloatVector sum2 = FloatVector.zero(F);
-            FloatVector sum3 = FloatVector.zero(F);
+            IntVector qh = IntVector.fromMemorySegment(HI, w, p + 16, LE);
+            int xb = x0 + 256 * b;
+            FloatVector sum0 = FloatVector.zero(H);
+            FloatVector sum1 = FloatVector.zero(H);
+            FloatVector sum2 = FloatVector.zero(H);
+            FloatVector sum3 = FloatVector.zero(H);
             for (int j = 0; j < 4; j++) {
-                float scaleLo = KScales.get(scales, 2 * j);
-                float scaleHi = KScales.get(scales, 2 * j + 1);
-                int xj = x0 + 256 * b + 64 * j;
-                for (int i = 0; i < 32; i += L) {
-                    // Byte lanes measured faster than int lanes here, where each decoded vector serves 4 inputs.
-                    ByteVector packed = ByteVector.fromMemorySegment(B, w, p + 48 + 32 * j + i, LE);
-                    ByteVector qh = ByteVector.fromMemorySegment(B, w, p + 16 + i, LE).lanewise(VectorOperators.LSHR, 2 * j);
-                    FloatVector lo = ((FloatVector) packed.and((byte) 0x0F)
-                            .or(qh.and((byte) 1).lanewise(VectorOperators.LSHL, 4))
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(scaleLo);
-                    FloatVector hi = ((FloatVector) packed.lanewise(VectorOperators.LSHR, 4)
-                            .or(qh.and((byte) 2).lanewise(VectorOperators.LSHL, 3))
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(scaleHi);
-                    int xi = xj + i;
-                    sum0 = hi.fma(FloatVector.fromArray(F, v, xi + 32), lo.fma(FloatVector.fromArray(F, v, xi), sum0));
-                    sum1 = hi.fma(FloatVector.fromArray(F, v, xi + n + 32), lo.fma(FloatVector.fromArray(F, v, xi + n), sum1));
-                    sum2 = hi.fma(FloatVector.fromArray(F, v, xi + 2 * n + 32), lo.fma(FloatVector.fromArray(F, v, xi + 2 * n), sum2));
-                    sum3 = hi.fma(FloatVector.fromArray(F, v, xi + 3 * n + 32), lo.fma(FloatVector.fromArray(F, v, xi + 3 * n), sum3));
+                IntVector qs = IntVector.fromMemorySegment(HI, w, p + 48 + 32 * j, LE);
+                for (int half = 0; half < 2; half++) {
+                    int chunk = 2 * j + half;
+                    FloatVector t0 = FloatVector.zero(H);
+                    FloatVector t1 = FloatVector.zero(H);
+                    FloatVector t2 = FloatVector.zero(H);
+                    FloatVector t3 = FloatVector.zero(H);
+                    for (int k = 0; k < 4; k++) {
+                        FloatVector q = (FloatVector) qs.lanewise(VectorOperators.LSHR, 8 * k + 4 * half).and(0x0F)
+                                .or(qh.lanewise(VectorOperators.ROR, (8 * k + chunk - 4) & 31).and(0x10))
+                                .convert(VectorOperators.I2F, 0);
+                        int xi = xb + 32 * chunk + 8 * k;
+                        t0 = q.fma(FloatVector.fromArray(H, v, xi), t0);
+                        t1 = q.fma(FloatVector.fromArray(H, v, xi + n), t1);
+                        t2 = q.fma(FloatVector.fromArray(H, v, xi + 2 * n), t2);
+                        t3 = q.fma(FloatVector.fromArray(H, v, xi + 3 * n), t3);
+                    }
+                    FloatVector scale = FloatVector.broadcast(H, (float) KScales.get(scales, chunk));
+                    sum0 = t0.fma(scale, sum0);
+                    sum1 = t1.fma(scale, sum1);
+                    sum2 = t2.fma(scale, sum2);
+                    sum3 = t3.fma(scale, sum3);
                 }
             }
-            int g = (x0 + 256 * b) / 16;
+            int g = xb / 16;
             int gn = n / 16;
             int ms0 = 0;
             int ms1 = 0;
@@ -139,28 +144,37 @@ final class Q5KKernel implements Kernel {
             int ms3 = 0;
             for (int j = 0; j < 8; j++) {
                 int mj = KScales.get(mins, j);
-                int k = g + 2 * j;
-                ms0 += mj * (sums[k] + sums[k + 1]);
-                ms1 += mj * (sums[k + gn] + sums[k + gn + 1]);
-                ms2 += mj * (sums[k + 2 * gn] + sums[k + 2 * gn + 1]);
-                ms3 += mj * (sums[k + 3 * gn] + sums[k + 3 * gn + 1]);
+                int k = g + j;
+                ms0 += mj * (sums[k] + sums[k + 8]);
+                ms1 += mj * (sums[k + gn] + sums[k + gn + 8]);
+                ms2 += mj * (sums[k + 2 * gn] + sums[k + 2 * gn + 8]);
+                ms3 += mj * (sums[k + 3 * gn] + sums[k + 3 * gn + 8]);
             }
             float d = Float16s.toFloat(w.get(SHORT, p));
             float dmin = Float16s.toFloat(w.get(SHORT, p + 2));
             int s = col * blocks + b;
-            acc0 = sum0.fma(FloatVector.broadcast(F, xs[s] * d), acc0);
-            acc1 = sum1.fma(FloatVector.broadcast(F, xs[s + blocks] * d), acc1);
-            acc2 = sum2.fma(FloatVector.broadcast(F, xs[s + 2 * blocks] * d), acc2);
-            acc3 = sum3.fma(FloatVector.broadcast(F, xs[s + 3 * blocks] * d), acc3);
-            min0 += xs[s] * dmin * ms0;
-            min1 += xs[s + blocks] * dmin * ms1;
-            min2 += xs[s + 2 * blocks] * dmin * ms2;
-            min3 += xs[s + 3 * blocks] * dmin * ms3;
+            acc0 = sum0.fma(FloatVector.broadcast(H, xs[s] * d), acc0);
+            acc1 = sum1.fma(FloatVector.broadcast(H, xs[s + blocks] * d), acc1);
+            acc2 = sum2.fma(FloatVector.broadcast(H, xs[s + 2 * blocks] * d), acc2);
+            acc3 = sum3.fma(FloatVector.broadcast(H, xs[s + 3 * blocks] * d), acc3);
+            summs0 = Math.fma(-xs[s] * dmin, (float) ms0, summs0);
+            summs1 = Math.fma(-xs[s + blocks] * dmin, (float) ms1, summs1);
+            summs2 = Math.fma(-xs[s + 2 * blocks] * dmin, (float) ms2, summs2);
+            summs3 = Math.fma(-xs[s + 3 * blocks] * dmin, (float) ms3, summs3);
         }
-        out[at] = LaneSums.sum(acc0) - min0;
-        out[at + stride] = LaneSums.sum(acc1) - min1;
-        out[at + 2 * stride] = LaneSums.sum(acc2) - min2;
-        out[at + 3 * stride] = LaneSums.sum(acc3) - min3;
+        // hsum_float_8 of each accumulator, written out here: passed to a method the vectors were boxed.
+        acc0 = acc0.add(acc0.rearrange(LaneSums.S256_4));
+        acc1 = acc1.add(acc1.rearrange(LaneSums.S256_4));
+        acc2 = acc2.add(acc2.rearrange(LaneSums.S256_4));
+        acc3 = acc3.add(acc3.rearrange(LaneSums.S256_4));
+        acc0 = acc0.add(acc0.rearrange(LaneSums.S256_2));
+        acc1 = acc1.add(acc1.rearrange(LaneSums.S256_2));
+        acc2 = acc2.add(acc2.rearrange(LaneSums.S256_2));
+        acc3 = acc3.add(acc3.rearrange(LaneSums.S256_2));
+        out[at] = acc0.add(acc0.rearrange(LaneSums.S256_1)).lane(0) + summs0;
+        out[at + stride] = acc1.add(acc1.rearrange(LaneSums.S256_1)).lane(0) + summs1;
+        out[at + 2 * stride] = acc2.add(acc2.rearrange(LaneSums.S256_1)).lane(0) + summs2;
+        out[at + 3 * stride] = acc3.add(acc3.rearrange(LaneSums.S256_1)).lane(0) + summs3;
     }
 
     @Override

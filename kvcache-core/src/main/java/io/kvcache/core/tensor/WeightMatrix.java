@@ -46,7 +46,7 @@ public final class WeightMatrix {
      * or {@code data} does not hold exactly rows*cols values of it.
      */
     public static WeightMatrix of(String name, GgmlType type, int rows, int cols, MemorySegment data) {
-        Kernel kernel = Kernel.of(type);
+        Kernel kernel = Kernel.of(type, rows);
         if (kernel == null) {
             throw new UnsupportedTensorTypeException(name, type);
         }

@@ -38,11 +38,7 @@ class LlamaCppParityTest {
     private record KnownDeviation(double tolerance, double choiceSlack, String why) {
     }
 
-    private static final java.util.Map<String, KnownDeviation> KNOWN_DEVIATIONS = java.util.Map.of(
-            "llama2-tiny-Q4_0", new KnownDeviation(0.15, 0.5, "llama.cpp repacks Q4_0 (8x8) and sums in its repacked GEMV/GEMM order"),
-            "llama3-tiny-Q4_K_M", new KnownDeviation(0.15, 0.5, "llama.cpp repacks Q4_K (8x8); Q6_K sums in its AVX2 lane order"),
-            "llama2-tiny-Q5_K_M", new KnownDeviation(0.15, 0.5, "Q5_K/Q6_K dot products do not yet sum in ggml's AVX2 lane order"),
-            "llama2-tiny-Q6_K", new KnownDeviation(0.15, 0.5, "Q6_K dot products do not yet sum in ggml's AVX2 lane order"));
+    private static final java.util.Map<String, KnownDeviation> KNOWN_DEVIATIONS = java.util.Map.of();
     private static final ComputePool POOL = new ComputePool(Runtime.getRuntime().availableProcessors());
 
     @AfterAll

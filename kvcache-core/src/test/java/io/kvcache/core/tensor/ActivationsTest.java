@@ -55,21 +55,61 @@ class ActivationsTest {
         a.convert(x, 0, BATCH);
         for (int b = 0; b < BATCH; b++) {
             ReferenceQuantizer.Quantized ref = ReferenceQuantizer.q8K(x, b * COLS, COLS);
+            checkQ8K(a, b, ref, true);
+        }
+        assertEquals(1f / (-127f / -50f), a.scales[2 * COLS / 256], 0); // positive: -50 came first
+    }
+
+    @Test
+    void plainQ8KTakesTheGroupedQuantizersSignForWholeGroupsOfFourRows() {
+        int batch = 5;
+        float[] x = new float[batch * COLS];
+        System.arraycopy(inputs(), 0, x, 0, BATCH * COLS);
+        System.arraycopy(inputs(), 0, x, BATCH * COLS, 2 * COLS);
+        x[4 * COLS + 3] = -50f; // input 4 is quantized alone, as quantize_row_q8_K does
+        x[4 * COLS + 9] = 50f;
+        Activations a = new Activations();
+        a.prepare(Activations.Format.Q8_K_PLAIN, x, COLS, batch);
+        a.convert(x, 0, 2);
+        a.convert(x, 2, batch);
+        for (int b = 0; b < batch; b++) {
+            ReferenceQuantizer.Quantized ref = ReferenceQuantizer.q8K(x, b * COLS, COLS, b < 4);
+            checkQ8K(a, b, ref, false);
+        }
+        assertEquals(1f / (-127f / 50f), a.scales[2 * COLS / 256], 0); // negative: some value is +amax
+        assertEquals(1f / (-127f / -50f), a.scales[4 * COLS / 256], 0); // positive: -50 came first
+    }
+
+    private static void checkQ8K(Activations a, int b, ReferenceQuantizer.Quantized ref, boolean ordered) {
+        for (int i = 0; i < COLS; i++) {
+            int stored = ordered ? i - i % 32 + indexOf(Activations.Q8_0_ORDER, i % 32) : i;
+            assertEquals(ref.q()[i], a.values[b * COLS + stored], 0, "input " + b + " value " + i);
+        }
+        for (int k = 0; k < COLS / 256; k++) {
+            assertEquals(ref.d()[k], a.scales[b * COLS / 256 + k], 0, "input " + b + " block " + k);
+        }
+        for (int g = 0; g < COLS / 16; g++) {
+            // Per block of 16 groups: the even groups' sums, then the odd groups'.
+            int stored = g - g % 16 + (g % 16) / 2 + 8 * (g % 2);
+            assertEquals(ref.sum16(g), a.sums[b * COLS / 16 + stored], "input " + b + " group " + g);
+        }
+    }
+
+    @Test
+    void plainQ8_0KeepsTheQuantsInOrder() {
+        float[] x = inputs();
+        Activations a = new Activations();
+        a.prepare(Activations.Format.Q8_0_PLAIN, x, COLS, BATCH);
+        a.convert(x, 0, BATCH);
+        for (int b = 0; b < BATCH; b++) {
+            ReferenceQuantizer.Quantized ref = ReferenceQuantizer.q8_0(x, b * COLS, COLS);
             for (int i = 0; i < COLS; i++) {
                 assertEquals(ref.q()[i], a.values[b * COLS + i], 0, "input " + b + " value " + i);
             }
-            for (int k = 0; k < COLS / 256; k++) {
-                assertEquals(ref.d()[k], a.scales[b * COLS / 256 + k], 0, "input " + b + " block " + k);
-            }
-            for (int g = 0; g < COLS / 16; g++) {
-                int sum = 0;
-                for (int i = 0; i < 16; i++) {
-                    sum += ref.q()[16 * g + i];
-                }
-                assertEquals(sum, a.sums[b * COLS / 16 + g], "input " + b + " group " + g);
+            for (int k = 0; k < COLS / 32; k++) {
+                assertEquals(ref.d()[k], a.scales[b * COLS / 32 + k], 0, "input " + b + " block " + k);
             }
         }
-        assertEquals(1f / (-127f / -50f), a.scales[2 * COLS / 256], 0); // positive: -50 came first
     }
 
     @Test

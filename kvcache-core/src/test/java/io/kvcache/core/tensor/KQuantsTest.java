@@ -45,18 +45,24 @@ class KQuantsTest {
 
     @Test
     void q4K() {
-        check(GgmlType.Q4_K, 4);
+        check(GgmlType.Q4_K, 4, ROWS);
+    }
+
+    /** 8 rows: the matrix llama.cpp repacks, multiplied in its repacked GEMV/GEMM order. */
+    @Test
+    void q4KRepacked() {
+        check(GgmlType.Q4_K, 4, 8);
     }
 
     @Test
     void q5K() {
-        check(GgmlType.Q5_K, 5);
+        check(GgmlType.Q5_K, 5, ROWS);
     }
 
-    private static void check(GgmlType type, int bits) {
-        ByteBuffer bytes = MatrixCheck.blocks(type, ROWS, COLS);
-        double[][] expected = new double[ROWS][COLS];
-        for (int r = 0; r < ROWS; r++) {
+    private static void check(GgmlType type, int bits, int rows) {
+        ByteBuffer bytes = MatrixCheck.blocks(type, rows, COLS);
+        double[][] expected = new double[rows][COLS];
+        for (int r = 0; r < rows; r++) {
             for (int b = 0; b < COLS / 256; b++) {
                 int k = (r + b) % 3;
                 int[] sc = new int[8];
@@ -90,7 +96,7 @@ class KQuantsTest {
             }
         }
         MatrixCheck.check(type, bytes, expected);
-        MatrixCheck.checkHeapSegment(type, bytes, ROWS, COLS);
+        MatrixCheck.checkHeapSegment(type, bytes, rows, COLS);
     }
 
     @Test

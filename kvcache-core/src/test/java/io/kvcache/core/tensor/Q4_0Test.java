@@ -8,7 +8,16 @@ class Q4_0Test {
 
     @Test
     void handBuiltBlocks() {
-        int rows = 3;
+        check(3);
+    }
+
+    /** 8 rows: the matrix llama.cpp repacks, multiplied in its repacked GEMV/GEMM order. */
+    @Test
+    void handBuiltBlocksRepacked() {
+        check(8);
+    }
+
+    private static void check(int rows) {
         int cols = 64;
         // Block scales 2, 0.5, -0.25 as fp16 bit patterns.
         short[] scaleBits = {0x4000, 0x3800, (short) 0xB400};

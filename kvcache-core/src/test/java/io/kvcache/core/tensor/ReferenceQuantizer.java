@@ -13,6 +13,15 @@ final class ReferenceQuantizer {
         double value(int i) {
             return (double) q[i] * d[i / blockSize];
         }
+
+        /** The sum of the 16 quants of group g (ggml's bsums). */
+        int sum16(int g) {
+            int sum = 0;
+            for (int i = 16 * g; i < 16 * g + 16; i++) {
+                sum += q[i];
+            }
+            return sum;
+        }
     }
 
     /** x86 quantize_row_q8_0: d = fp16(amax/127), q = round-half-even(x * (127/amax)). */
@@ -35,6 +44,14 @@ final class ReferenceQuantizer {
 
     /** quantize_row_q8_K_ref: scale from the first value of largest magnitude, q = min(127, rint(-127/max * x)). */
     static Quantized q8K(float[] x, int from, int n) {
+        return q8K(x, from, n, false);
+    }
+
+    /**
+     * With {@code grouped}, x86 ggml_quantize_mat_q8_K_4x8 instead (the rows the repacked GEMM takes
+     * four at a time): the same but for the sign, -127/amax whenever some value equals +amax.
+     */
+    static Quantized q8K(float[] x, int from, int n, boolean grouped) {
         int[] q = new int[n];
         float[] d = new float[n / 256];
         for (int b = 0; b < n / 256; b++) {
@@ -49,6 +66,11 @@ final class ReferenceQuantizer {
             }
             if (amax == 0) {
                 continue;
+            }
+            for (int i = 0; i < 256 && grouped; i++) {
+                if (x[from + 256 * b + i] == amax) {
+                    max = amax;
+                }
             }
             float iscale = -127f / max;
             for (int i = 0; i < 256; i++) {
