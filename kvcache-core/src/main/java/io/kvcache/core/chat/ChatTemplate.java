@@ -58,18 +58,14 @@ public final class ChatTemplate {
         Objects.requireNonNull(jinjaSource, "jinjaSource");
         Objects.requireNonNull(bosToken, "bosToken");
         Objects.requireNonNull(eosToken, "eosToken");
-        String source = withoutTrailingNewline(jinjaSource);
+        String source = JinjaSourceWhitespace.apply(jinjaSource);
         JinjaEngine engine = new JinjaEngine(Clock.systemDefaultZone());
         engine.structureError(source).ifPresent(e -> {
             throw notParsing(name, e);
         });
-        ChatTemplate template = new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, true);
-        return template.withSystemRole(template.acceptsSystemRole());
-    }
-
-    /** Jinja (keep_trailing_newline=False) drops one newline that ends the template source. */
-    private static String withoutTrailingNewline(String source) {
-        return source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+        boolean systemRole = new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, true)
+                .acceptsSystemRole();
+        return new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, systemRole);
     }
 
     /**
@@ -88,14 +84,6 @@ public final class ChatTemplate {
      */
     public ChatTemplate forTokenizerAdding(boolean bos, boolean eos) {
         return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, engine, systemRole);
-    }
-
-    private ChatTemplate withSystemRole(boolean accepted) {
-        return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos, engine, accepted);
-    }
-
-    public String name() {
-        return name;
     }
 
     /**

@@ -22,9 +22,10 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * Jinjava set up to render templates as Python's Jinja does with the options Hugging Face and
- * llama.cpp use (trim_blocks, lstrip_blocks, no autoescape), plus the Python methods, filters and
- * functions chat templates rely on. One engine is safe to share between threads.
+ * Jinjava set up to render templates as Python's Jinja does (no autoescape, Python's operator
+ * precedence and whitespace control), plus the Python methods, filters and functions chat
+ * templates rely on. Sources are expected to have been through {@link JinjaSourceWhitespace}. One
+ * engine is safe to share between threads.
  */
 final class JinjaEngine {
     private final Jinjava jinjava;
@@ -34,10 +35,7 @@ final class JinjaEngine {
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                // Jinjava drops a trailing newline from the output; Jinja drops it from the template
-                // source (done in ChatTemplate), and keeps one the template prints on purpose.
+                // trim_blocks, lstrip_blocks and the trailing newline are JinjaSourceWhitespace's.
                 .withKeepTrailingNewline(true)
                 // Otherwise Jinjava renders template syntax found inside values: a user message
                 // containing "{{ ... }}" would be executed.
