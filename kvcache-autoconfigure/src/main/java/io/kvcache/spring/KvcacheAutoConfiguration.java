@@ -2,6 +2,11 @@ package io.kvcache.spring;
 
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -10,9 +15,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.ResourceLoader;
 
 /**
- * Loads the model named by {@code kvcache.model.path} and runs it with the configured KV-cache
- * policy. Backs off when the application defines its own {@link KvcacheEngine} or sets
- * {@code kvcache.enabled=false}.
+ * Loads the model named by {@code kvcache.model.path}, runs it with the configured KV-cache policy
+ * and offers it as a Spring AI {@link ChatModel}. Backs off when the application defines its own
+ * beans or sets {@code kvcache.enabled=false}.
  */
 @AutoConfiguration
 @ConditionalOnProperty(prefix = "kvcache", name = "enabled", havingValue = "true", matchIfMissing = true)
@@ -33,11 +38,32 @@ public class KvcacheAutoConfiguration {
         try {
             int context = properties.getModel().getContextLength() == 0
                     ? model.config().contextLength() : properties.getModel().getContextLength();
-            return new KvcacheEngine(model, pool, policy, context);
+            return new KvcacheEngine(model, pool, policy, context, properties.getSessions().getMaxBytes().toBytes(),
+                    properties.getSessions().getExpireAfterAccess());
         } catch (RuntimeException e) {
             pool.close();
             model.close();
             throw e;
         }
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    PromptRenderer kvcachePromptRenderer(KvcacheEngine engine) {
+        return new PromptRenderer(engine.model());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    KvcacheMetrics kvcacheMetrics(KvcacheEngine engine, ObjectProvider<MeterRegistry> registry) {
+        return new KvcacheMetrics(registry.getIfAvailable(SimpleMeterRegistry::new), engine);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(ChatModel.class)
+    KvcacheChatModel kvcacheChatModel(KvcacheEngine engine, PromptRenderer renderer, KvcacheProperties properties,
+                                      ObjectProvider<ObservationRegistry> observations, KvcacheMetrics metrics) {
+        return new KvcacheChatModel(engine, renderer, properties, observations.getIfAvailable(() -> ObservationRegistry.NOOP),
+                metrics);
     }
 }

@@ -44,6 +44,7 @@ public class KvcacheEndpoint {
         out.put("policy", engine.policy().describe());
         Map<String, KvMemoryReport> reports = engine.memory();
         out.put("conversations", reports.size());
+        out.put("evictions", engine.evictions());
         out.put("totals", totals(reports.values()));
         out.put("heads", headsSummed(reports.values()));
         return out;
@@ -51,7 +52,7 @@ public class KvcacheEndpoint {
 
     @ReadOperation
     public Map<String, Object> conversation(@Selector String conversation) {
-        return engine.sequence(conversation).map(cache -> {
+        return engine.conversation(conversation).map(cache -> {
             KvMemoryReport report = cache.memory();
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("conversation", conversation);

@@ -8,13 +8,13 @@ import io.kvcache.core.model.Model;
 import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The running model of an application: the loaded weights, the CPU backend's threads, the KV-cache
- * policy, and the sequences (conversations) whose caches are open, by id.
+ * policy, and the conversations whose caches are kept between turns.
  */
 public final class KvcacheEngine implements AutoCloseable {
     private final Model model;
@@ -23,9 +23,14 @@ public final class KvcacheEngine implements AutoCloseable {
     private final KvPolicy policy;
     private final TokenClasses classes;
     private final int contextLength;
-    private final Map<String, KvCache> sequences = new ConcurrentHashMap<>();
+    private final Conversations conversations;
 
-    public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength) {
+    /**
+     * @param sessionBytes      most bytes the stored conversations' caches may hold together
+     * @param sessionExpiry     how long an unused conversation is kept
+     */
+    public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, long sessionBytes,
+                         Duration sessionExpiry) {
         if (contextLength < 1 || contextLength > model.config().contextLength()) {
             throw new IllegalArgumentException("kvcache.model.context-length: " + contextLength
                     + " must be from 1 to the model's context length " + model.config().contextLength());
@@ -36,6 +41,7 @@ public final class KvcacheEngine implements AutoCloseable {
         this.policy = policy;
         this.classes = TokenClasses.of(model.tokenizer());
         this.contextLength = contextLength;
+        this.conversations = new Conversations(sessionBytes, sessionExpiry, this::newCache);
         // A policy that does not fit the model (e.g. share groups past its last layer) fails now, not at the first request.
         new KvCache(model.config(), 1, policy, classes);
     }
@@ -60,30 +66,33 @@ public final class KvcacheEngine implements AutoCloseable {
         return pool.threads();
     }
 
-    /** The cache of sequence {@code id}, created empty (run by the configured policy) when it is new. */
-    public KvCache open(String id) {
-        return sequences.computeIfAbsent(id, key -> new KvCache(model.config(), contextLength, policy, classes));
+    /** An empty cache for one conversation, run by the configured policy. */
+    public KvCache newCache() {
+        return new KvCache(model.config(), contextLength, policy, classes);
     }
 
-    public Optional<KvCache> sequence(String id) {
-        return Optional.ofNullable(sequences.get(id));
+    Conversations conversations() {
+        return conversations;
     }
 
-    /** Forgets sequence {@code id} and its cache. */
-    public void close(String id) {
-        sequences.remove(id);
+    /** The cache of conversation {@code id}, stored or running. */
+    public Optional<KvCache> conversation(String id) {
+        return Optional.ofNullable(conversations.find(id));
     }
 
-    /** The memory report of every open sequence, by id. */
+    /** The memory report of every conversation, by id. */
     public Map<String, KvMemoryReport> memory() {
-        Map<String, KvMemoryReport> reports = new java.util.TreeMap<>();
-        sequences.forEach((id, cache) -> reports.put(id, cache.memory()));
-        return reports;
+        return conversations.memory();
+    }
+
+    /** Conversations the session store evicted for size or expiry. */
+    public long evictions() {
+        return conversations.evictions();
     }
 
     @Override
     public void close() {
-        sequences.clear();
+        conversations.clear();
         pool.close();
         model.close();
     }

@@ -8,7 +8,12 @@ import jakarta.validation.constraints.Min;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.validation.annotation.Validated;
 
+import org.springframework.util.unit.DataSize;
+
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -47,6 +52,10 @@ public class KvcacheProperties {
     private final MixedPrecision mixedPrecision = new MixedPrecision();
     private final Span span = new Span();
     private final LayerCondensed layerCondensed = new LayerCondensed();
+    @Valid
+    private final Sessions sessions = new Sessions();
+    @Valid
+    private final Chat chat = new Chat();
 
     public enum Backend {
         AUTO, CPU, CUDA
@@ -297,6 +306,158 @@ public class KvcacheProperties {
         public void setShareGroups(String shareGroups) {
             this.shareGroups = shareGroups;
         }
+    }
+
+    public static class Sessions {
+        /** Most bytes the KV caches of stored conversations may hold together; the least recently used go first. */
+        private DataSize maxBytes = DataSize.ofMegabytes(256);
+
+        /** How long a conversation nobody continues is kept. */
+        private Duration expireAfterAccess = Duration.ofMinutes(30);
+
+        /** Conversations that generate at the same time; further requests wait for a free one. */
+        @Min(1)
+        private int maxActive = 2;
+
+        /** How long a request waits for a free conversation before it is refused. */
+        private Duration maxWait = Duration.ofSeconds(60);
+
+        public DataSize getMaxBytes() {
+            return maxBytes;
+        }
+
+        public void setMaxBytes(DataSize maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        public Duration getExpireAfterAccess() {
+            return expireAfterAccess;
+        }
+
+        public void setExpireAfterAccess(Duration expireAfterAccess) {
+            this.expireAfterAccess = expireAfterAccess;
+        }
+
+        public int getMaxActive() {
+            return maxActive;
+        }
+
+        public void setMaxActive(int maxActive) {
+            this.maxActive = maxActive;
+        }
+
+        public Duration getMaxWait() {
+            return maxWait;
+        }
+
+        public void setMaxWait(Duration maxWait) {
+            this.maxWait = maxWait;
+        }
+    }
+
+    /** Default chat options; a request's own options override them. */
+    public static class Chat {
+        /** Sampling temperature; 0 is greedy. */
+        @DecimalMin("0")
+        private double temperature = 0.7;
+
+        /** Nucleus sampling threshold. */
+        @DecimalMin(value = "0", inclusive = false) @DecimalMax("1")
+        private double topP = 0.95;
+
+        /** Sample from the k most likely tokens; 0 for all. */
+        @Min(0)
+        private int topK = 40;
+
+        /** Drop tokens below this fraction of the most likely one's probability. */
+        @DecimalMin("0") @DecimalMax(value = "1", inclusive = false)
+        private double minP = 0.05;
+
+        /** Most tokens a reply may have. */
+        @Min(1)
+        private int maxTokens = 512;
+
+        /** Strings that end a reply (not included in it). */
+        private List<String> stop = new ArrayList<>();
+
+        /** Sampling seed; unset for a different one per request. */
+        private Long seed;
+
+        /** Penalty on tokens already in the conversation; 1 for none. */
+        @DecimalMin(value = "0", inclusive = false)
+        private double repetitionPenalty = 1.0;
+
+        public double getTemperature() {
+            return temperature;
+        }
+
+        public void setTemperature(double temperature) {
+            this.temperature = temperature;
+        }
+
+        public double getTopP() {
+            return topP;
+        }
+
+        public void setTopP(double topP) {
+            this.topP = topP;
+        }
+
+        public int getTopK() {
+            return topK;
+        }
+
+        public void setTopK(int topK) {
+            this.topK = topK;
+        }
+
+        public double getMinP() {
+            return minP;
+        }
+
+        public void setMinP(double minP) {
+            this.minP = minP;
+        }
+
+        public int getMaxTokens() {
+            return maxTokens;
+        }
+
+        public void setMaxTokens(int maxTokens) {
+            this.maxTokens = maxTokens;
+        }
+
+        public List<String> getStop() {
+            return stop;
+        }
+
+        public void setStop(List<String> stop) {
+            this.stop = stop;
+        }
+
+        public Long getSeed() {
+            return seed;
+        }
+
+        public void setSeed(Long seed) {
+            this.seed = seed;
+        }
+
+        public double getRepetitionPenalty() {
+            return repetitionPenalty;
+        }
+
+        public void setRepetitionPenalty(double repetitionPenalty) {
+            this.repetitionPenalty = repetitionPenalty;
+        }
+    }
+
+    public Sessions getSessions() {
+        return sessions;
+    }
+
+    public Chat getChat() {
+        return chat;
     }
 
     public boolean isEnabled() {

@@ -4,7 +4,10 @@ import io.kvcache.core.SharedData;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvPolicy;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.ChatOptions;
+import org.springframework.ai.chat.prompt.Prompt;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -59,7 +62,7 @@ class KvcacheAutoConfigurationTest {
         @Bean(destroyMethod = "close")
         KvcacheEngine ownEngine() {
             return new KvcacheEngine(Model.load(SharedData.require("models/tiny/stories260K.gguf")), new ComputePool(1),
-                    KvPolicy.full(), 64);
+                    KvPolicy.full(), 64, 1 << 20, java.time.Duration.ofMinutes(1));
         }
     }
 
@@ -101,9 +104,10 @@ class KvcacheAutoConfigurationTest {
     void theEndpointShowsPoliciesAndMemoryButNoText() {
         runner.withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.policy=heavy-hitter").run(context -> {
             KvcacheEngine engine = context.getBean(KvcacheEngine.class);
-            KvCache cache = engine.open("conversation-1");
-            int[] prompt = engine.model().tokenizer().encode("Once upon a time there was a secret word: zebra.", true, false);
-            engine.transformer().forward(cache, prompt, 0, prompt.length, Transformer.Logits.LAST);
+            ChatResponse reply = context.getBean(ChatModel.class).call(new Prompt("Once upon a time there was a secret word: zebra.",
+                    ChatOptions.builder().maxTokens(8).build()));
+            String id = reply.getMetadata().getId();
+            KvCache cache = engine.conversation(id).orElseThrow();
             Map<String, Object> view = context.getBean(KvcacheEndpoint.class).kvcache();
             assertThat(view.get("conversations")).isEqualTo(1);
             @SuppressWarnings("unchecked")
@@ -113,7 +117,7 @@ class KvcacheAutoConfigurationTest {
             assertThat((double) totals.get("ratio")).isLessThan(1.0);
             assertThat((List<?>) view.get("heads")).hasSize(2 * 4);
             assertThat(view.toString()).doesNotContain("zebra").doesNotContain("secret");
-            assertThat(context.getBean(KvcacheEndpoint.class).conversation("conversation-1")).containsEntry("tokens", prompt.length);
+            assertThat(context.getBean(KvcacheEndpoint.class).conversation(id)).containsEntry("tokens", cache.length());
             assertThat(context.getBean(KvcacheEndpoint.class).conversation("nobody")).isNull();
         });
     }

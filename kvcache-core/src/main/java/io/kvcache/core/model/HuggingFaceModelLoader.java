@@ -101,7 +101,7 @@ final class HuggingFaceModelLoader {
                     output != null ? output : embedding, null);
             ModelChecks.validate(config, weights, folder.toString());
             Tokenizer tokenizer = Tokenizers.fromHuggingFace(folder);
-            return new Model(folder, config, weights, tokenizer, null, file);
+            return new Model(folder, config, weights, tokenizer, HuggingFaceChatTemplate.read(folder), file);
         } catch (RuntimeException e) {
             file.close();
             throw e;

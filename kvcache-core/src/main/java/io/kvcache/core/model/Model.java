@@ -1,8 +1,10 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.chat.ChatTemplate;
 import io.kvcache.core.tokenizer.Tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -16,16 +18,17 @@ public final class Model implements AutoCloseable {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final Tokenizer tokenizer;
-    private final String chatTemplate;
+    private final String chatTemplateSource;
     private final AutoCloseable mapping;
+    private ChatTemplate chatTemplate;
 
-    Model(Path source, ModelConfig config, ModelWeights weights, Tokenizer tokenizer, String chatTemplate,
+    Model(Path source, ModelConfig config, ModelWeights weights, Tokenizer tokenizer, String chatTemplateSource,
           AutoCloseable mapping) {
         this.source = source;
         this.config = config;
         this.weights = weights;
         this.tokenizer = tokenizer;
-        this.chatTemplate = chatTemplate;
+        this.chatTemplateSource = chatTemplateSource;
         this.mapping = mapping;
     }
 
@@ -56,9 +59,27 @@ public final class Model implements AutoCloseable {
         return tokenizer;
     }
 
-    /** The Jinja chat template the model ships with, if any. */
-    public Optional<String> chatTemplate() {
+    /**
+     * The Jinja chat template the model ships with (GGUF {@code tokenizer.chat_template}; in a
+     * Hugging Face folder chat_template.jinja or tokenizer_config.json's {@code chat_template}), set
+     * up for this model's tokenizer: it sees the tokenizer's BOS/EOS texts, and leaves out the BOS/EOS
+     * the tokenizer adds itself when encoding with add-special. Parsed on the first call, not at load,
+     * so that a template kvcache cannot parse does not stop the model from loading.
+     *
+     * @throws io.kvcache.core.chat.ChatTemplateException when the template does not parse
+     */
+    public synchronized Optional<ChatTemplate> chatTemplate() {
+        if (chatTemplate == null && chatTemplateSource != null) {
+            chatTemplate = ChatTemplate.named(source.getFileName() + " chat template", chatTemplateSource,
+                            tokenText(tokenizer.bosId()), tokenText(tokenizer.eosId()))
+                    .forTokenizerAdding(tokenizer.addsBos(), tokenizer.addsEos());
+        }
         return Optional.ofNullable(chatTemplate);
+    }
+
+    /** A special token as the template sees it: its text as llama.cpp prints it, "" when the vocabulary has none. */
+    private String tokenText(int id) {
+        return id < 0 ? "" : new String(tokenizer.tokenBytes(id), StandardCharsets.UTF_8);
     }
 
     @Override

@@ -1,0 +1,116 @@
+package io.kvcache.spring;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvMemoryReport;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The KV caches of conversations between turns, in a Caffeine cache weighed by the bytes each
+ * holds (bounded by {@code kvcache.sessions.max-bytes}, expiring after access). A turn checks out
+ * the stored conversation whose tokens share the longest prefix with its prompt, so a follow-up
+ * turn that extends the same history only evaluates the new tokens; while a turn runs its
+ * conversation is out of the store (no two turns use one cache) and counted as active.
+ */
+final class Conversations {
+    private final Cache<String, Conversation> idle;
+    private final Map<String, Conversation> active = new ConcurrentHashMap<>();
+    private final Supplier<KvCache> newCache;
+    private final AtomicLong evictions = new AtomicLong();
+
+    /** One conversation's cache and its id (shown by the Actuator endpoint). */
+    record Conversation(String id, KvCache cache) {
+    }
+
+    Conversations(long maxBytes, Duration expireAfterAccess, Supplier<KvCache> newCache) {
+        this.newCache = newCache;
+        this.idle = Caffeine.newBuilder()
+                .maximumWeight(maxBytes)
+                .weigher((String id, Conversation c) -> (int) Math.min(Integer.MAX_VALUE, c.cache().bytesAllocated()))
+                .expireAfterAccess(expireAfterAccess)
+                .removalListener((String id, Conversation c, RemovalCause cause) -> {
+                    if (cause.wasEvicted()) {
+                        evictions.incrementAndGet();
+                    }
+                })
+                .build();
+    }
+
+    /**
+     * The stored conversation sharing the longest token prefix with {@code prompt}, or a new empty
+     * one. A stored conversation is only continued when the prompt shares at least half of its
+     * tokens: a mere common start (a system prompt) is not worth another conversation's cache.
+     */
+    synchronized Conversation checkOut(int[] prompt) {
+        Conversation best = null;
+        int bestPrefix = 0;
+        for (Conversation c : idle.asMap().values()) {
+            int prefix = commonPrefix(c.cache(), prompt);
+            if (prefix > bestPrefix && 2 * prefix >= c.cache().length()) {
+                best = c;
+                bestPrefix = prefix;
+            }
+        }
+        if (best != null) {
+            idle.invalidate(best.id());
+        } else {
+            best = new Conversation(UUID.randomUUID().toString(), newCache.get());
+        }
+        active.put(best.id(), best);
+        return best;
+    }
+
+    /** Stores the conversation for a later turn. */
+    void checkIn(Conversation conversation) {
+        active.remove(conversation.id());
+        idle.put(conversation.id(), conversation);
+    }
+
+    /** Forgets the conversation (a cancelled or failed turn leaves no half-written cache behind). */
+    void discard(Conversation conversation) {
+        active.remove(conversation.id());
+    }
+
+    static int commonPrefix(KvCache cache, int[] prompt) {
+        int n = Math.min(cache.length(), prompt.length);
+        int i = 0;
+        while (i < n && cache.token(i) == prompt[i]) {
+            i++;
+        }
+        return i;
+    }
+
+    /** Memory of every conversation, stored or running, by id. */
+    Map<String, KvMemoryReport> memory() {
+        Map<String, KvMemoryReport> reports = new TreeMap<>();
+        idle.asMap().forEach((id, c) -> reports.put(id, c.cache().memory()));
+        active.forEach((id, c) -> reports.put(id, c.cache().memory()));
+        return reports;
+    }
+
+    KvCache find(String id) {
+        Conversation c = active.get(id);
+        if (c == null) {
+            c = idle.getIfPresent(id);
+        }
+        return c == null ? null : c.cache();
+    }
+
+    long evictions() {
+        return evictions.get();
+    }
+
+    void clear() {
+        idle.invalidateAll();
+        active.clear();
+    }
+}

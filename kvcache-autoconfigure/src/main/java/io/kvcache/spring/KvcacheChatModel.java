@@ -1,0 +1,216 @@
+package io.kvcache.spring;
+
+import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.generate.FinishReason;
+import io.kvcache.core.generate.GenerationResult;
+import io.kvcache.core.generate.Generator;
+import io.kvcache.core.generate.SamplingParams;
+import io.micrometer.observation.ObservationRegistry;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.metadata.ChatGenerationMetadata;
+import org.springframework.ai.chat.metadata.ChatResponseMetadata;
+import org.springframework.ai.chat.metadata.DefaultUsage;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.model.Generation;
+import org.springframework.ai.chat.observation.ChatModelObservationContext;
+import org.springframework.ai.chat.observation.ChatModelObservationDocumentation;
+import org.springframework.ai.chat.observation.DefaultChatModelObservationConvention;
+import org.springframework.ai.chat.prompt.ChatOptions;
+import org.springframework.ai.chat.prompt.Prompt;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.scheduler.Schedulers;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Spring AI chat model of kvcache: renders the conversation with the model's chat template,
+ * continues the stored conversation that shares the longest prefix with it (only new tokens are
+ * evaluated), generates with the request's options merged over {@code kvcache.chat.*}, and
+ * reports usage, the finish reason and a {@code gen_ai.client.operation} observation. Streaming
+ * emits one response per piece of text; cancelling the subscription stops generation and
+ * discards the conversation. At most {@code kvcache.sessions.max-active} conversations generate
+ * at once; others wait up to {@code kvcache.sessions.max-wait}, then are refused.
+ */
+public class KvcacheChatModel implements ChatModel {
+    private static final DefaultChatModelObservationConvention OBSERVATION = new DefaultChatModelObservationConvention();
+
+    private final KvcacheEngine engine;
+    private final PromptRenderer renderer;
+    private final KvcacheProperties.Chat defaults;
+    private final Semaphore slots;
+    private final long maxWaitMillis;
+    private final ObservationRegistry observations;
+    private final Generator generator;
+    private final KvcacheMetrics metrics;
+
+    public KvcacheChatModel(KvcacheEngine engine, PromptRenderer renderer, KvcacheProperties properties,
+                            ObservationRegistry observations, KvcacheMetrics metrics) {
+        this.engine = engine;
+        this.renderer = renderer;
+        this.defaults = properties.getChat();
+        this.slots = new Semaphore(properties.getSessions().getMaxActive(), true);
+        this.maxWaitMillis = properties.getSessions().getMaxWait().toMillis();
+        this.observations = observations;
+        this.generator = new Generator(engine.model(), engine.transformer());
+        this.metrics = metrics;
+    }
+
+    @Override
+    public ChatOptions getOptions() {
+        return ChatOptions.builder()
+                .model(engine.model().config().name())
+                .temperature(defaults.getTemperature())
+                .topP(defaults.getTopP())
+                .topK(defaults.getTopK())
+                .maxTokens(defaults.getMaxTokens())
+                .stopSequences(defaults.getStop())
+                .build();
+    }
+
+    @Override
+    public ChatOptions getDefaultOptions() {
+        return getOptions();
+    }
+
+    @Override
+    public ChatResponse call(Prompt prompt) {
+        ChatModelObservationContext context = ChatModelObservationContext.builder().prompt(prompt).provider("kvcache").build();
+        return ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
+                .observation(null, OBSERVATION, () -> context, observations)
+                .observe(() -> {
+                    ChatResponse response = run(prompt, null);
+                    context.setResponse(response);
+                    return response;
+                });
+    }
+
+    @Override
+    public Flux<ChatResponse> stream(Prompt prompt) {
+        return Flux.<ChatResponse>create(sink -> {
+            ChatModelObservationContext context = ChatModelObservationContext.builder().prompt(prompt)
+                    .provider("kvcache").streaming(true).build();
+            var observation = ChatModelObservationDocumentation.CHAT_MODEL_OPERATION
+                    .observation(null, OBSERVATION, () -> context, observations).start();
+            try {
+                ChatResponse last = run(prompt, sink);
+                context.setResponse(last);
+                if (!sink.isCancelled()) {
+                    sink.next(last);
+                    sink.complete();
+                }
+            } catch (RuntimeException e) {
+                observation.error(e);
+                sink.error(e);
+            } finally {
+                observation.stop();
+            }
+        }).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    /**
+     * One turn: waits for a free slot, continues the best stored conversation, generates, and
+     * stores the conversation again (or discards it when the stream was cancelled). With a
+     * {@code sink}, each piece of text is emitted as it is decoded and the returned response only
+     * carries the finish reason and usage.
+     */
+    private ChatResponse run(Prompt prompt, FluxSink<ChatResponse> sink) {
+        int[] tokens = renderer.tokens(prompt.getInstructions());
+        if (tokens.length + 1 > engine.contextLength()) {
+            throw new ContextOverflowException("the conversation has " + tokens.length + " tokens but kvcache.model.context-length is "
+                    + engine.contextLength() + "; shorten it or raise the context length");
+        }
+        SamplingParams params = samplingParams(prompt.getOptions(), engine.contextLength() - tokens.length);
+        acquireSlot();
+        Conversations.Conversation conversation = engine.conversations().checkOut(tokens);
+        boolean keep = false;
+        try {
+            // Reuse the common prefix; at least the last prompt token is evaluated again for its logits.
+            int reused = Math.min(Conversations.commonPrefix(conversation.cache(), tokens), tokens.length - 1);
+            conversation.cache().truncate(reused);
+            int[] fresh = Arrays.copyOfRange(tokens, reused, tokens.length);
+            long start = System.nanoTime();
+            long[] firstToken = {0};
+            GenerationResult result = generator.generate(conversation.cache(), fresh, params, 0, step -> {
+                if (firstToken[0] == 0) {
+                    firstToken[0] = System.nanoTime() - start;
+                }
+                if (sink == null) {
+                    return true;
+                }
+                if (!step.text().isEmpty()) {
+                    sink.next(new ChatResponse(List.of(new Generation(new AssistantMessage(step.text())))));
+                }
+                return !sink.isCancelled();
+            });
+            keep = result.finishReason() != FinishReason.CANCELLED;
+            metrics.recordTurn(firstToken[0], result, reused);
+            return response(sink == null ? result.text() : "", result, tokens.length, conversation.id());
+        } finally {
+            if (keep) {
+                engine.conversations().checkIn(conversation);
+            } else {
+                engine.conversations().discard(conversation);
+            }
+            slots.release();
+        }
+    }
+
+    private void acquireSlot() {
+        try {
+            if (!slots.tryAcquire(maxWaitMillis, TimeUnit.MILLISECONDS)) {
+                throw new ConversationLimitException("all " + "kvcache.sessions.max-active conversations are busy and none "
+                        + "was free within kvcache.sessions.max-wait; retry later or raise those limits");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConversationLimitException("interrupted while waiting for a free conversation");
+        }
+    }
+
+    private ChatResponse response(String text, GenerationResult result, int promptTokens, String conversation) {
+        String finish = switch (result.finishReason()) {
+            case END_OF_GENERATION, STOP_STRING -> "STOP";
+            case MAX_TOKENS, CONTEXT_FULL -> "LENGTH";
+            case CANCELLED -> "CANCELLED";
+        };
+        Generation generation = new Generation(new AssistantMessage(text),
+                ChatGenerationMetadata.builder().finishReason(finish).build());
+        ChatResponseMetadata metadata = ChatResponseMetadata.builder()
+                .id(conversation)
+                .model(engine.model().config().name())
+                .usage(new DefaultUsage(promptTokens, result.tokens().length))
+                .build();
+        return new ChatResponse(List.of(generation), metadata);
+    }
+
+    /** The request's options over {@code kvcache.chat.*}, with at most {@code room} tokens to generate. */
+    private SamplingParams samplingParams(ChatOptions request, int room) {
+        double temperature = pick(request == null ? null : request.getTemperature(), defaults.getTemperature());
+        double topP = pick(request == null ? null : request.getTopP(), defaults.getTopP());
+        int topK = request != null && request.getTopK() != null ? request.getTopK() : defaults.getTopK();
+        int maxTokens = Math.min(room,
+                request != null && request.getMaxTokens() != null ? request.getMaxTokens() : defaults.getMaxTokens());
+        List<String> stop = request != null && request.getStopSequences() != null && !request.getStopSequences().isEmpty()
+                ? request.getStopSequences() : defaults.getStop();
+        long seed = defaults.getSeed() != null ? defaults.getSeed() : ThreadLocalRandom.current().nextLong();
+        return new SamplingParams((float) temperature, topK, (float) topP, (float) defaults.getMinP(),
+                (float) defaults.getRepetitionPenalty(), 64, seed, maxTokens, stop);
+    }
+
+    private static double pick(Double request, double fallback) {
+        return request != null ? request : fallback;
+    }
+
+    /** No conversation slot became free in time. */
+    public static final class ConversationLimitException extends IllegalStateException {
+        ConversationLimitException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package io.kvcache.spring;
+
+import io.kvcache.core.SharedData;
+import io.kvcache.core.generate.Generator;
+import io.kvcache.core.generate.SamplingParams;
+import io.kvcache.core.kv.KvCache;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.ChatOptions;
+import org.springframework.ai.chat.prompt.Prompt;
+import reactor.core.publisher.Flux;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The chat model on TinyStories (no chat template: the messages' text is the prompt). */
+class KvcacheChatModelTest {
+    private static KvcacheEngine engine;
+    private static KvcacheChatModel chat;
+    private static SimpleMeterRegistry meters;
+    private static final List<String> observed = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        KvcacheProperties properties = new KvcacheProperties();
+        properties.getChat().setTemperature(0);
+        properties.getChat().setMaxTokens(24);
+        properties.getSessions().setMaxActive(1);
+        engine = new KvcacheEngine(io.kvcache.core.model.Model.load(SharedData.require("models/tiny/tinystories-656k.gguf")),
+                new io.kvcache.core.tensor.ComputePool(2), properties.policy(), 512, 1 << 24, Duration.ofMinutes(5));
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(new ObservationHandler<>() {
+            @Override
+            public void onStop(Observation.Context context) {
+                observed.add(context.getName());
+            }
+
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+        });
+        meters = new SimpleMeterRegistry();
+        chat = new KvcacheChatModel(engine, new PromptRenderer(engine.model()), properties, observations,
+                new KvcacheMetrics(meters, engine));
+    }
+
+    @AfterAll
+    static void stop() {
+        engine.close();
+    }
+
+    private static final String STORY = "Once upon a time, there was a little girl named Lily.";
+
+    @Test
+    void aCallGeneratesWhatTheEngineGeneratesWithUsageAndFinishReason() {
+        ChatResponse response = chat.call(new Prompt(new UserMessage(STORY)));
+        int[] prompt = engine.model().tokenizer().encode(STORY, true, false);
+        var expected = new Generator(engine.model(), engine.transformer())
+                .generate(new KvCache(engine.model().config(), 512), prompt, SamplingParams.greedy(24), 0, step -> true);
+        assertThat(response.getResult().getOutput().getText()).isEqualTo(expected.text());
+        assertThat(response.getMetadata().getUsage().getPromptTokens()).isEqualTo(prompt.length);
+        assertThat(response.getMetadata().getUsage().getCompletionTokens()).isEqualTo(expected.tokens().length);
+        assertThat(response.getResult().getMetadata().getFinishReason()).isIn("LENGTH", "STOP");
+        assertThat(observed).contains("gen_ai.client.operation");
+    }
+
+    /**
+     * The second turn continues the first one's cache: of its prompt, only the tokens after the
+     * common prefix with what the cache holds (first prompt + reply) are evaluated. The plain-text
+     * prompt of a template-less model may re-tokenize the boundary, so the expected prefix is
+     * computed from the token ids themselves.
+     */
+    @Test
+    void aFollowUpTurnOnlyEvaluatesTheNewTokens() {
+        String first = "One day, Tom found a red ball in the park.";
+        ChatResponse reply = chat.call(new Prompt(new UserMessage(first)));
+        KvCache cache = engine.conversation(reply.getMetadata().getId()).orElseThrow();
+        int[] held = new int[cache.length()];
+        for (int i = 0; i < held.length; i++) {
+            held[i] = cache.token(i);
+        }
+        List<Message> history = List.of(new UserMessage(first), new AssistantMessage(reply.getResult().getOutput().getText()),
+                new UserMessage("He was happy."));
+        int[] second = new PromptRenderer(engine.model()).tokens(history);
+        int common = 0;
+        while (common < Math.min(held.length, second.length) && held[common] == second[common]) {
+            common++;
+        }
+        double reusedBefore = meters.get("kvcache.prompt.reused").summary().totalAmount();
+        ChatResponse next = chat.call(new Prompt(history));
+        double reused = meters.get("kvcache.prompt.reused").summary().totalAmount() - reusedBefore;
+        assertThat(next.getMetadata().getId()).isEqualTo(reply.getMetadata().getId());
+        assertThat(reused).isEqualTo(Math.min(common, second.length - 1));
+        assertThat(common).isGreaterThan(held.length / 2);
+    }
+
+    @Test
+    void streamingGivesTheEnginesTextPieceByPieceAndCancellingFreesTheConversation() throws InterruptedException {
+        String prompt = "The cat sat on the mat and";
+        List<String> pieces = chat.stream(new Prompt(new UserMessage(prompt))).map(r -> r.getResult().getOutput().getText())
+                .collectList().block();
+        int[] ids = engine.model().tokenizer().encode(prompt, true, false);
+        var expected = new Generator(engine.model(), engine.transformer())
+                .generate(new KvCache(engine.model().config(), 512), ids, SamplingParams.greedy(24), 0, step -> true);
+        assertThat(pieces.size()).isGreaterThan(2);
+        assertThat(String.join("", pieces)).isEqualTo(expected.text());
+
+        int stored = engine.memory().size();
+        assertThat(chat.stream(new Prompt(new UserMessage("A dog ran to the"))).take(1).collectList().block()).hasSize(1);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (engine.memory().size() != stored && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(engine.memory().size()).as("the cancelled turn's conversation is gone").isEqualTo(stored);
+    }
+
+    @Test
+    void parallelCallersAreServedOneAtATimeAndAllAnswered() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<ChatResponse>> replies = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String text = "Story number " + i + ": a bird";
+                replies.add(pool.submit(() -> chat.call(new Prompt(new UserMessage(text)))));
+            }
+            for (Future<ChatResponse> reply : replies) {
+                assertThat(reply.get().getMetadata().getUsage().getCompletionTokens()).isPositive();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+}

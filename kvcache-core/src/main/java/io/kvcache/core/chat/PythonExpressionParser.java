@@ -1,0 +1,140 @@
+package io.kvcache.core.chat;
+
+import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
+import com.hubspot.jinjava.el.ext.AstNamedParameter;
+import com.hubspot.jinjava.el.ext.ExtendedParser;
+import jinjava.de.odysseus.el.tree.impl.Builder;
+import jinjava.de.odysseus.el.tree.impl.Parser;
+import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
+import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
+import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
+import jinjava.de.odysseus.el.tree.impl.ast.AstDot;
+import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
+import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
+import jinjava.de.odysseus.el.tree.impl.ast.AstParameters;
+import jinjava.de.odysseus.el.tree.impl.ast.AstProperty;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.COLON;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.COMMA;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.DOT;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.EXTENSION;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.IDENTIFIER;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LBRACK;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LPAREN;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
+
+/**
+ * Jinjava's expression parser with two Python rules it gets wrong, both used by real chat templates:
+ * <ul>
+ *   <li>A keyword argument's value is a whole expression. Jinjava parses {@code name=value} as an
+ *       operator binding tighter than {@code +} and {@code -}, so Qwen3's
+ *       {@code namespace(last_query_index=messages|length - 1)} subtracted 1 from the argument
+ *       itself and failed.</li>
+ *   <li>Subscripts may be slices with a step: {@code messages[::-1]} (Qwen3 walks the conversation
+ *       backwards). Jinjava only parses {@code [start:stop]}; every slice here becomes a
+ *       {@link PythonSlice}.</li>
+ * </ul>
+ * The parser expects Jinjava's natural operator precedence (filters bind tighter than arithmetic,
+ * as in Jinja), which {@link JinjaEngine} turns on.
+ */
+final class PythonExpressionParser extends ExtendedParser {
+    PythonExpressionParser(Builder builder, String input) {
+        super(builder, input);
+    }
+
+    @Override
+    protected AstParameters params(Symbol left, Symbol right) throws ScanException, ParseException {
+        consumeToken(left);
+        List<AstNode> arguments = new ArrayList<>();
+        AstNode first = argument(false);
+        if (first != null) {
+            arguments.add(first);
+            while (getToken().getSymbol() == COMMA) {
+                consumeToken();
+                arguments.add(argument(true));
+            }
+        }
+        consumeToken(right);
+        return createAstParameters(arguments);
+    }
+
+    private AstNode argument(boolean required) throws ScanException, ParseException {
+        Token next = lookahead(0);
+        if (getToken().getSymbol() == IDENTIFIER && next.getSymbol() == EXTENSION && next.getImage().equals("=")) {
+            AstIdentifier name = identifier(consumeToken().getImage());
+            consumeToken();
+            return new AstNamedParameter(name, expr(true));
+        }
+        return expr(required);
+    }
+
+    @Override
+    protected AstNode value() throws ScanException, ParseException {
+        boolean lvalue = true;
+        AstNode v = nonliteral();
+        if (v == null) {
+            v = literal();
+            if (v == null) {
+                return null;
+            }
+            lvalue = false;
+        }
+        while (true) {
+            if (getToken().getSymbol() == DOT) {
+                consumeToken();
+                AstDot dot = createAstDot(v, consumeToken(IDENTIFIER).getImage(), lvalue);
+                v = callIfFollowed(dot);
+            } else if (getToken().getSymbol() == LBRACK) {
+                v = subscript(v, lvalue);
+            } else {
+                return v;
+            }
+        }
+    }
+
+    private AstNode subscript(AstNode base, boolean lvalue) throws ScanException, ParseException {
+        consumeToken(LBRACK);
+        AstNode start = expr(false);
+        if (getToken().getSymbol() != COLON) {
+            if (start == null) {
+                fail("an index or a slice");
+            }
+            consumeToken(RBRACK);
+            return callIfFollowed(createAstBracket(base, start, lvalue, !context.isEnabled(Builder.Feature.NULL_PROPERTIES)));
+        }
+        consumeToken(COLON);
+        AstNode stop = expr(false);
+        AstNode step = null;
+        if (getToken().getSymbol() == COLON) {
+            consumeToken();
+            step = expr(false);
+        }
+        consumeToken(RBRACK);
+        return new PythonSlice(base, start, stop, step);
+    }
+
+    /** {@code x.name(...)} and {@code x[key](...)} are method calls. */
+    private AstNode callIfFollowed(AstProperty property) throws ScanException, ParseException {
+        if (getToken().getSymbol() == LPAREN && context.isEnabled(Builder.Feature.METHOD_INVOCATIONS)) {
+            return createAstMethod(property, params());
+        }
+        return property;
+    }
+
+    /** Makes Jinjava's expression factory build this parser. */
+    static final class SyntaxBuilder extends ExtendedSyntaxBuilder {
+        private static final long serialVersionUID = 1L;
+
+        SyntaxBuilder(Feature... features) {
+            super(features);
+        }
+
+        @Override
+        protected Parser createParser(String expression) {
+            return new PythonExpressionParser(this, expression);
+        }
+    }
+}

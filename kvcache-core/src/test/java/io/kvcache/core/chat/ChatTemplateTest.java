@@ -1,0 +1,148 @@
+package io.kvcache.core.chat;
+
+import io.kvcache.core.SharedData;
+import io.kvcache.core.model.Model;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ChatTemplateTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static final String REFERENCES = "reference/chat-templates";
+
+    /** The reference JSONs; where the shared data is absent, its folder alone, so that the test skips naming it. */
+    static Stream<String> referenceJsons() throws IOException {
+        Path dir = SharedData.root().resolve(REFERENCES);
+        if (!Files.isDirectory(dir)) {
+            return Stream.of(REFERENCES);
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".json")).sorted()
+                    .map(f -> REFERENCES + "/" + f).toList().stream();
+        }
+    }
+
+    /**
+     * Each render of a reference JSON, with the template, the BOS/EOS texts and BOS flag of the
+     * vocabulary llama.cpp's server used, and a clock at the render date.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("referenceJsons")
+    void rendersWhatLlamaCppRenders(String referenceJson) throws IOException {
+        Path file = SharedData.require(referenceJson);
+        JsonNode reference = JSON.readTree(file);
+        String templateFile = reference.get("template").asString();
+        Clock renderDay = Clock.fixed(Instant.parse(reference.get("rendered_on_utc").asString() + "T12:00:00Z"),
+                ZoneOffset.UTC);
+        ChatTemplate template = ChatTemplate.named(templateFile, Files.readString(file.resolveSibling(templateFile)),
+                        reference.get("bos_token").asString(), reference.get("eos_token").asString())
+                .withClock(renderDay)
+                .forTokenizerAdding(reference.get("vocab_add_bos").asBoolean(), false);
+        assertThat(reference.get("renders").values()).isNotEmpty();
+        SoftAssertions.assertSoftly(softly -> {
+            for (JsonNode render : reference.get("renders")) {
+                List<ChatMessage> messages = render.get("messages").values().stream()
+                        .map(m -> new ChatMessage(m.get("role").asString(), m.get("content").asString()))
+                        .toList();
+                softly.assertThat(template.render(messages, render.get("add_generation_prompt").asBoolean()))
+                        .as(render.get("name").asString())
+                        .isEqualTo(render.get("prompt").asString());
+            }
+        });
+    }
+
+    @Test
+    void ggufModelRendersWithItsEmbeddedTemplate() {
+        try (Model model = Model.load(SharedData.require("models/synthetic/qwen2-tiny-Q8_0.gguf"))) {
+            ChatTemplate template = model.chatTemplate().orElseThrow();
+            assertThat(template.render(List.of(ChatMessage.system("You are terse."), ChatMessage.user("Hi!")), true))
+                    .isEqualTo("<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n"
+                            + "<|im_start|>assistant\n");
+            assertThat(template.render(List.of(ChatMessage.user("Hi!")), false))
+                    .isEqualTo("<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n");
+        }
+    }
+
+    @Test
+    void huggingFaceFolderWithoutTemplateHasNone() {
+        try (Model model = Model.load(SharedData.require("models/tiny/tinystories-656k-hf"))) {
+            assertThat(model.chatTemplate()).isEmpty();
+        }
+    }
+
+    @Test
+    void templateThatDoesNotParseIsNamedWithTheProblem() {
+        assertThatThrownBy(() -> ChatTemplate.named("unclosed.jinja", "{% for m in messages %}{{ m.content }}", "", ""))
+                .isInstanceOf(ChatTemplateException.class)
+                .hasMessageStartingWith("unclosed.jinja does not parse: line 1: ")
+                .hasMessageContaining("endfor");
+        assertThatThrownBy(() -> ChatTemplate.named("bad-expression.jinja", "\n{{ messages[0]['content' }}", "", ""))
+                .isInstanceOf(ChatTemplateException.class)
+                .hasMessageStartingWith("bad-expression.jinja does not parse: line 2: ");
+    }
+
+    @Test
+    void raiseExceptionRejectsTheConversationWithTheTemplatesMessage() {
+        ChatTemplate strict = ChatTemplate.named("strict.jinja", """
+                {%- if messages[0].role != 'user' %}{{ raise_exception('Conversations must start with a user message') }}{% endif %}
+                {%- for m in messages %}{{ m.content }}{% endfor %}""", "", "");
+        assertThat(strict.render(List.of(ChatMessage.user("Hi")), false)).isEqualTo("Hi");
+        assertThatThrownBy(() -> strict.render(List.of(ChatMessage.assistant("Hello")), false))
+                .isInstanceOf(ChatTemplateException.class)
+                .hasMessage("strict.jinja rejected the conversation: Conversations must start with a user message");
+    }
+
+    @Test
+    void renderFailureNamesTheTemplateAndTheProblem() {
+        ChatTemplate template = ChatTemplate.named("typo.jinja", "{{ messages[0].content.strip().nosuch() }}", "", "");
+        assertThatThrownBy(() -> template.render(List.of(ChatMessage.user("Hi")), false))
+                .isInstanceOf(ChatTemplateException.class)
+                .hasMessageStartingWith("typo.jinja failed to render: line 1: ")
+                .hasMessageContaining("nosuch");
+    }
+
+    @Test
+    void messageTextIsNeverRunAsTemplateCode() {
+        ChatTemplate template = ChatTemplate.of("{% for m in messages %}{{ m.content }}{% endfor %}", "<s>", "</s>");
+        String text = "{{ bos_token }}{% if true %}x{% endif %}{{ raise_exception('no') }}";
+        assertThat(template.render(List.of(ChatMessage.user(text)), false)).isEqualTo(text);
+    }
+
+    @Test
+    void systemMessagesFoldIntoUserMessagesWhenTheTemplateRejectsThem() {
+        ChatTemplate noSystem = ChatTemplate.of("""
+                {%- for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}
+                {{- '[' + m.role + ':' + m.content + ']' }}{% endfor %}""", "", "");
+        assertThat(noSystem.render(List.of(ChatMessage.system("A"), ChatMessage.system("B"), ChatMessage.user("Q")), false))
+                .isEqualTo("[user:A\nB\nQ]");
+        assertThat(noSystem.render(List.of(ChatMessage.system("A"), ChatMessage.assistant("X"), ChatMessage.user("Y"),
+                ChatMessage.system("C")), false))
+                .isEqualTo("[user:A][assistant:X][user:Y][user:C]");
+    }
+
+    @Test
+    void bosAndEosTheTokenizerAddsAreLeftOut() {
+        ChatTemplate template = ChatTemplate.of("{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}{{ eos_token }}",
+                "<s>", "</s>");
+        List<ChatMessage> hi = List.of(ChatMessage.user("hi"));
+        assertThat(template.render(hi, false)).isEqualTo("<s>hi</s>");
+        assertThat(template.forTokenizerAdding(true, false).render(hi, false)).isEqualTo("hi</s>");
+        assertThat(template.forTokenizerAdding(true, true).render(hi, false)).isEqualTo("hi");
+    }
+}
