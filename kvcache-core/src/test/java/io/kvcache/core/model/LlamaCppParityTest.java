@@ -29,16 +29,6 @@ import static org.assertj.core.api.Assertions.within;
 class LlamaCppParityTest {
     private static final double NEAR_TIE = 0.01;
 
-    /**
-     * Models on which we do not yet reproduce llama.cpp's arithmetic bit for bit, and the bounds we
-     * hold them to instead, measured (README, "Matching llama.cpp"). Their probabilities must stay
-     * within {@code tolerance}, and where our greedy choice differs from llama.cpp's, llama.cpp's
-     * token must be within {@code choiceSlack} (natural log) of our best: a near-tie for us.
-     */
-    private record KnownDeviation(double tolerance, double choiceSlack, String why) {
-    }
-
-    private static final java.util.Map<String, KnownDeviation> KNOWN_DEVIATIONS = java.util.Map.of();
     private static final ComputePool POOL = new ComputePool(Runtime.getRuntime().availableProcessors());
 
     @AfterAll
@@ -61,14 +51,9 @@ class LlamaCppParityTest {
     @MethodSource("references")
     void greedyTokensAndProbabilitiesMatch(String name) {
         LlamaCppReference ref = LlamaCppReference.load(name);
-        KnownDeviation known = KNOWN_DEVIATIONS.get(name);
         try (Model model = load(ref)) {
             for (JsonNode prompt : ref.json().path("greedy")) {
-                if (known == null) {
-                    compareGreedy(model, prompt, ref.quantized() ? 1e-2 : 1e-3, 0, name);
-                } else {
-                    compareGreedy(model, prompt, known.tolerance(), known.choiceSlack(), name + " (" + known.why() + ")");
-                }
+                compareGreedy(model, prompt, ref.quantized() ? 1e-2 : 1e-3, name);
             }
         }
     }
@@ -80,7 +65,7 @@ class LlamaCppParityTest {
      * {@code generated_ids} has; entries are matched to tokens by id, in order, and a token without
      * an entry is only checked for being our greedy choice.
      */
-    static void compareGreedy(Model model, JsonNode prompt, double tolerance, double choiceSlack, String what) {
+    static void compareGreedy(Model model, JsonNode prompt, double tolerance, String what) {
         int[] promptIds = ints(prompt.path("prompt_ids"));
         int[] generated = ints(prompt.path("generated_ids"));
         JsonNode steps = prompt.path("steps");
@@ -105,12 +90,7 @@ class LlamaCppParityTest {
                 }
             }
             int ours = Sampler.argmax(logits, 0, vocabulary);
-            if (choiceSlack == 0) {
-                assertThat(ours).as(where + " greedy token").isEqualTo(generated[g]);
-            } else {
-                assertThat((double) logits[ours] - logits[generated[g]]).as(where + " llama.cpp's token " + generated[g]
-                        + " against our choice " + ours).isLessThanOrEqualTo(choiceSlack);
-            }
+            assertThat(ours).as(where + " greedy token").isEqualTo(generated[g]);
             if (g + 1 < generated.length) {
                 logits = transformer.forward(cache, new int[] {generated[g]}, 0, 1, Transformer.Logits.LAST);
             }
@@ -176,7 +156,7 @@ class LlamaCppParityTest {
         try (Model model = Model.load(SharedData.require("models/tiny/tinystories-656k-hf"))) {
             assertThat(model.config().ropeStyle()).isEqualTo(RopeStyle.HALVES);
             for (JsonNode prompt : ref.json().path("greedy")) {
-                compareGreedy(model, prompt, 1e-3, 0, "tinystories-656k-hf");
+                compareGreedy(model, prompt, 1e-3, "tinystories-656k-hf");
             }
             for (JsonNode run : ref.json().path("perplexity")) {
                 comparePerplexity(model, run, true, "tinystories-656k-hf");
