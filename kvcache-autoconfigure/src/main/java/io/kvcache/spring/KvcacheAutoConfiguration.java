@@ -1,5 +1,6 @@
 package io.kvcache.spring;
 
+import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,8 +15,10 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.ResourceLoader;
 
+import java.nio.file.Path;
+
 /**
- * Loads the model named by {@code kvcache.model.path}, runs it with the configured KV-cache policy
+ * Loads the model named by {@code kvcache.model.path} (or downloads {@code kvcache.model.url}), runs it with the configured KV-cache policy
  * and offers it as a Spring AI {@link ChatModel}. Backs off when the application defines its own
  * beans or sets {@code kvcache.enabled=false}.
  */
@@ -33,7 +36,8 @@ public class KvcacheAutoConfiguration {
         }
         var policy = properties.policy();
         int threads = properties.getThreads() == 0 ? Runtime.getRuntime().availableProcessors() : properties.getThreads();
-        Model model = Model.load(ModelLocator.locate(properties.getModel().getPath(), resources));
+        Model model = load(ModelLocator.locate(properties.getModel(), resources, ModelDownloader.withDefaultClient()),
+                properties.getModel());
         ComputePool pool = new ComputePool(threads);
         try {
             int context = properties.getModel().getContextLength() == 0
@@ -44,6 +48,19 @@ public class KvcacheAutoConfiguration {
             pool.close();
             model.close();
             throw e;
+        }
+    }
+
+    /** Loads the file, saying which property named it when it is no model kvcache can read. */
+    private static Model load(Path file, KvcacheProperties.ModelSource source) {
+        try {
+            return Model.load(file);
+        } catch (ModelFormatException e) {
+            boolean downloaded = source.getUrl() != null && !source.getUrl().isBlank();
+            throw new ModelFormatException((downloaded ? "kvcache.model.url=" + source.getUrl() : "kvcache.model.path="
+                    + source.getPath()) + ": " + file + " is not a model kvcache can load (" + e.getMessage() + "); "
+                    + (downloaded ? "check the URL, and delete that file to download it again"
+                    : "give a GGUF file (version 2 or 3) or a Hugging Face model folder"), e);
         }
     }
 

@@ -10,6 +10,7 @@ import org.springframework.validation.annotation.Validated;
 
 import org.springframework.util.unit.DataSize;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,9 +85,29 @@ public class KvcacheProperties {
         return KvPolicy.parse(policy, settings);
     }
 
+    /** Where the model comes from: {@code path} (on disk or the classpath) or {@code url} (downloaded), not both. */
     public static class ModelSource {
-        /** A GGUF file or a Hugging Face folder on disk, or a classpath: resource. */
+        /** A GGUF file or a Hugging Face folder on disk, or a classpath: resource. Set this or url, not both. */
         private String path;
+
+        /**
+         * A GGUF file to download once into cache-dir: an http(s):// URL, or hf:owner/repo/file.gguf for a file of a
+         * Hugging Face repository, optionally pinned with @revision (a branch, tag or commit; main by default). Set
+         * this or path, not both.
+         */
+        private String url;
+
+        /** Where downloaded models are kept; by default .cache/kvcache/models in the user's home folder. */
+        private String cacheDir;
+
+        /**
+         * The model file's SHA-256 (64 hex digits). A download must match it before it is used; a file given by path
+         * is checked at every start.
+         */
+        private String sha256;
+
+        /** The Hugging Face server that hf: URLs name (a mirror, or a local server in tests). */
+        private String hfEndpoint = "https://huggingface.co";
 
         /** Positions a conversation may reach; 0 means the model's own context length. */
         @Min(0)
@@ -98,6 +119,45 @@ public class KvcacheProperties {
 
         public void setPath(String path) {
             this.path = path;
+        }
+
+        public String getUrl() {
+            return url;
+        }
+
+        public void setUrl(String url) {
+            this.url = url;
+        }
+
+        public String getCacheDir() {
+            return cacheDir;
+        }
+
+        public void setCacheDir(String cacheDir) {
+            this.cacheDir = cacheDir;
+        }
+
+        /** {@link #getCacheDir()}, or its default under the user's home folder. */
+        public Path cacheDirectory() {
+            return cacheDir == null || cacheDir.isBlank()
+                    ? Path.of(System.getProperty("user.home"), ".cache", "kvcache", "models")
+                    : Path.of(cacheDir);
+        }
+
+        public String getSha256() {
+            return sha256;
+        }
+
+        public void setSha256(String sha256) {
+            this.sha256 = sha256;
+        }
+
+        public String getHfEndpoint() {
+            return hfEndpoint;
+        }
+
+        public void setHfEndpoint(String hfEndpoint) {
+            this.hfEndpoint = hfEndpoint;
         }
 
         public int getContextLength() {
