@@ -14,8 +14,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.ResourceLoader;
+import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
+import java.util.OptionalLong;
 
 /**
  * Loads the model named by {@code kvcache.model.path} (or downloads {@code kvcache.model.url}), runs it with the configured KV-cache policy
@@ -35,6 +37,11 @@ public class KvcacheAutoConfiguration {
                     + "use kvcache.backend=auto or cpu");
         }
         var policy = properties.policy();
+        DataSize budget = properties.getMemory().getBudget();
+        if (budget != null) {
+            // Before the model is downloaded or loaded, which may take a while.
+            MemoryBudget.requirePositive(budget.toBytes());
+        }
         int threads = properties.getThreads() == 0 ? Runtime.getRuntime().availableProcessors() : properties.getThreads();
         Model model = load(ModelLocator.locate(properties.getModel(), resources, ModelDownloader.withDefaultClient()),
                 properties.getModel());
@@ -42,8 +49,9 @@ public class KvcacheAutoConfiguration {
         try {
             int context = properties.getModel().getContextLength() == 0
                     ? model.config().contextLength() : properties.getModel().getContextLength();
-            return new KvcacheEngine(model, pool, policy, context, properties.getSessions().getMaxBytes().toBytes(),
-                    properties.getSessions().getExpireAfterAccess());
+            return new KvcacheEngine(model, pool, policy, context,
+                    budget == null ? OptionalLong.empty() : OptionalLong.of(budget.toBytes()),
+                    properties.getSessions().getMaxBytes().toBytes(), properties.getSessions().getExpireAfterAccess());
         } catch (RuntimeException e) {
             pool.close();
             model.close();

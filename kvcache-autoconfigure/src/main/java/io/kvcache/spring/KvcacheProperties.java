@@ -53,6 +53,7 @@ public class KvcacheProperties {
     private final MixedPrecision mixedPrecision = new MixedPrecision();
     private final Span span = new Span();
     private final LayerCondensed layerCondensed = new LayerCondensed();
+    private final Memory memory = new Memory();
     @Valid
     private final Sessions sessions = new Sessions();
     @Valid
@@ -368,6 +369,25 @@ public class KvcacheProperties {
         }
     }
 
+    /** How much memory the KV caches of running conversations may take. */
+    public static class Memory {
+        /**
+         * Most bytes the KV caches of the conversations generating at once may hold together, e.g. 512MB. A
+         * conversation may reach the longest context whose cache, under the policy, fits this budget (never more
+         * than model.context-length); a request waits while running ones hold the rest, and one that could never fit
+         * is refused. Unset: no budget.
+         */
+        private DataSize budget;
+
+        public DataSize getBudget() {
+            return budget;
+        }
+
+        public void setBudget(DataSize budget) {
+            this.budget = budget;
+        }
+    }
+
     public static class Sessions {
         /** Most bytes the KV caches of stored conversations may hold together; the least recently used go first. */
         private DataSize maxBytes = DataSize.ofMegabytes(256);
@@ -510,6 +530,10 @@ public class KvcacheProperties {
         public void setRepetitionPenalty(double repetitionPenalty) {
             this.repetitionPenalty = repetitionPenalty;
         }
+    }
+
+    public Memory getMemory() {
+        return memory;
     }
 
     public Sessions getSessions() {

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -86,7 +85,7 @@ final class ModelDownloader {
             if (sha256 != null) {
                 Files.writeString(digestFile(target), sha256);
             }
-            log.info(ModelUrl.PROPERTY + ": downloaded " + size(Files.size(target)) + " in "
+            log.info(ModelUrl.PROPERTY + ": downloaded " + ByteSizes.format(Files.size(target)) + " in "
                     + Duration.ofNanos(System.nanoTime() - start).toSeconds() + " s");
             return target;
         } catch (IOException e) {
@@ -149,10 +148,10 @@ final class ModelDownloader {
             String why = failure != null ? failure.getMessage() : "the server's answer did not continue the bytes received";
             if (attempt == ATTEMPTS) {
                 throw new IllegalStateException(ModelUrl.PROPERTY + "=" + url.value() + ": the download from " + url.uri()
-                        + " failed " + ATTEMPTS + " times (" + why + "); " + part + " keeps the " + size(now)
+                        + " failed " + ATTEMPTS + " times (" + why + "); " + part + " keeps the " + ByteSizes.format(now)
                         + " received, and the next start resumes from there", failure);
             }
-            log.warn(ModelUrl.PROPERTY + ": the download stopped after " + size(now) + " (" + why + "); resuming");
+            log.warn(ModelUrl.PROPERTY + ": the download stopped after " + ByteSizes.format(now) + " (" + why + "); resuming");
             Thread.sleep(PAUSE_BEFORE_RETRY);
         }
     }
@@ -263,27 +262,13 @@ final class ModelDownloader {
                 return;
             }
             if (total > 0) {
-                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + (size * 100 / total) + "% (" + size(size)
-                        + " of " + size(total) + ")");
+                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + (size * 100 / total) + "% (" + ByteSizes.format(size)
+                        + " of " + ByteSizes.format(total) + ")");
                 next = (size * 10 / total + 1) * total / 10;
             } else {
-                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + size(size));
+                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + ByteSizes.format(size));
                 next = size + STEP_WITHOUT_LENGTH;
             }
         }
-    }
-
-    static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double value = bytes;
-        int unit = -1;
-        while (value >= 1024 && unit < units.length - 1) {
-            value /= 1024;
-            unit++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 }

@@ -26,7 +26,8 @@ class KvcacheAutoConfigurationTest {
     /** An application that exposes the kvcache endpoint (over JMX here: the runner has no web server). */
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(KvcacheAutoConfiguration.class, KvcacheActuatorAutoConfiguration.class))
-            .withPropertyValues("spring.jmx.enabled=true", "management.endpoints.jmx.exposure.include=kvcache");
+            .withPropertyValues("spring.jmx.enabled=true", "management.endpoints.jmx.exposure.include=kvcache",
+                    "kvcache.chat.max-tokens=32");
 
     private static String tinyModel() {
         return SharedData.require("models/tiny/tinystories-656k.gguf").toString();
@@ -86,8 +87,9 @@ class KvcacheAutoConfigurationTest {
     void aMissingModelSaysWhereItLookedAndHowToFixIt() {
         runner.withPropertyValues("kvcache.model.path=/models/missing.gguf").run(context ->
                 assertThat(messages(context.getStartupFailure())).contains("kvcache.model.path=/models/missing.gguf")
-                        .contains("no file or folder at /models/missing.gguf"));
-        runner.run(context -> assertThat(messages(context.getStartupFailure())).contains("kvcache.model.path is not set"));
+                        .contains("no file or folder at /models/missing.gguf").contains("kvcache.model.url"));
+        runner.run(context -> assertThat(messages(context.getStartupFailure()))
+                .contains("neither kvcache.model.path nor kvcache.model.url is set").contains("hf:"));
         runner.withPropertyValues("kvcache.model.path=classpath:models/none.gguf").run(context ->
                 assertThat(messages(context.getStartupFailure())).contains("no such resource on the classpath"));
     }
