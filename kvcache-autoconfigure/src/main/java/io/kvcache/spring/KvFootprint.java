@@ -43,6 +43,24 @@ final class KvFootprint {
         this.firstOwnedLayer = first;
     }
 
+    /**
+     * The most bytes a conversation holds on its way to {@code tokens} tokens: what it holds at
+     * that length, except under {@code span}, whose cache shrinks each time a span of older tokens
+     * closes into merged entries. There the peak comes just before a span closes, one span length
+     * apart, and each peak is above the one before; so the largest of the last span length of
+     * lengths is the largest on the whole way.
+     */
+    long peakUpTo(int tokens) {
+        if (policy.kind() != KvPolicy.Kind.SPAN) {
+            return bytesAt(tokens);
+        }
+        long peak = 0;
+        for (int length = Math.max(1, tokens - policy.span().length() + 1); length <= tokens; length++) {
+            peak = Math.max(peak, bytesAt(length));
+        }
+        return peak;
+    }
+
     /** Bytes held by a conversation of {@code tokens} tokens (1 to the model's context length). */
     long bytesAt(int tokens) {
         KvCache cache = new KvCache(config, tokens, policy, classes);

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code kvcache.memory.budget}: the bytes the KV caches of the conversations generating at once
  * may hold together, and the context it allows. The context is the longest conversation whose
  * cache fits the whole budget under the policy ({@link KvFootprint}), never more than the
- * configured or the model's context length; a policy whose cache stops growing (a window) is then
+ * configured or the model's context length (and fits at every length on the way); a policy whose cache stops growing (a window) is then
  * limited by those alone. Each turn reserves what its conversation will hold at its longest
  * (prompt plus max tokens) and waits while the running turns hold the rest. Without a budget
  * nothing is reserved and the context is the configured one.
@@ -42,12 +42,12 @@ final class MemoryBudget {
             return;
         }
         long bytes = requirePositive(budget.getAsLong());
-        if (footprint.bytesAt(contextLength) <= bytes) {
+        if (footprint.peakUpTo(contextLength) <= bytes) {
             this.contextLength = contextLength;
             this.contextLimit = contextSource;
             return;
         }
-        long minimal = footprint.bytesAt(Math.min(MINIMAL_CONVERSATION, contextLength));
+        long minimal = footprint.peakUpTo(Math.min(MINIMAL_CONVERSATION, contextLength));
         if (minimal > bytes) {
             throw new IllegalArgumentException(PROPERTY + "=" + ByteSizes.format(bytes) + " is too small for even a "
                     + "minimal conversation: under kvcache.policy=" + policy + " " + MINIMAL_CONVERSATION + " tokens hold "
@@ -75,7 +75,7 @@ final class MemoryBudget {
         int tooLong = limit;
         while (tooLong - fits > 1) {
             int middle = (fits + tooLong) >>> 1;
-            if (footprint.bytesAt(middle) <= bytes) {
+            if (footprint.peakUpTo(middle) <= bytes) {
                 fits = middle;
             } else {
                 tooLong = middle;
@@ -113,9 +113,7 @@ final class MemoryBudget {
         if (budget.isEmpty()) {
             return 0;
         }
-        // Span merging makes the bytes dip each time a span closes, so a length just short of the
-        // context may hold a little more than the context itself; the budget is what it may take.
-        return Math.min(footprint.bytesAt(tokens), budget.getAsLong());
+        return footprint.peakUpTo(tokens);
     }
 
     /**
