@@ -28,7 +28,6 @@ final class Admission {
     /** A turn let in; closing it gives back its slot and its memory. */
     final class Ticket implements AutoCloseable {
         private final long bytes;
-        private boolean closed;
 
         private Ticket(long bytes) {
             this.bytes = bytes;
@@ -36,11 +35,8 @@ final class Admission {
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                budget.release(bytes);
-                slots.release();
-            }
+            budget.release(bytes);
+            slots.release();
         }
     }
 

@@ -128,7 +128,8 @@ public class KvcacheChatModel implements ChatModel {
         int[] tokens = renderer.tokens(prompt.getInstructions());
         SamplingParams params = samplingParams(prompt.getOptions());
         checkFits(tokens.length, params.maxTokens());
-        try (Admission.Ticket ignored = admission.admit(tokens.length + params.maxTokens())) {
+        Admission.Ticket ticket = admission.admit(tokens.length + params.maxTokens());
+        try {
             Conversations.Conversation conversation = engine.conversations().checkOut(tokens);
             boolean keep = false;
             try {
@@ -160,6 +161,8 @@ public class KvcacheChatModel implements ChatModel {
                     engine.conversations().discard(conversation);
                 }
             }
+        } finally {
+            ticket.close();
         }
     }
 
