@@ -65,8 +65,9 @@ public class KvcacheAutoConfiguration {
             return Model.load(file);
         } catch (ModelFormatException e) {
             boolean downloaded = source.getUrl() != null && !source.getUrl().isBlank();
-            throw new ModelFormatException((downloaded ? "kvcache.model.url=" + source.getUrl() : "kvcache.model.path="
-                    + source.getPath()) + ": " + file + " is not a model kvcache can load (" + e.getMessage() + "); "
+            // The core's message names the file and what is wrong with it.
+            throw new ModelFormatException((downloaded ? "kvcache.model.url=" + source.getUrl() + ": the downloaded file"
+                    : "kvcache.model.path=" + source.getPath()) + " is not a model kvcache can load (" + e.getMessage() + "); "
                     + (downloaded ? "check the URL, and delete that file to download it again"
                     : "give a GGUF file (version 2 or 3) or a Hugging Face model folder"), e);
         }
