@@ -107,7 +107,7 @@ public class KvcacheProperties {
          */
         private String sha256;
 
-        /** The Hugging Face server that hf: URLs name (a mirror, or a local server in tests). */
+        /** The Hugging Face server that hf: URLs expand against, e.g. a mirror. */
         private String hfEndpoint = "https://huggingface.co";
 
         /** Positions a conversation may reach; 0 means the model's own context length. */
@@ -389,7 +389,10 @@ public class KvcacheProperties {
     }
 
     public static class Sessions {
-        /** Most bytes the KV caches of stored conversations may hold together; the least recently used go first. */
+        /**
+         * Most bytes the KV caches of conversations kept between turns may hold together; the least recently used go
+         * first. Conversations generating at the moment count against memory.budget instead.
+         */
         private DataSize maxBytes = DataSize.ofMegabytes(256);
 
         /** How long a conversation nobody continues is kept. */
@@ -399,7 +402,7 @@ public class KvcacheProperties {
         @Min(1)
         private int maxActive = 2;
 
-        /** How long a request waits for a free conversation before it is refused. */
+        /** How long a request waits for a free conversation slot, and for memory.budget, before it is refused. */
         private Duration maxWait = Duration.ofSeconds(60);
 
         public DataSize getMaxBytes() {
@@ -453,7 +456,10 @@ public class KvcacheProperties {
         @DecimalMin("0") @DecimalMax(value = "1", inclusive = false)
         private double minP = 0.05;
 
-        /** Most tokens a reply may have. */
+        /**
+         * Most tokens a reply may have; must be below the context a conversation may reach. A request whose prompt
+         * and max tokens together pass that context is refused.
+         */
         @Min(1)
         private int maxTokens = 512;
 
