@@ -20,9 +20,10 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 
 /**
- * Loads the model named by {@code kvcache.model.path} (or downloads {@code kvcache.model.url}), runs it with the configured KV-cache policy
- * and offers it as a Spring AI {@link ChatModel}. Backs off when the application defines its own
- * beans or sets {@code kvcache.enabled=false}.
+ * Loads the model named by {@code kvcache.model.path} (or downloads {@code kvcache.model.url}),
+ * runs it with the configured KV-cache policy and memory budget, and offers it as a Spring AI
+ * {@link ChatModel}. Backs off when the application defines its own beans or sets
+ * {@code kvcache.enabled=false}.
  */
 @AutoConfiguration
 @ConditionalOnProperty(prefix = "kvcache", name = "enabled", havingValue = "true", matchIfMissing = true)

@@ -14,9 +14,10 @@ import java.util.Map;
 
 /**
  * {@code /actuator/kvcache}: the model, the backend, the KV-cache policy and its settings, the
- * context a conversation may reach and the memory budget, and the memory of the open conversations (totals, and per layer and KV head the policy, entries and
- * bytes, summed over conversations); {@code /actuator/kvcache/{conversation}} for one. Never any
- * prompt or completion text.
+ * context a conversation may reach and the memory budget, and the memory of the open
+ * conversations (totals, and per layer and KV head the policy, entries and bytes, summed over
+ * conversations); {@code /actuator/kvcache/{conversation}} for one. Never any prompt or
+ * completion text.
  */
 @Endpoint(id = "kvcache")
 public class KvcacheEndpoint {

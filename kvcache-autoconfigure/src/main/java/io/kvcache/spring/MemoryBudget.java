@@ -7,11 +7,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * {@code kvcache.memory.budget}: the bytes the KV caches of the conversations generating at once
  * may hold together, and the context it allows. The context is the longest conversation whose
- * cache fits the whole budget under the policy ({@link KvFootprint}), never more than the
- * configured or the model's context length (and fits at every length on the way); a policy whose cache stops growing (a window) is then
- * limited by those alone. Each turn reserves what its conversation will hold at its longest
- * (prompt plus max tokens) and waits while the running turns hold the rest. Without a budget
- * nothing is reserved and the context is the configured one.
+ * cache fits the whole budget under the policy at every length on the way ({@link KvFootprint}),
+ * never more than the configured or the model's context length; a policy whose cache stops
+ * growing (a window) is then limited by those alone. Each turn reserves what its conversation will
+ * hold at its longest (prompt plus max tokens) and waits while the running turns hold the rest.
+ * Without a budget nothing is reserved and the context is the configured one.
  */
 final class MemoryBudget {
     static final String PROPERTY = "kvcache.memory.budget";

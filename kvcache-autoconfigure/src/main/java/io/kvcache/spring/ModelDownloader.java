@@ -262,8 +262,8 @@ final class ModelDownloader {
                 return;
             }
             if (total > 0) {
-                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + (size * 100 / total) + "% (" + ByteSizes.format(size)
-                        + " of " + ByteSizes.format(total) + ")");
+                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + (size * 100 / total) + "% ("
+                        + ByteSizes.format(size) + " of " + ByteSizes.format(total) + ")");
                 next = (size * 10 / total + 1) * total / 10;
             } else {
                 log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + ByteSizes.format(size));
