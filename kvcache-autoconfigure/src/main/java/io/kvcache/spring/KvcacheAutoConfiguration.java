@@ -44,8 +44,11 @@ public class KvcacheAutoConfiguration {
             MemoryBudget.requirePositive(budget.toBytes());
         }
         int threads = properties.getThreads() == 0 ? Runtime.getRuntime().availableProcessors() : properties.getThreads();
-        Model model = load(ModelLocator.locate(properties.getModel(), resources, ModelDownloader.withDefaultClient()),
-                properties.getModel());
+        Path file;
+        try (ModelDownloader downloader = ModelDownloader.withDefaultClient()) {
+            file = ModelLocator.locate(properties.getModel(), resources, downloader);
+        }
+        Model model = load(file, properties.getModel());
         ComputePool pool = new ComputePool(threads);
         try {
             int context = properties.getModel().getContextLength() == 0

@@ -30,10 +30,12 @@ import java.util.regex.Pattern;
  * file must have it; only then is it moved into place, atomically, so the cache never holds half a
  * model under the model's name. Progress is logged every tenth of the file.
  */
-final class ModelDownloader {
+final class ModelDownloader implements AutoCloseable {
     private static final Log log = LogFactory.getLog(ModelDownloader.class);
     static final int ATTEMPTS = 3;
     private static final Duration PAUSE_BEFORE_RETRY = Duration.ofSeconds(1);
+    /** How long a server may take to start answering a request (the body may then take as long as it needs). */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(1);
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (?:(\\d+)-\\d+|\\*)/(\\d+|\\*)");
 
     private final HttpClient client;
@@ -163,7 +165,8 @@ final class ModelDownloader {
      * @throws IOException when the connection fails or ends before the file does
      */
     private boolean transfer(ModelUrl url, Path part, long have) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(url.uri()).GET().header("User-Agent", "kvcache");
+        HttpRequest.Builder request = HttpRequest.newBuilder(url.uri()).GET().timeout(ANSWER_TIMEOUT)
+                .header("User-Agent", "kvcache");
         if (have > 0) {
             request.header("Range", "bytes=" + have + "-");
         }
@@ -242,6 +245,12 @@ final class ModelDownloader {
             throw new IOException("received " + size + " of " + total + " bytes");
         }
         return true;
+    }
+
+    /** Stops the HTTP client's threads. */
+    @Override
+    public void close() {
+        client.close();
     }
 
     /** Logs how far a download got, once per tenth of the file (every 256 MiB when the server gives no length). */

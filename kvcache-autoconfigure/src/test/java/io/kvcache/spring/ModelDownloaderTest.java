@@ -1,6 +1,7 @@
 package io.kvcache.spring;
 
 import io.kvcache.core.SharedData;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +26,11 @@ class ModelDownloaderTest {
     Path cache;
 
     private final ModelDownloader downloader = ModelDownloader.withDefaultClient();
+
+    @AfterEach
+    void closeClient() {
+        downloader.close();
+    }
 
     @BeforeAll
     static void readModel() throws Exception {
