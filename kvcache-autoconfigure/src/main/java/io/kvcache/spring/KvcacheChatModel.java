@@ -24,9 +24,7 @@ import reactor.core.scheduler.Schedulers;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The Spring AI chat model of kvcache: renders the conversation with the model's chat template,
@@ -34,8 +32,10 @@ import java.util.concurrent.TimeUnit;
  * evaluated), generates with the request's options merged over {@code kvcache.chat.*}, and
  * reports usage, the finish reason and a {@code gen_ai.client.operation} observation. Streaming
  * emits one response per piece of text; cancelling the subscription stops generation and
- * discards the conversation. At most {@code kvcache.sessions.max-active} conversations generate
- * at once; others wait up to {@code kvcache.sessions.max-wait}, then are refused.
+ * discards the conversation. A request whose prompt and max tokens do not fit the context a
+ * conversation may reach is refused; at most {@code kvcache.sessions.max-active} conversations
+ * generate at once, within {@code kvcache.memory.budget}; others wait up to
+ * {@code kvcache.sessions.max-wait}, then are refused (see {@link Admission}).
  */
 public class KvcacheChatModel implements ChatModel {
     private static final DefaultChatModelObservationConvention OBSERVATION = new DefaultChatModelObservationConvention();
@@ -43,8 +43,7 @@ public class KvcacheChatModel implements ChatModel {
     private final KvcacheEngine engine;
     private final PromptRenderer renderer;
     private final KvcacheProperties.Chat defaults;
-    private final Semaphore slots;
-    private final long maxWaitMillis;
+    private final Admission admission;
     private final ObservationRegistry observations;
     private final Generator generator;
     private final KvcacheMetrics metrics;
@@ -54,8 +53,13 @@ public class KvcacheChatModel implements ChatModel {
         this.engine = engine;
         this.renderer = renderer;
         this.defaults = properties.getChat();
-        this.slots = new Semaphore(properties.getSessions().getMaxActive(), true);
-        this.maxWaitMillis = properties.getSessions().getMaxWait().toMillis();
+        if (defaults.getMaxTokens() >= engine.contextLength()) {
+            throw new IllegalArgumentException("kvcache.chat.max-tokens=" + defaults.getMaxTokens() + " leaves no room for "
+                    + "a prompt: a conversation may reach " + engine.contextLength() + " tokens (set by "
+                    + engine.contextLimit() + "); lower it");
+        }
+        this.admission = new Admission(properties.getSessions().getMaxActive(), properties.getSessions().getMaxWait(),
+                engine.budget());
         this.observations = observations;
         this.generator = new Generator(engine.model(), engine.transformer());
         this.metrics = metrics;
@@ -114,62 +118,66 @@ public class KvcacheChatModel implements ChatModel {
     }
 
     /**
-     * One turn: waits for a free slot, continues the best stored conversation, generates, and
-     * stores the conversation again (or discards it when the stream was cancelled). With a
-     * {@code sink}, each piece of text is emitted as it is decoded and the returned response only
-     * carries the finish reason and usage.
+     * One turn: is refused when the prompt and the reply it may have do not fit the context, waits
+     * to be admitted, continues the best stored conversation, generates, and stores the
+     * conversation again (or discards it when the stream was cancelled). With a {@code sink}, each
+     * piece of text is emitted as it is decoded and the returned response only carries the finish
+     * reason and usage.
      */
     private ChatResponse run(Prompt prompt, FluxSink<ChatResponse> sink) {
         int[] tokens = renderer.tokens(prompt.getInstructions());
-        if (tokens.length + 1 > engine.contextLength()) {
-            throw new ContextOverflowException("the conversation has " + tokens.length + " tokens but kvcache.model.context-length is "
-                    + engine.contextLength() + "; shorten it or raise the context length");
-        }
-        SamplingParams params = samplingParams(prompt.getOptions(), engine.contextLength() - tokens.length);
-        acquireSlot();
-        Conversations.Conversation conversation = engine.conversations().checkOut(tokens);
-        boolean keep = false;
+        SamplingParams params = samplingParams(prompt.getOptions());
+        checkFits(tokens.length, params.maxTokens());
+        Admission.Ticket ticket = admission.admit(tokens.length + params.maxTokens());
         try {
-            // Reuse the common prefix; at least the last prompt token is evaluated again for its logits.
-            int reused = Math.min(Conversations.commonPrefix(conversation.cache(), tokens), tokens.length - 1);
-            conversation.cache().truncate(reused);
-            int[] fresh = Arrays.copyOfRange(tokens, reused, tokens.length);
-            long start = System.nanoTime();
-            long[] firstToken = {0};
-            GenerationResult result = generator.generate(conversation.cache(), fresh, params, 0, step -> {
-                if (firstToken[0] == 0) {
-                    firstToken[0] = System.nanoTime() - start;
+            Conversations.Conversation conversation = engine.conversations().checkOut(tokens);
+            boolean keep = false;
+            try {
+                // Reuse the common prefix; at least the last prompt token is evaluated again for its logits.
+                int reused = Math.min(Conversations.commonPrefix(conversation.cache(), tokens), tokens.length - 1);
+                conversation.cache().truncate(reused);
+                int[] fresh = Arrays.copyOfRange(tokens, reused, tokens.length);
+                long start = System.nanoTime();
+                long[] firstToken = {0};
+                GenerationResult result = generator.generate(conversation.cache(), fresh, params, 0, step -> {
+                    if (firstToken[0] == 0) {
+                        firstToken[0] = System.nanoTime() - start;
+                    }
+                    if (sink == null) {
+                        return true;
+                    }
+                    if (!step.text().isEmpty()) {
+                        sink.next(new ChatResponse(List.of(new Generation(new AssistantMessage(step.text())))));
+                    }
+                    return !sink.isCancelled();
+                });
+                keep = result.finishReason() != FinishReason.CANCELLED;
+                metrics.recordTurn(firstToken[0], result, reused);
+                return response(sink == null ? result.text() : "", result, tokens.length, conversation.id());
+            } finally {
+                if (keep) {
+                    engine.conversations().checkIn(conversation);
+                } else {
+                    engine.conversations().discard(conversation);
                 }
-                if (sink == null) {
-                    return true;
-                }
-                if (!step.text().isEmpty()) {
-                    sink.next(new ChatResponse(List.of(new Generation(new AssistantMessage(step.text())))));
-                }
-                return !sink.isCancelled();
-            });
-            keep = result.finishReason() != FinishReason.CANCELLED;
-            metrics.recordTurn(firstToken[0], result, reused);
-            return response(sink == null ? result.text() : "", result, tokens.length, conversation.id());
-        } finally {
-            if (keep) {
-                engine.conversations().checkIn(conversation);
-            } else {
-                engine.conversations().discard(conversation);
             }
-            slots.release();
+        } finally {
+            ticket.close();
         }
     }
 
-    private void acquireSlot() {
-        try {
-            if (!slots.tryAcquire(maxWaitMillis, TimeUnit.MILLISECONDS)) {
-                throw new ConversationLimitException("all " + "kvcache.sessions.max-active conversations are busy and none "
-                        + "was free within kvcache.sessions.max-wait; retry later or raise those limits");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConversationLimitException("interrupted while waiting for a free conversation");
+    /** Refuses a turn whose prompt and longest reply would pass the context a conversation may reach. */
+    private void checkFits(int promptTokens, int maxTokens) {
+        int context = engine.contextLength();
+        if (promptTokens + 1 > context) {
+            throw new ContextOverflowException("the prompt has " + promptTokens + " tokens, and a conversation may reach "
+                    + context + " (set by " + engine.contextLimit() + ") with room for a reply; shorten the prompt");
+        }
+        if (promptTokens + maxTokens > context) {
+            throw new ContextOverflowException("the prompt's " + promptTokens + " tokens and up to " + maxTokens
+                    + " generated ones make " + (promptTokens + maxTokens) + ", more than the " + context
+                    + " a conversation may reach (set by " + engine.contextLimit() + "); shorten the prompt or ask for "
+                    + "at most " + (context - promptTokens) + " tokens (max tokens, kvcache.chat.max-tokens)");
         }
     }
 
@@ -189,13 +197,12 @@ public class KvcacheChatModel implements ChatModel {
         return new ChatResponse(List.of(generation), metadata);
     }
 
-    /** The request's options over {@code kvcache.chat.*}, with at most {@code room} tokens to generate. */
-    private SamplingParams samplingParams(ChatOptions request, int room) {
+    /** The request's options over {@code kvcache.chat.*}. */
+    private SamplingParams samplingParams(ChatOptions request) {
         double temperature = pick(request == null ? null : request.getTemperature(), defaults.getTemperature());
         double topP = pick(request == null ? null : request.getTopP(), defaults.getTopP());
         int topK = request != null && request.getTopK() != null ? request.getTopK() : defaults.getTopK();
-        int maxTokens = Math.min(room,
-                request != null && request.getMaxTokens() != null ? request.getMaxTokens() : defaults.getMaxTokens());
+        int maxTokens = request != null && request.getMaxTokens() != null ? request.getMaxTokens() : defaults.getMaxTokens();
         List<String> stop = request != null && request.getStopSequences() != null && !request.getStopSequences().isEmpty()
                 ? request.getStopSequences() : defaults.getStop();
         long seed = defaults.getSeed() != null ? defaults.getSeed() : ThreadLocalRandom.current().nextLong();
@@ -207,7 +214,7 @@ public class KvcacheChatModel implements ChatModel {
         return request != null ? request : fallback;
     }
 
-    /** No conversation slot became free in time. */
+    /** The turn could not start: no conversation slot, or not enough of the memory budget, became free in time. */
     public static final class ConversationLimitException extends IllegalStateException {
         ConversationLimitException(String message) {
             super(message);

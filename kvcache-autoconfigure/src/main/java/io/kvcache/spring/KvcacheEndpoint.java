@@ -13,10 +13,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code /actuator/kvcache}: the model, the backend, the KV-cache policy and its settings, and the
- * memory of the open conversations (totals, and per layer and KV head the policy, entries and
- * bytes, summed over conversations); {@code /actuator/kvcache/{conversation}} for one. Never any
- * prompt or completion text.
+ * {@code /actuator/kvcache}: the model, the backend, the KV-cache policy and its settings, the
+ * context a conversation may reach and the memory budget, and the memory of the open
+ * conversations (totals, and per layer and KV head the policy, entries and bytes, summed over
+ * conversations); {@code /actuator/kvcache/{conversation}} for one. Never any prompt or
+ * completion text.
  */
 @Endpoint(id = "kvcache")
 public class KvcacheEndpoint {
@@ -42,6 +43,7 @@ public class KvcacheEndpoint {
         out.put("model", model);
         out.put("backend", Map.of("type", "cpu", "device", System.getProperty("os.arch"), "threads", engine.threads()));
         out.put("policy", engine.policy().describe());
+        out.put("memory", MemoryDetails.of(engine));
         Map<String, KvMemoryReport> reports = engine.memory();
         out.put("conversations", reports.size());
         out.put("evictions", engine.evictions());

@@ -11,10 +11,12 @@ import io.kvcache.core.tensor.ComputePool;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The running model of an application: the loaded weights, the CPU backend's threads, the KV-cache
- * policy, and the conversations whose caches are kept between turns.
+ * policy, the memory budget of the conversations generating at once (and the context it allows),
+ * and the conversations whose caches are kept between turns.
  */
 public final class KvcacheEngine implements AutoCloseable {
     private final Model model;
@@ -24,13 +26,23 @@ public final class KvcacheEngine implements AutoCloseable {
     private final TokenClasses classes;
     private final int contextLength;
     private final Conversations conversations;
+    private final MemoryBudget budget;
 
-    /**
-     * @param sessionBytes      most bytes the stored conversations' caches may hold together
-     * @param sessionExpiry     how long an unused conversation is kept
-     */
+    /** An engine without a memory budget: conversations may reach {@code contextLength}. */
     public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, long sessionBytes,
                          Duration sessionExpiry) {
+        this(model, pool, policy, contextLength, OptionalLong.empty(), sessionBytes, sessionExpiry);
+    }
+
+    /**
+     * @param contextLength most positions a conversation may reach, before the memory budget
+     * @param memoryBudget  bytes the KV caches of the conversations generating at once may hold
+     *                      together ({@code kvcache.memory.budget}), or empty for no budget
+     * @param sessionBytes  most bytes the stored conversations' caches may hold together
+     * @param sessionExpiry how long an unused conversation is kept
+     */
+    public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, OptionalLong memoryBudget,
+                         long sessionBytes, Duration sessionExpiry) {
         if (contextLength < 1 || contextLength > model.config().contextLength()) {
             throw new IllegalArgumentException("kvcache.model.context-length: " + contextLength
                     + " must be from 1 to the model's context length " + model.config().contextLength());
@@ -40,10 +52,13 @@ public final class KvcacheEngine implements AutoCloseable {
         this.transformer = new Transformer(model, pool);
         this.policy = policy;
         this.classes = TokenClasses.of(model.tokenizer());
-        this.contextLength = contextLength;
-        this.conversations = new Conversations(sessionBytes, sessionExpiry, this::newCache);
         // A policy that does not fit the model (e.g. share groups past its last layer) fails now, not at the first request.
-        new KvCache(model.config(), 1, policy, classes);
+        KvFootprint footprint = new KvFootprint(model.config(), policy, classes);
+        this.budget = new MemoryBudget(memoryBudget, footprint, contextLength,
+                contextLength == model.config().contextLength() ? "the model's context length" : "kvcache.model.context-length",
+                policy.kind().value());
+        this.contextLength = budget.contextLength();
+        this.conversations = new Conversations(sessionBytes, sessionExpiry, this::newCache);
     }
 
     public Model model() {
@@ -58,8 +73,18 @@ public final class KvcacheEngine implements AutoCloseable {
         return policy;
     }
 
+    /** Positions a conversation may reach: the configured context, or less where the memory budget holds less. */
     public int contextLength() {
         return contextLength;
+    }
+
+    /** What bounds {@link #contextLength()}: kvcache.memory.budget, kvcache.model.context-length, or the model. */
+    public String contextLimit() {
+        return budget.contextLimit();
+    }
+
+    MemoryBudget budget() {
+        return budget;
     }
 
     public int threads() {

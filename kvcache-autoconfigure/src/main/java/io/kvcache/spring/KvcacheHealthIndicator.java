@@ -3,7 +3,11 @@ package io.kvcache.spring;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
-/** Health {@code kvcache}: the model is loaded, the backend, and the heap headroom left for KV caches. */
+/**
+ * Health {@code kvcache}: the model is loaded, the backend, the KV bytes held, the context a
+ * conversation may reach with the memory budget's headroom (what running turns have not reserved),
+ * and the heap headroom.
+ */
 public class KvcacheHealthIndicator implements HealthIndicator {
     private final KvcacheEngine engine;
 
@@ -21,6 +25,7 @@ public class KvcacheHealthIndicator implements HealthIndicator {
                 .withDetail("backend", "cpu")
                 .withDetail("conversations", engine.memory().size())
                 .withDetail("kvBytesHeld", held)
+                .withDetail("memory", MemoryDetails.of(engine))
                 .withDetail("heapHeadroomBytes", headroom)
                 .build();
     }

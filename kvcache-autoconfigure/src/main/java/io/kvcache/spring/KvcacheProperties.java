@@ -10,6 +10,7 @@ import org.springframework.validation.annotation.Validated;
 
 import org.springframework.util.unit.DataSize;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,6 +53,7 @@ public class KvcacheProperties {
     private final MixedPrecision mixedPrecision = new MixedPrecision();
     private final Span span = new Span();
     private final LayerCondensed layerCondensed = new LayerCondensed();
+    private final Memory memory = new Memory();
     @Valid
     private final Sessions sessions = new Sessions();
     @Valid
@@ -84,9 +86,29 @@ public class KvcacheProperties {
         return KvPolicy.parse(policy, settings);
     }
 
+    /** Where the model comes from: {@code path} (on disk or the classpath) or {@code url} (downloaded), not both. */
     public static class ModelSource {
-        /** A GGUF file or a Hugging Face folder on disk, or a classpath: resource. */
+        /** A GGUF file or a Hugging Face folder on disk, or a classpath: resource. Set this or url, not both. */
         private String path;
+
+        /**
+         * A GGUF file to download once into cache-dir: an http(s):// URL, or hf:owner/repo/file.gguf for a file of a
+         * Hugging Face repository, optionally pinned with @revision (a branch, tag or commit; main by default). Set
+         * this or path, not both.
+         */
+        private String url;
+
+        /** Where downloaded models are kept; by default .cache/kvcache/models in the user's home folder. */
+        private String cacheDir;
+
+        /**
+         * The model file's SHA-256 (64 hex digits). A download must match it before it is used; a file given by path
+         * is checked at every start.
+         */
+        private String sha256;
+
+        /** The Hugging Face server that hf: URLs expand against, e.g. a mirror. */
+        private String hfEndpoint = "https://huggingface.co";
 
         /** Positions a conversation may reach; 0 means the model's own context length. */
         @Min(0)
@@ -98,6 +120,45 @@ public class KvcacheProperties {
 
         public void setPath(String path) {
             this.path = path;
+        }
+
+        public String getUrl() {
+            return url;
+        }
+
+        public void setUrl(String url) {
+            this.url = url;
+        }
+
+        public String getCacheDir() {
+            return cacheDir;
+        }
+
+        public void setCacheDir(String cacheDir) {
+            this.cacheDir = cacheDir;
+        }
+
+        /** {@link #getCacheDir()}, or its default under the user's home folder. */
+        public Path cacheDirectory() {
+            return cacheDir == null || cacheDir.isBlank()
+                    ? Path.of(System.getProperty("user.home"), ".cache", "kvcache", "models")
+                    : Path.of(cacheDir);
+        }
+
+        public String getSha256() {
+            return sha256;
+        }
+
+        public void setSha256(String sha256) {
+            this.sha256 = sha256;
+        }
+
+        public String getHfEndpoint() {
+            return hfEndpoint;
+        }
+
+        public void setHfEndpoint(String hfEndpoint) {
+            this.hfEndpoint = hfEndpoint;
         }
 
         public int getContextLength() {
@@ -308,8 +369,30 @@ public class KvcacheProperties {
         }
     }
 
+    /** How much memory the KV caches of running conversations may take. */
+    public static class Memory {
+        /**
+         * Most bytes the KV caches of the conversations generating at once may hold together, e.g. 512MB. A
+         * conversation may reach the longest context whose cache, under the policy, fits this budget (never more
+         * than model.context-length); a request waits while running ones hold the rest, and one that could never fit
+         * is refused. Unset: no budget.
+         */
+        private DataSize budget;
+
+        public DataSize getBudget() {
+            return budget;
+        }
+
+        public void setBudget(DataSize budget) {
+            this.budget = budget;
+        }
+    }
+
     public static class Sessions {
-        /** Most bytes the KV caches of stored conversations may hold together; the least recently used go first. */
+        /**
+         * Most bytes the KV caches of conversations kept between turns may hold together; the least recently used go
+         * first. Conversations generating at the moment count against memory.budget instead.
+         */
         private DataSize maxBytes = DataSize.ofMegabytes(256);
 
         /** How long a conversation nobody continues is kept. */
@@ -319,7 +402,7 @@ public class KvcacheProperties {
         @Min(1)
         private int maxActive = 2;
 
-        /** How long a request waits for a free conversation before it is refused. */
+        /** How long a request waits for a free conversation slot, and for memory.budget, before it is refused. */
         private Duration maxWait = Duration.ofSeconds(60);
 
         public DataSize getMaxBytes() {
@@ -373,7 +456,10 @@ public class KvcacheProperties {
         @DecimalMin("0") @DecimalMax(value = "1", inclusive = false)
         private double minP = 0.05;
 
-        /** Most tokens a reply may have. */
+        /**
+         * Most tokens a reply may have; must be below the context a conversation may reach. A request whose prompt
+         * and max tokens together pass that context is refused.
+         */
         @Min(1)
         private int maxTokens = 512;
 
@@ -450,6 +536,10 @@ public class KvcacheProperties {
         public void setRepetitionPenalty(double repetitionPenalty) {
             this.repetitionPenalty = repetitionPenalty;
         }
+    }
+
+    public Memory getMemory() {
+        return memory;
     }
 
     public Sessions getSessions() {

@@ -147,4 +147,27 @@ class KvcacheChatModelTest {
             pool.shutdown();
         }
     }
+
+    /** A session store too small for any conversation evicts each one as it is stored, and the gauge counts them. */
+    @Test
+    void conversationsTheSessionStoreCannotHoldAreEvictedAndCounted() throws InterruptedException {
+        KvcacheProperties properties = new KvcacheProperties();
+        properties.getChat().setTemperature(0);
+        properties.getChat().setMaxTokens(8);
+        try (KvcacheEngine small = new KvcacheEngine(io.kvcache.core.model.Model.load(
+                SharedData.require("models/tiny/tinystories-656k.gguf")), new io.kvcache.core.tensor.ComputePool(1),
+                properties.policy(), 512, 1, Duration.ofMinutes(5))) {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            KvcacheChatModel model = new KvcacheChatModel(small, new PromptRenderer(small.model()), properties,
+                    ObservationRegistry.NOOP, new KvcacheMetrics(registry, small));
+            model.call(new Prompt(new UserMessage("A frog sat on a log.")));
+            model.call(new Prompt(new UserMessage("The sun was hot and bright.")));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (small.evictions() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(registry.get("kvcache.sessions.evictions").gauge().value()).isEqualTo(2.0);
+            assertThat(small.memory()).isEmpty();
+        }
+    }
 }
