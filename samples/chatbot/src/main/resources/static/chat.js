@@ -27,6 +27,7 @@
     div.textContent = `${reply.usage.promptTokens} prompt tokens · ${reply.usage.completionTokens} reply tokens · `
       + (reply.finishReason === 'LENGTH' ? 'stopped at the token limit' : 'end of turn');
     messages.append(div);
+    messages.scrollTop = messages.scrollHeight;
   }
 
   // The events of an event-stream body, as they arrive. fetch rather than EventSource, because the

@@ -102,8 +102,8 @@ const KvcacheView = (() => {
     const kvHeads = Math.max(...heads.map(h => h.kvHead)) + 1;
     const left = 34;
     const top = 16;
-    const cellWidth = Math.max(10, Math.min(48, Math.floor(440 / layers)));
-    const cellHeight = Math.max(14, Math.min(40, Math.floor(220 / kvHeads)));
+    const cellWidth = Math.max(10, Math.min(64, Math.floor(440 / layers)));
+    const cellHeight = Math.max(14, Math.min(44, Math.floor(220 / kvHeads)));
     const width = left + layers * cellWidth + 4;
     const height = top + kvHeads * cellHeight + 4;
     heatmap.replaceChildren();

@@ -1,0 +1,56 @@
+package io.kvcache.samples.chatbot;
+
+import io.kvcache.spring.KvcacheEngine;
+import org.junit.jupiter.api.BeforeAll;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The chatbot on a random port running TinyStories-656K from {@code ../shared} (a base model
+ * without a chat template: the reply continues the conversation's text). The test classes share
+ * this one application context, so the model loads once. Skips where {@code ../shared} is absent.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"kvcache.chat.max-tokens=200", "kvcache.sessions.max-active=2"})
+abstract class TinyModelApp {
+    static final Path MODEL = sharedDir().resolve("models/tiny/tinystories-656k.gguf");
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    KvcacheEngine engine;
+
+    @BeforeAll
+    static void requireModel() {
+        assumeTrue(Files.exists(MODEL), () -> "skipped: shared test model " + MODEL
+                + " is absent (expected ../shared beside the repository)");
+    }
+
+    @DynamicPropertySource
+    static void model(DynamicPropertyRegistry registry) {
+        registry.add("kvcache.model.path", MODEL::toString);
+    }
+
+    String url(String path) {
+        return "http://localhost:" + port + path;
+    }
+
+    /** Cells the heatmap must draw: one per layer and KV head of the running model. */
+    int layersTimesKvHeads() {
+        return engine.model().config().layers() * engine.model().config().kvHeads();
+    }
+
+    private static Path sharedDir() {
+        String configured = System.getProperty("kvcache.shared.dir");
+        return Path.of(configured != null ? configured : "../../../shared").toAbsolutePath().normalize();
+    }
+}
