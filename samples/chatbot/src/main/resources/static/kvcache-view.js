@@ -84,14 +84,23 @@ const KvcacheView = (() => {
     }
   }
 
+  // Never throws: a view that cannot be read says so in the hint and leaves the reply alone.
   async function showTurn(kvcacheConversation) {
-    const response = await fetch('actuator/kvcache/' + encodeURIComponent(kvcacheConversation));
-    if (!response.ok) {
-      hint.textContent = `The cache of this conversation is no longer held (${response.status}); `
-        + 'the store evicts conversations by size and age.';
+    let view;
+    try {
+      const response = await fetch('actuator/kvcache/' + encodeURIComponent(kvcacheConversation));
+      if (response.status === 404) {
+        hint.textContent = 'The cache of this conversation is no longer held: the store evicts conversations by size and age.';
+        return;
+      }
+      if (!response.ok) {
+        throw new Error(`${response.status} ${response.statusText}`);
+      }
+      view = await response.json();
+    } catch (error) {
+      hint.textContent = `/actuator/kvcache could not be read (${error.message}).`;
       return;
     }
-    const view = await response.json();
     drawHeatmap(view.heads, view.tokens);
     points.push({turn: points.length + 1, held: view.totals.heldBytes, full: view.totals.fullBytes, tokens: view.tokens});
     drawChart();

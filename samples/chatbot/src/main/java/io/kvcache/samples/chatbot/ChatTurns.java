@@ -36,7 +36,7 @@ class ChatTurns {
             ChatResponse response = chatModel.call(new Prompt(transcript.promptWith(request.message())));
             String text = response.getResult().getOutput().getText();
             ChatReply reply = ChatReply.of(transcript.id(), text, response);
-            transcript.record(request.message(), text, reply.kvcacheConversation());
+            transcript.record(request.message(), text);
             return reply;
         } finally {
             transcript.endTurn();
@@ -60,7 +60,7 @@ class ChatTurns {
                     }
                     if (isLast(response)) {
                         ChatReply reply = ChatReply.of(transcript.id(), text.toString(), response);
-                        transcript.record(request.message(), reply.reply(), reply.kvcacheConversation());
+                        transcript.record(request.message(), reply.reply());
                         sink.next(new ChatEvent.Done(reply));
                     }
                 })

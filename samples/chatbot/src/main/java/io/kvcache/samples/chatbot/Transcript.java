@@ -9,16 +9,14 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One conversation of the page: the messages exchanged so far and the id the starter gave the
- * conversation's KV cache (the key of {@code /actuator/kvcache/{conversation}}). The whole history
- * is sent with every turn; the chat model recognises the prefix it already holds and evaluates
- * only the new tokens. One turn runs at a time, so two replies never interleave in the history.
+ * One conversation of the page: the messages exchanged so far. The whole history is sent with
+ * every turn; the chat model recognises the token prefix it already holds and evaluates only the
+ * new tokens. One turn runs at a time, so two replies never interleave in the history.
  */
 final class Transcript {
     private final String id;
     private final List<Message> messages = new ArrayList<>();
     private final AtomicBoolean turnRunning = new AtomicBoolean();
-    private String kvcacheConversation;
 
     Transcript(String id) {
         this.id = id;
@@ -45,17 +43,8 @@ final class Transcript {
     }
 
     /** Appends a finished turn. */
-    synchronized void record(String userText, String reply, String kvcacheConversation) {
+    synchronized void record(String userText, String reply) {
         messages.add(new UserMessage(userText));
         messages.add(new AssistantMessage(reply));
-        this.kvcacheConversation = kvcacheConversation;
-    }
-
-    synchronized int messageCount() {
-        return messages.size();
-    }
-
-    synchronized String kvcacheConversation() {
-        return kvcacheConversation;
     }
 }

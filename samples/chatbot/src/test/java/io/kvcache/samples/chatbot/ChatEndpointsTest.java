@@ -81,6 +81,24 @@ class ChatEndpointsTest extends TinyModelApp {
     }
 
     @Test
+    void aConversationPastTheContextIsRefusedWithTheLimitNamed() throws Exception {
+        String tooLong = "the dog ran and ".repeat(200);
+        assertThat(renderer.tokens(List.of(new UserMessage(tooLong))).length).isGreaterThan(engine.contextLength());
+
+        HttpResponse<String> whole = post("/api/chat", body(null, tooLong));
+        assertThat(whole.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(whole.body()).get("detail").asString()).contains("kvcache.model.context-length");
+
+        HttpResponse<InputStream> streamed = http.send(streamRequest(null, tooLong), HttpResponse.BodyHandlers.ofInputStream());
+        try (ServerSentEvents stream = new ServerSentEvents(streamed.body())) {
+            List<ServerSentEvents.Event> events = stream.rest();
+            assertThat(events).hasSize(1);
+            assertThat(events.getFirst().name()).isEqualTo("error");
+            assertThat(events.getFirst().data().get("message").asString()).contains("kvcache.model.context-length");
+        }
+    }
+
+    @Test
     void aStreamedTurnSendsSeveralTokenEventsThenTheWholeReply() throws Exception {
         HttpResponse<InputStream> response = http.send(streamRequest(null, "Tom went to the park."),
                 HttpResponse.BodyHandlers.ofInputStream());
