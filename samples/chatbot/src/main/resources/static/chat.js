@@ -80,7 +80,9 @@
         throw new Error(problem.detail || `${response.status} ${response.statusText}`);
       }
       for await (const event of serverSentEvents(response.body)) {
-        if (event.name === 'token') {
+        if (event.name === 'start') {
+          conversation = event.data.conversation;
+        } else if (event.name === 'token') {
           reply.textContent += event.data.text;
           reply.dataset.chunks = String(Number(reply.dataset.chunks) + 1);
           messages.scrollTop = messages.scrollHeight;

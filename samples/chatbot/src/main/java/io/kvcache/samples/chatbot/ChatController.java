@@ -10,8 +10,8 @@ import reactor.core.publisher.Flux;
 
 /**
  * {@code POST /api/chat}: one turn, answered when the reply is complete. {@code POST
- * /api/chat/stream}: the same turn as server-sent events ({@code token}* then {@code done}, or
- * {@code error}). Both take {@code {"conversation": id?, "message": text}}.
+ * /api/chat/stream}: the same turn as server-sent events ({@code start}, {@code token}*, then
+ * {@code done} or {@code error}). Both take {@code {"conversation": id?, "message": text}}.
  */
 @RestController
 @RequestMapping("/api/chat")

@@ -11,6 +11,14 @@ sealed interface ChatEvent {
         return this;
     }
 
+    /** The turn has begun in this conversation: {@code {"conversation": id}}, the id to send with the next message. */
+    record Started(String conversation) implements ChatEvent {
+        @Override
+        public String name() {
+            return "start";
+        }
+    }
+
     /** A piece of the reply's text, as decoded: {@code {"text": ...}}. */
     record Token(String text) implements ChatEvent {
         @Override

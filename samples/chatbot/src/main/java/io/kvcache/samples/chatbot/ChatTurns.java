@@ -44,14 +44,15 @@ class ChatTurns {
     }
 
     /**
-     * The reply as it is generated: {@link ChatEvent.Token}s, then one {@link ChatEvent.Done}; a
-     * failure while generating (the conversation outgrew the context, no free slot) ends the
-     * stream with a {@link ChatEvent.Failed}. A bad request fails here, before anything streams.
+     * The reply as it is generated: a {@link ChatEvent.Started} naming the conversation, then
+     * {@link ChatEvent.Token}s and one {@link ChatEvent.Done}; a failure while generating (the
+     * conversation outgrew the context, no free slot) ends the stream with a {@link ChatEvent.Failed}.
+     * A bad request fails here, before anything streams.
      */
     Flux<ChatEvent> stream(ChatRequest request) {
         Transcript transcript = claim(request);
         StringBuilder text = new StringBuilder();
-        return chatModel.stream(new Prompt(transcript.promptWith(request.message())))
+        Flux<ChatEvent> reply = chatModel.stream(new Prompt(transcript.promptWith(request.message())))
                 .<ChatEvent>handle((response, sink) -> {
                     String piece = response.getResult().getOutput().getText();
                     if (piece != null && !piece.isEmpty()) {
@@ -59,15 +60,16 @@ class ChatTurns {
                         sink.next(new ChatEvent.Token(piece));
                     }
                     if (isLast(response)) {
-                        ChatReply reply = ChatReply.of(transcript.id(), text.toString(), response);
-                        transcript.record(request.message(), reply.reply());
-                        sink.next(new ChatEvent.Done(reply));
+                        ChatReply done = ChatReply.of(transcript.id(), text.toString(), response);
+                        transcript.record(request.message(), done.reply());
+                        sink.next(new ChatEvent.Done(done));
                     }
                 })
                 .onErrorResume(RuntimeException.class, e -> {
                     log.warn("turn of conversation {} failed: {}", transcript.id(), e.getMessage());
                     return Mono.just(new ChatEvent.Failed(e.getMessage()));
-                })
+                });
+        return Flux.concat(Mono.just(new ChatEvent.Started(transcript.id())), reply)
                 .doFinally(signal -> transcript.endTurn());
     }
 

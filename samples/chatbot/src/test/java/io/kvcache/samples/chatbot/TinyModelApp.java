@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * this one application context, so the model loads once. Skips where {@code ../shared} is absent.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"kvcache.chat.max-tokens=200", "kvcache.sessions.max-active=2"})
+        properties = {"kvcache.chat.max-tokens=200", "kvcache.chat.seed=7", "kvcache.sessions.max-active=2"})
 abstract class TinyModelApp {
     static final Path MODEL = sharedDir().resolve("models/tiny/tinystories-656k.gguf");
 
