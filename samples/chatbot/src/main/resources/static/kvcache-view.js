@@ -171,7 +171,9 @@ const KvcacheView = (() => {
     const bottom = 30;
     const plotWidth = width - left - right;
     const plotHeight = height - top - bottom;
-    const maxBytes = Math.max(1, ...points.map(p => p.full), ...points.map(p => p.held)) * 1.1;
+    const largest = Math.max(1, ...points.map(p => p.full), ...points.map(p => p.held));
+    const step = tickStep(largest);
+    const maxBytes = Math.ceil(largest / step) * step;
     const lastTurn = Math.max(2, points.length);
     const x = turn => left + (turn - 1) / (lastTurn - 1) * plotWidth;
     const y = value => top + plotHeight - value / maxBytes * plotHeight;
@@ -179,10 +181,9 @@ const KvcacheView = (() => {
     chart.setAttribute('viewBox', `0 0 ${width} ${height}`);
     chart.setAttribute('width', width);
     chart.setAttribute('height', height);
-    for (let i = 0; i <= 4; i++) {
-      const value = maxBytes * i / 4;
+    for (let value = 0; value <= maxBytes + step / 2; value += step) {
       element('line', {class: 'axis', x1: left, x2: width - right, y1: y(value), y2: y(value)}, chart);
-      text(chart, left - 6, y(value) + 3, bytes(Math.round(value)), 'end');
+      text(chart, left - 6, y(value) + 3, bytes(value), 'end');
     }
     const tickEvery = Math.ceil(lastTurn / 10);
     for (let turn = 1; turn <= lastTurn; turn += tickEvery) {
@@ -204,6 +205,18 @@ const KvcacheView = (() => {
     chart.dataset.points = String(points.length);
     const last = points[points.length - 1];
     memorySummary.textContent = `${bytes(last.held)} of ${bytes(last.full)} (${percent(last.held, last.full)})`;
+  }
+
+  // A round step between grid lines (1, 2 or 5 times a power of ten of B, KiB or MiB, at least
+  // 1 B) about a quarter of max.
+  function tickStep(max) {
+    const raw = Math.max(1, max / 4);
+    const unit = raw >= 1024 * 1024 ? 1024 * 1024 : raw >= 1024 ? 1024 : 1;
+    const scaled = raw / unit;
+    const power = 10 ** Math.floor(Math.log10(scaled));
+    const mantissa = scaled / power;
+    const nice = mantissa <= 1 ? 1 : mantissa <= 2 ? 2 : mantissa <= 5 ? 5 : 10;
+    return nice * power * unit;
   }
 
   function reset() {
