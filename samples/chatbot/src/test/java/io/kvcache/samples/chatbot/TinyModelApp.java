@@ -8,10 +8,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The chatbot on a random port running TinyStories-656K from {@code ../shared} (a base model
@@ -21,7 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvcache.chat.max-tokens=200", "kvcache.chat.seed=7", "kvcache.sessions.max-active=2"})
 abstract class TinyModelApp {
-    static final Path MODEL = sharedDir().resolve("models/tiny/tinystories-656k.gguf");
+    static final Path MODEL = SharedModels.path("models/tiny/tinystories-656k.gguf");
 
     @LocalServerPort
     int port;
@@ -31,8 +28,7 @@ abstract class TinyModelApp {
 
     @BeforeAll
     static void requireModel() {
-        assumeTrue(Files.exists(MODEL), () -> "skipped: shared test model " + MODEL
-                + " is absent (expected ../shared beside the repository)");
+        SharedModels.require(MODEL);
     }
 
     @DynamicPropertySource
@@ -47,10 +43,5 @@ abstract class TinyModelApp {
     /** Cells the heatmap must draw: one per layer and KV head of the running model. */
     int layersTimesKvHeads() {
         return engine.model().config().layers() * engine.model().config().kvHeads();
-    }
-
-    private static Path sharedDir() {
-        String configured = System.getProperty("kvcache.shared.dir");
-        return Path.of(configured != null ? configured : "../../../shared").toAbsolutePath().normalize();
     }
 }
