@@ -66,8 +66,9 @@ class ChatTurns {
                     }
                 })
                 .onErrorResume(RuntimeException.class, e -> {
-                    log.warn("turn of conversation {} failed: {}", transcript.id(), e.getMessage());
-                    return Mono.just(new ChatEvent.Failed(e.getMessage()));
+                    String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                    log.warn("turn of conversation {} failed: {}", transcript.id(), message);
+                    return Mono.just(new ChatEvent.Failed(message));
                 });
         return Flux.concat(Mono.just(new ChatEvent.Started(transcript.id())), reply)
                 .doFinally(signal -> transcript.endTurn());
