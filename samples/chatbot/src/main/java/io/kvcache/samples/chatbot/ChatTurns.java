@@ -1,0 +1,98 @@
+package io.kvcache.samples.chatbot;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Runs a turn of a conversation on the chat model, whole or streamed, and records it in the
+ * transcript once the reply is complete. A streamed turn that the client abandons is not recorded
+ * (the chat model stops generating and drops the half-written cache), so the next message
+ * continues from the last complete turn.
+ */
+@Service
+class ChatTurns {
+    private static final Logger log = LoggerFactory.getLogger(ChatTurns.class);
+
+    private final ChatModel chatModel;
+    private final Transcripts transcripts;
+    private final int maxMessageChars;
+
+    ChatTurns(ChatModel chatModel, Transcripts transcripts, ChatbotProperties properties) {
+        this.chatModel = chatModel;
+        this.transcripts = transcripts;
+        this.maxMessageChars = properties.maxMessageChars();
+    }
+
+    /** Generates the whole reply, then returns it. */
+    ChatReply reply(ChatRequest request) {
+        Transcript transcript = claim(request);
+        try {
+            ChatResponse response = chatModel.call(new Prompt(transcript.promptWith(request.message())));
+            String text = response.getResult().getOutput().getText();
+            ChatReply reply = ChatReply.of(transcript.id(), text, response);
+            transcript.record(request.message(), text);
+            return reply;
+        } finally {
+            transcript.endTurn();
+        }
+    }
+
+    /**
+     * The reply as it is generated: a {@link ChatEvent.Started} naming the conversation, then
+     * {@link ChatEvent.Token}s and one {@link ChatEvent.Done}; a failure while generating (the
+     * conversation outgrew the context, no free slot) ends the stream with a {@link ChatEvent.Failed}.
+     * A bad request fails here, before anything streams.
+     */
+    Flux<ChatEvent> stream(ChatRequest request) {
+        Transcript transcript = claim(request);
+        StringBuilder text = new StringBuilder();
+        Flux<ChatEvent> reply = chatModel.stream(new Prompt(transcript.promptWith(request.message())))
+                .<ChatEvent>handle((response, sink) -> {
+                    String piece = response.getResult().getOutput().getText();
+                    if (piece != null && !piece.isEmpty()) {
+                        text.append(piece);
+                        sink.next(new ChatEvent.Token(piece));
+                    }
+                    if (isLast(response)) {
+                        ChatReply done = ChatReply.of(transcript.id(), text.toString(), response);
+                        transcript.record(request.message(), done.reply());
+                        sink.next(new ChatEvent.Done(done));
+                    }
+                })
+                .onErrorResume(RuntimeException.class, e -> {
+                    String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                    log.warn("turn of conversation {} failed: {}", transcript.id(), message);
+                    return Mono.just(new ChatEvent.Failed(message));
+                });
+        return Flux.concat(Mono.just(new ChatEvent.Started(transcript.id())), reply)
+                .doFinally(signal -> transcript.endTurn());
+    }
+
+    /** The chat model's last response of a stream carries the finish reason and usage; the others carry text. */
+    private static boolean isLast(ChatResponse response) {
+        return response.getResult().getMetadata().getFinishReason() != null;
+    }
+
+    /** Validates the request and claims its transcript (a new one when it names none) for this turn. */
+    private Transcript claim(ChatRequest request) {
+        if (request == null || request.message() == null || request.message().isBlank()) {
+            throw new ChatExceptions.InvalidRequest("\"message\" must not be empty");
+        }
+        if (request.message().length() > maxMessageChars) {
+            throw new ChatExceptions.InvalidRequest("\"message\" has " + request.message().length()
+                    + " characters; at most " + maxMessageChars + " (chatbot.max-message-chars) are accepted");
+        }
+        Transcript transcript = request.conversation() == null || request.conversation().isBlank()
+                ? transcripts.start() : transcripts.find(request.conversation());
+        if (!transcript.startTurn()) {
+            throw new ChatExceptions.ConversationBusy(transcript.id());
+        }
+        return transcript;
+    }
+}

@@ -1,0 +1,47 @@
+package io.kvcache.samples.chatbot;
+
+import io.kvcache.spring.KvcacheEngine;
+import org.junit.jupiter.api.BeforeAll;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.nio.file.Path;
+
+/**
+ * The chatbot on a random port running TinyStories-656K from {@code ../shared} (a base model
+ * without a chat template: the reply continues the conversation's text). The test classes share
+ * this one application context, so the model loads once. Skips where {@code ../shared} is absent.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"kvcache.chat.max-tokens=200", "kvcache.chat.seed=7", "kvcache.sessions.max-active=2"})
+abstract class TinyModelApp {
+    static final Path MODEL = SharedModels.path("models/tiny/tinystories-656k.gguf");
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    KvcacheEngine engine;
+
+    @BeforeAll
+    static void requireModel() {
+        SharedModels.require(MODEL);
+    }
+
+    @DynamicPropertySource
+    static void model(DynamicPropertyRegistry registry) {
+        registry.add("kvcache.model.path", MODEL::toString);
+    }
+
+    String url(String path) {
+        return "http://localhost:" + port + path;
+    }
+
+    /** Cells the heatmap must draw: one per layer and KV head of the running model. */
+    int layersTimesKvHeads() {
+        return engine.model().config().layers() * engine.model().config().kvHeads();
+    }
+}
