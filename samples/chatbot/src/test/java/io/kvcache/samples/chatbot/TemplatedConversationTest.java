@@ -46,6 +46,7 @@ class TemplatedConversationTest {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
+        registry.add("kvcache.model.url", () -> ""); // the sample's default downloads; the tests read a local file
         registry.add("kvcache.model.path", MODEL::toString);
     }
 

@@ -33,6 +33,7 @@ abstract class TinyModelApp {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
+        registry.add("kvcache.model.url", () -> ""); // the sample's default downloads; the tests read a local file
         registry.add("kvcache.model.path", MODEL::toString);
     }
 
