@@ -1,7 +1,12 @@
 package io.kvcache.spring;
 
+import io.kvcache.core.backend.Backend;
+import io.kvcache.core.backend.BackendProvider;
+import io.kvcache.core.backend.BackendSelector;
+import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.tensor.ComputePool;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
@@ -14,37 +19,62 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.ResourceLoader;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
 /**
  * Loads the model named by {@code kvcache.model.path}, runs it with the configured KV-cache policy
- * and offers it as a Spring AI {@link ChatModel}. Backs off when the application defines its own
- * beans or sets {@code kvcache.enabled=false}.
+ * on the backend {@code kvcache.backend} picks, and offers it as a Spring AI {@link ChatModel}.
+ * Backs off when the application defines its own beans or sets {@code kvcache.enabled=false}.
+ *
+ * <p>Backends are those on the class path ({@link BackendSelector#installed()}: the CPU, and CUDA
+ * with kvcache-cuda) plus any {@link BackendProvider} beans, which replace an installed backend of
+ * the same name. The backend is chosen before the model loads, so {@code kvcache.backend=cuda}
+ * without a usable GPU fails at once, with the probe's reason.
  */
 @AutoConfiguration
 @ConditionalOnProperty(prefix = "kvcache", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(KvcacheProperties.class)
 public class KvcacheAutoConfiguration {
+    private static final Log log = LogFactory.getLog(KvcacheAutoConfiguration.class);
 
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    KvcacheEngine kvcacheEngine(KvcacheProperties properties, ResourceLoader resources) {
-        if (properties.getBackend() == KvcacheProperties.Backend.CUDA) {
-            throw new IllegalStateException("kvcache.backend=cuda: this build has no CUDA backend; "
-                    + "use kvcache.backend=auto or cpu");
-        }
+    KvcacheEngine kvcacheEngine(KvcacheProperties properties, ResourceLoader resources,
+                                ObjectProvider<BackendProvider> backendBeans) {
         var policy = properties.policy();
+        BackendSelector.Choice choice = BackendSelector.choose(properties.getBackend().name().toLowerCase(Locale.ROOT),
+                policy, providers(backendBeans.orderedStream().toList()));
+        log.info("kvcache backend: " + choice.provider().name() + " (" + choice.status().device() + ")"
+                + (choice.passedOver().isEmpty() ? "" : "; passed over " + String.join("; ", choice.passedOver())));
         int threads = properties.getThreads() == 0 ? Runtime.getRuntime().availableProcessors() : properties.getThreads();
         Model model = Model.load(ModelLocator.locate(properties.getModel().getPath(), resources));
-        ComputePool pool = new ComputePool(threads);
+        Backend backend = null;
         try {
             int context = properties.getModel().getContextLength() == 0
                     ? model.config().contextLength() : properties.getModel().getContextLength();
-            return new KvcacheEngine(model, pool, policy, context, properties.getSessions().getMaxBytes().toBytes(),
+            backend = choice.provider().open(model, new BackendSettings(threads, context, properties.getSessions().getMaxActive()));
+            return new KvcacheEngine(model, backend, policy, context, properties.getSessions().getMaxBytes().toBytes(),
                     properties.getSessions().getExpireAfterAccess());
         } catch (RuntimeException e) {
-            pool.close();
+            if (backend != null) {
+                backend.close();
+            }
             model.close();
             throw e;
         }
+    }
+
+    /** The installed backends, with those defined as beans in place of installed ones of the same name. */
+    static List<BackendProvider> providers(List<BackendProvider> beans) {
+        List<BackendProvider> providers = new ArrayList<>(beans);
+        for (BackendProvider installed : BackendSelector.installed()) {
+            if (beans.stream().noneMatch(bean -> bean.name().equals(installed.name()))) {
+                providers.add(installed);
+            }
+        }
+        return providers;
     }
 
     @Bean

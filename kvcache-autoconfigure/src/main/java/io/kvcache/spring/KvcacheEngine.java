@@ -1,11 +1,13 @@
 package io.kvcache.spring;
 
+import io.kvcache.core.backend.Backend;
+import io.kvcache.core.backend.CpuBackend;
+import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.kv.KvPolicy;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 
 import java.time.Duration;
@@ -13,31 +15,36 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The running model of an application: the loaded weights, the CPU backend's threads, the KV-cache
- * policy, and the conversations whose caches are kept between turns.
+ * The running model of an application: the loaded weights, the backend that runs them (the CPU's
+ * threads or a CUDA GPU), the KV-cache policy, and the conversations whose caches are kept between turns.
  */
 public final class KvcacheEngine implements AutoCloseable {
     private final Model model;
-    private final ComputePool pool;
-    private final Transformer transformer;
+    private final Backend backend;
     private final KvPolicy policy;
     private final TokenClasses classes;
     private final int contextLength;
     private final Conversations conversations;
 
+    /** An engine on the CPU backend, with {@code pool}'s threads (the engine closes the pool). */
+    public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, long sessionBytes,
+                         Duration sessionExpiry) {
+        this(model, new CpuBackend(model, pool), policy, contextLength, sessionBytes, sessionExpiry);
+    }
+
     /**
+     * @param backend           runs the model; the engine closes it
      * @param sessionBytes      most bytes the stored conversations' caches may hold together
      * @param sessionExpiry     how long an unused conversation is kept
      */
-    public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, long sessionBytes,
+    public KvcacheEngine(Model model, Backend backend, KvPolicy policy, int contextLength, long sessionBytes,
                          Duration sessionExpiry) {
         if (contextLength < 1 || contextLength > model.config().contextLength()) {
             throw new IllegalArgumentException("kvcache.model.context-length: " + contextLength
                     + " must be from 1 to the model's context length " + model.config().contextLength());
         }
         this.model = model;
-        this.pool = pool;
-        this.transformer = new Transformer(model, pool);
+        this.backend = backend;
         this.policy = policy;
         this.classes = TokenClasses.of(model.tokenizer());
         this.contextLength = contextLength;
@@ -50,8 +57,12 @@ public final class KvcacheEngine implements AutoCloseable {
         return model;
     }
 
-    public Transformer transformer() {
-        return transformer;
+    public ForwardPass transformer() {
+        return backend.forwardPass();
+    }
+
+    public Backend backend() {
+        return backend;
     }
 
     public KvPolicy policy() {
@@ -60,10 +71,6 @@ public final class KvcacheEngine implements AutoCloseable {
 
     public int contextLength() {
         return contextLength;
-    }
-
-    public int threads() {
-        return pool.threads();
     }
 
     /** An empty cache for one conversation, run by the configured policy. */
@@ -93,7 +100,7 @@ public final class KvcacheEngine implements AutoCloseable {
     @Override
     public void close() {
         conversations.clear();
-        pool.close();
+        backend.close();
         model.close();
     }
 }

@@ -1,6 +1,7 @@
 package io.kvcache.core.generate;
 
 import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.model.Transformer;
@@ -25,9 +26,9 @@ public final class Generator {
     }
 
     private final Model model;
-    private final Transformer transformer;
+    private final ForwardPass transformer;
 
-    public Generator(Model model, Transformer transformer) {
+    public Generator(Model model, ForwardPass transformer) {
         this.model = model;
         this.transformer = transformer;
     }
