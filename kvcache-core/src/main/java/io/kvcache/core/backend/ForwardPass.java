@@ -1,5 +1,6 @@
 package io.kvcache.core.backend;
 
+import io.kvcache.core.generate.Sampler;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.ModelConfig;
 import io.kvcache.core.model.Transformer;
@@ -18,4 +19,16 @@ public interface ForwardPass {
      * @throws io.kvcache.core.ContextOverflowException when the cache cannot hold {@code count} more positions
      */
     float[] forward(KvCache cache, int[] tokens, int from, int count, Transformer.Logits logits);
+
+    /**
+     * Evaluates the tokens as {@link #forward} does and picks the next token from the last row of
+     * logits as {@code sampler} would ({@code history[0, historyLength)} being the sequence the
+     * repetition penalty looks at). A backend may pick it where the logits are: the CUDA backend
+     * samples on the GPU, so only the token id comes back.
+     */
+    default int forwardAndSample(KvCache cache, int[] tokens, int from, int count, Sampler sampler, int[] history,
+                                 int historyLength) {
+        float[] logits = forward(cache, tokens, from, count, Transformer.Logits.LAST);
+        return sampler.sample(logits, 0, config().vocabularySize(), history, historyLength);
+    }
 }
