@@ -7,7 +7,7 @@ import io.kvcache.core.model.ModelConfig;
  * allocation; longer prompts are evaluated a chunk at a time. Per token (row): the residual stream
  * x, its normed copy xn, q|k|v side by side, the attention output, gate|up side by side, the SwiGLU
  * output, and logits; plus each sequence's token ids (its history, which the sampler appends to and
- * the embedding lookup reads).
+ * the embedding lookup reads; see {@link #tokenRow}).
  */
 public record ActivationLayout(int chunk, long x, long xn, long qkv, long attention, long gateUp, long hidden,
                                long logits, long tokens, long bytes) {
@@ -22,8 +22,16 @@ public record ActivationLayout(int chunk, long x, long xn, long qkv, long attent
         long gateUp = arena.place(rows * 2L * c.ffnDim() * Float.BYTES);
         long hidden = arena.place(rows * c.ffnDim() * Float.BYTES);
         long logits = arena.place(rows * c.vocabularySize() * Float.BYTES);
-        long tokens = arena.place((long) sequences * contextLength * Integer.BYTES);
+        long tokens = arena.place((long) sequences * tokenRow(contextLength) * Integer.BYTES);
         return new ActivationLayout(chunk, x, xn, qkv, attention, gateUp, hidden, logits, tokens, arena.size());
+    }
+
+    /**
+     * Token ids kept per sequence: one per position, plus one for the token sampled after the last
+     * position (which has no position of its own once the context is full).
+     */
+    public static int tokenRow(int contextLength) {
+        return contextLength + 1;
     }
 
     /** Floats of one token's q|k|v row. */

@@ -23,6 +23,12 @@ public record WeightKernels(String matvec, String matmul, String embed) {
     public static final int BATCH_TILE = 8;
     /** Weight rows per thread block (WARPS_PER_BLOCK of matmul.cu: one warp per row). */
     public static final int ROWS_PER_BLOCK = 8;
+    /** Threads per block of all three kernels. */
+    public static final int THREADS = 32 * ROWS_PER_BLOCK;
+    /** Arguments of the products (w, x, y, bias, rows, cols, batch, ldy, accumulate); letters as in {@link CudaKernel#signature()}. */
+    public static final String PRODUCT_SIGNATURE = "ppppiiiii";
+    /** Arguments of the embedding lookup (w, tokens, out, cols). */
+    public static final String EMBED_SIGNATURE = "pppi";
 
     public static WeightKernels of(String tensor, GgmlType type) {
         if (!TYPES.contains(type)) {

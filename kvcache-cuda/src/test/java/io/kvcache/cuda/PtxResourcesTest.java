@@ -86,6 +86,50 @@ class PtxResourcesTest {
                 .hasSize(3 * WeightKernels.TYPES.size());
     }
 
+    /** The entry's parameters as a signature (p .u64, i .u32/.s32, f .f32), and its .maxntid (0 when undeclared). */
+    private record Declared(String signature, int maxThreads) {
+    }
+
+    private static Declared declared(PtxModule module, String entry) {
+        String text = ptx(module);
+        int at = text.indexOf(".entry " + entry + "(");
+        assertThat(at).as(entry + " in " + module.resource()).isNotNegative();
+        String params = text.substring(at, text.indexOf(')', at));
+        StringBuilder signature = new StringBuilder();
+        Matcher m = Pattern.compile("\\.param\\s+\\.(\\w+)").matcher(params);
+        while (m.find()) {
+            signature.append(switch (m.group(1)) {
+                case "u64" -> 'p';
+                case "u32", "s32" -> 'i';
+                case "f32" -> 'f';
+                default -> throw new AssertionError(entry + " has a parameter of type ." + m.group(1));
+            });
+        }
+        String rest = text.substring(text.indexOf(')', at), text.indexOf('{', at));
+        Matcher threads = Pattern.compile("\\.maxntid\\s+(\\d+)").matcher(rest);
+        return new Declared(signature.toString(), threads.find() ? Integer.parseInt(threads.group(1)) : 0);
+    }
+
+    @Test
+    void everyLaunchPassesTheArgumentsAndBlockSizeTheEntryDeclares() {
+        for (CudaKernel kernel : CudaKernel.values()) {
+            Declared d = declared(kernel.module(), kernel.entry());
+            assertThat(kernel.signature()).as(kernel.entry() + " arguments").isEqualTo(d.signature());
+            if (d.maxThreads() > 0) {
+                assertThat(kernel.threads()).as(kernel.entry() + " block").isLessThanOrEqualTo(d.maxThreads());
+            }
+        }
+        for (GgmlType type : WeightKernels.TYPES) {
+            WeightKernels k = WeightKernels.of("w", type);
+            for (String entry : List.of(k.matvec(), k.matmul())) {
+                Declared d = declared(PtxModule.MATMUL, entry);
+                assertThat(WeightKernels.PRODUCT_SIGNATURE).as(entry).isEqualTo(d.signature());
+                assertThat(WeightKernels.THREADS).as(entry + " block").isEqualTo(d.maxThreads());
+            }
+            assertThat(WeightKernels.EMBED_SIGNATURE).as(k.embed()).isEqualTo(declared(PtxModule.MATMUL, k.embed()).signature());
+        }
+    }
+
     @Test
     void committedPtxIsWhatNvccMakesOfTheSources(@TempDir Path out) throws IOException {
         Path nvcc = CudaTools.requireNvcc();
