@@ -3,6 +3,8 @@ package io.kvcache.cuda;
 import jcuda.CudaException;
 
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Finds out once per JVM whether the CUDA backend can run: JCuda's driver binding loads (it needs
@@ -11,6 +13,9 @@ import java.util.function.Supplier;
  * its reason; nothing is thrown. The backend runs on device 0.
  */
 public final class CudaProbe {
+    /** The dynamic linker's complaint inside JCuda's long loading report, e.g. "libcuda.so.1: cannot open shared object file: ...". */
+    private static final Pattern MISSING_LIBRARY = Pattern.compile("[\\w.+-]+: cannot open shared object file[^\\n)]*");
+
     private static volatile CudaStatus status;
 
     private CudaProbe() {
@@ -55,9 +60,25 @@ public final class CudaProbe {
             }
             return new CudaStatus(true, "", device.name(), device.computeCapability(), device.totalBytes(), version);
         } catch (LinkageError e) {
-            return CudaStatus.unusable("no CUDA driver: JCuda's driver binding did not load (" + e + ")");
+            return CudaStatus.unusable("no CUDA driver: JCuda's driver binding did not load (" + linkFailure(e) + ")");
         } catch (CudaException e) {
             return CudaStatus.unusable("the CUDA driver failed while probing: " + e.getMessage());
         }
+    }
+
+    /**
+     * The gist of a failure to load JCuda's binding: JCuda reports every path it tried with nested
+     * stack traces, and a later touch of the class reports only that it failed before.
+     */
+    static String linkFailure(LinkageError error) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            text.append(t).append('\n');
+        }
+        Matcher missing = MISSING_LIBRARY.matcher(text);
+        if (missing.find()) {
+            return missing.group().strip();
+        }
+        return text.toString().lines().findFirst().orElse(error.getClass().getName());
     }
 }

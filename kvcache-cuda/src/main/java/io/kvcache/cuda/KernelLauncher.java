@@ -22,9 +22,17 @@ final class KernelLauncher {
         this.device = device;
     }
 
-    /** Launches after checking the arguments against the kernel's signature (a mismatch would read garbage on the device). */
     private void launch(CUfunction function, String name, String signature, int gridX, int gridY, int block,
                         Object... arguments) {
+        JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, 0, null,
+                Pointer.to(parameters(name, signature, arguments)), null);
+    }
+
+    /**
+     * The kernel parameters of a launch, checked against the kernel's signature: a missing, extra or
+     * mistyped argument would make the kernel read garbage on the device, so it fails here instead.
+     */
+    static Pointer[] parameters(String name, String signature, Object... arguments) {
         if (arguments.length != signature.length()) {
             throw new IllegalArgumentException(name + " takes " + signature.length() + " arguments, given " + arguments.length);
         }
@@ -39,7 +47,7 @@ final class KernelLauncher {
                         + "' (p pointer, i int, f float), given " + arguments[i].getClass().getSimpleName());
             };
         }
-        JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, 0, null, Pointer.to(parameters), null);
+        return parameters;
     }
 
     private void launch(CudaKernel kernel, int gridX, int gridY, Object... arguments) {

@@ -53,10 +53,24 @@ class CudaProbeTest {
         CudaStatus second = CudaProbe.probe(JCudaDriverQueries::new);
         for (CudaStatus status : new CudaStatus[] {first, second, CudaProbe.status()}) {
             assertThat(status.usable()).isFalse();
-            assertThat(status.reason()).contains("CUDA driver");
+            assertThat(status.reason()).startsWith("no CUDA driver: JCuda's driver binding did not load (").doesNotContain("\n");
             assertThat(status.description()).isEmpty();
         }
+        if (!Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libcuda.so.1"))) {
+            assertThat(first.reason()).contains("libcuda.so.1: cannot open shared object file");
+        }
         assertThat(CudaProbe.status()).isSameAs(CudaProbe.status());
+    }
+
+    @Test
+    void theGistOfJCudasLoadingReportIsTheMissingLibrary() {
+        UnsatisfiedLinkError error = new UnsatisfiedLinkError("Error while loading native library \"JCudaDriver-12.6.0-linux-x86_64\"\n"
+                + "Stack trace from the attempt to load the library as a resource:\n"
+                + "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver-12.6.0-linux-x86_64.so: libcuda.so.1: cannot open shared "
+                + "object file: No such file or directory\n---(end of nested stack traces)---");
+        assertThat(CudaProbe.linkFailure(error)).isEqualTo("libcuda.so.1: cannot open shared object file: No such file or directory");
+        NoClassDefFoundError later = new NoClassDefFoundError("Could not initialize class jcuda.driver.JCudaDriver");
+        assertThat(CudaProbe.linkFailure(later)).isEqualTo("java.lang.NoClassDefFoundError: Could not initialize class jcuda.driver.JCudaDriver");
     }
 
     @Test
