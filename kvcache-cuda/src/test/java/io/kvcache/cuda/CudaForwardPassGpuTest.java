@@ -11,7 +11,7 @@ import io.kvcache.core.model.Model;
 import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,8 +31,8 @@ class CudaForwardPassGpuTest {
     private static final float NEAR_TIE = 0.1f;
     private static final int CONTEXT = 256;
 
-    @BeforeAll
-    static void requireGpu() {
+    @BeforeEach
+    void requireGpu() {
         CudaStatus status = CudaProbe.status();
         Assumptions.assumeTrue(status.usable(), () -> "skipped: no usable GPU (" + status.reason() + ")");
     }
