@@ -1,11 +1,16 @@
 package io.kvcache.spring;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.backend.Backend;
+import io.kvcache.core.backend.BackendProvider;
+import io.kvcache.core.backend.BackendSelector;
+import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.tensor.ComputePool;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -17,47 +22,60 @@ import org.springframework.core.io.ResourceLoader;
 import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.OptionalLong;
 
 /**
  * Loads the model named by {@code kvcache.model.path} (or downloads {@code kvcache.model.url}),
- * runs it with the configured KV-cache policy and memory budget, and offers it as a Spring AI
- * {@link ChatModel}. Backs off when the application defines its own beans or sets
- * {@code kvcache.enabled=false}.
+ * runs it with the configured KV-cache policy and memory budget on the backend
+ * {@code kvcache.backend} picks, and offers it as a Spring AI {@link ChatModel}. Backs off when the
+ * application defines its own beans or sets {@code kvcache.enabled=false}.
+ *
+ * <p>Backends are those on the class path ({@link BackendSelector#installed()}: the CPU, and CUDA
+ * with kvcache-cuda) plus any {@link BackendProvider} beans, which replace an installed backend of
+ * the same name. The backend is chosen before the model is downloaded or loaded, so
+ * {@code kvcache.backend=cuda} without a usable GPU fails at once, with the probe's reason.
  */
 @AutoConfiguration
 @ConditionalOnProperty(prefix = "kvcache", name = "enabled", havingValue = "true", matchIfMissing = true)
 @EnableConfigurationProperties(KvcacheProperties.class)
 public class KvcacheAutoConfiguration {
+    private static final Log log = LogFactory.getLog(KvcacheAutoConfiguration.class);
 
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    KvcacheEngine kvcacheEngine(KvcacheProperties properties, ResourceLoader resources) {
-        if (properties.getBackend() == KvcacheProperties.Backend.CUDA) {
-            throw new IllegalStateException("kvcache.backend=cuda: this build has no CUDA backend; "
-                    + "use kvcache.backend=auto or cpu");
-        }
+    KvcacheEngine kvcacheEngine(KvcacheProperties properties, ResourceLoader resources,
+                                ObjectProvider<BackendProvider> backendBeans) {
         var policy = properties.policy();
         DataSize budget = properties.getMemory().getBudget();
         if (budget != null) {
             // Before the model is downloaded or loaded, which may take a while.
             MemoryBudget.requirePositive(budget.toBytes());
         }
+        BackendSelector.Choice choice = BackendSelector.choose(properties.getBackend().name().toLowerCase(Locale.ROOT),
+                policy, providers(backendBeans.orderedStream().toList()));
+        log.info("kvcache backend: " + choice.provider().name() + " (" + choice.status().device() + ")"
+                + (choice.passedOver().isEmpty() ? "" : "; passed over " + String.join("; ", choice.passedOver())));
         int threads = properties.getThreads() == 0 ? Runtime.getRuntime().availableProcessors() : properties.getThreads();
         Path file;
         try (ModelDownloader downloader = ModelDownloader.withDefaultClient()) {
             file = ModelLocator.locate(properties.getModel(), resources, downloader);
         }
         Model model = load(file, properties.getModel());
-        ComputePool pool = new ComputePool(threads);
+        Backend backend = null;
         try {
             int context = properties.getModel().getContextLength() == 0
                     ? model.config().contextLength() : properties.getModel().getContextLength();
-            return new KvcacheEngine(model, pool, policy, context,
+            backend = choice.provider().open(model, new BackendSettings(threads, context, properties.getSessions().getMaxActive()));
+            return new KvcacheEngine(model, backend, policy, context,
                     budget == null ? OptionalLong.empty() : OptionalLong.of(budget.toBytes()),
                     properties.getSessions().getMaxBytes().toBytes(), properties.getSessions().getExpireAfterAccess());
         } catch (RuntimeException e) {
-            pool.close();
+            if (backend != null) {
+                backend.close();
+            }
             model.close();
             throw e;
         }
@@ -75,6 +93,17 @@ public class KvcacheAutoConfiguration {
                     + (downloaded ? "check the URL, and delete that file to download it again"
                     : "give a GGUF file (version 2 or 3) or a Hugging Face model folder"), e);
         }
+    }
+
+    /** The installed backends, with those defined as beans in place of installed ones of the same name. */
+    static List<BackendProvider> providers(List<BackendProvider> beans) {
+        List<BackendProvider> providers = new ArrayList<>(beans);
+        for (BackendProvider installed : BackendSelector.installed()) {
+            if (beans.stream().noneMatch(bean -> bean.name().equals(installed.name()))) {
+                providers.add(installed);
+            }
+        }
+        return providers;
     }
 
     @Bean

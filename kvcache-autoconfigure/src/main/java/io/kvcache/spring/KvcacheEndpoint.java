@@ -41,7 +41,11 @@ public class KvcacheEndpoint {
         model.put("contextLength", engine.contextLength());
         model.put("quantization", engine.model().weights().layers().getFirst().query().type().name());
         out.put("model", model);
-        out.put("backend", Map.of("type", "cpu", "device", System.getProperty("os.arch"), "threads", engine.threads()));
+        Map<String, Object> backend = new LinkedHashMap<>();
+        backend.put("type", engine.backend().name());
+        backend.put("device", engine.backend().device());
+        backend.putAll(engine.backend().details());
+        out.put("backend", backend);
         out.put("policy", engine.policy().describe());
         out.put("memory", MemoryDetails.of(engine));
         Map<String, KvMemoryReport> reports = engine.memory();

@@ -1,11 +1,13 @@
 package io.kvcache.spring;
 
+import io.kvcache.core.backend.Backend;
+import io.kvcache.core.backend.CpuBackend;
+import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.kv.KvPolicy;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 
 import java.time.Duration;
@@ -14,42 +16,41 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The running model of an application: the loaded weights, the CPU backend's threads, the KV-cache
- * policy, the memory budget of the conversations generating at once (and the context it allows),
- * and the conversations whose caches are kept between turns.
+ * The running model of an application: the loaded weights, the backend that runs them (the CPU's
+ * threads or a CUDA GPU), the KV-cache policy, the memory budget of the conversations generating at
+ * once (and the context it allows), and the conversations whose caches are kept between turns.
  */
 public final class KvcacheEngine implements AutoCloseable {
     private final Model model;
-    private final ComputePool pool;
-    private final Transformer transformer;
+    private final Backend backend;
     private final KvPolicy policy;
     private final TokenClasses classes;
     private final int contextLength;
     private final Conversations conversations;
     private final MemoryBudget budget;
 
-    /** An engine without a memory budget: conversations may reach {@code contextLength}. */
+    /** An engine on the CPU backend with {@code pool}'s threads (the engine closes the pool), without a memory budget. */
     public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, long sessionBytes,
                          Duration sessionExpiry) {
-        this(model, pool, policy, contextLength, OptionalLong.empty(), sessionBytes, sessionExpiry);
+        this(model, new CpuBackend(model, pool), policy, contextLength, OptionalLong.empty(), sessionBytes, sessionExpiry);
     }
 
     /**
+     * @param backend       runs the model; the engine closes it
      * @param contextLength most positions a conversation may reach, before the memory budget
      * @param memoryBudget  bytes the KV caches of the conversations generating at once may hold
      *                      together ({@code kvcache.memory.budget}), or empty for no budget
      * @param sessionBytes  most bytes the stored conversations' caches may hold together
      * @param sessionExpiry how long an unused conversation is kept
      */
-    public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, OptionalLong memoryBudget,
+    public KvcacheEngine(Model model, Backend backend, KvPolicy policy, int contextLength, OptionalLong memoryBudget,
                          long sessionBytes, Duration sessionExpiry) {
         if (contextLength < 1 || contextLength > model.config().contextLength()) {
             throw new IllegalArgumentException("kvcache.model.context-length: " + contextLength
                     + " must be from 1 to the model's context length " + model.config().contextLength());
         }
         this.model = model;
-        this.pool = pool;
-        this.transformer = new Transformer(model, pool);
+        this.backend = backend;
         this.policy = policy;
         this.classes = TokenClasses.of(model.tokenizer());
         // A policy that does not fit the model (e.g. share groups past its last layer) fails now, not at the first request.
@@ -65,8 +66,12 @@ public final class KvcacheEngine implements AutoCloseable {
         return model;
     }
 
-    public Transformer transformer() {
-        return transformer;
+    public ForwardPass transformer() {
+        return backend.forwardPass();
+    }
+
+    public Backend backend() {
+        return backend;
     }
 
     public KvPolicy policy() {
@@ -85,10 +90,6 @@ public final class KvcacheEngine implements AutoCloseable {
 
     MemoryBudget budget() {
         return budget;
-    }
-
-    public int threads() {
-        return pool.threads();
     }
 
     /** An empty cache for one conversation, run by the configured policy. */
@@ -118,7 +119,7 @@ public final class KvcacheEngine implements AutoCloseable {
     @Override
     public void close() {
         conversations.clear();
-        pool.close();
+        backend.close();
         model.close();
     }
 }

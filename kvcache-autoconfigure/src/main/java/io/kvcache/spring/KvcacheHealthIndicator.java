@@ -22,7 +22,9 @@ public class KvcacheHealthIndicator implements HealthIndicator {
         long held = engine.memory().values().stream().mapToLong(r -> r.bytesHeld()).sum();
         return Health.up()
                 .withDetail("model", engine.model().config().name())
-                .withDetail("backend", "cpu")
+                .withDetail("backend", engine.backend().name())
+                .withDetail("device", engine.backend().device())
+                .withDetails(engine.backend().details())
                 .withDetail("conversations", engine.memory().size())
                 .withDetail("kvBytesHeld", held)
                 .withDetail("memory", MemoryDetails.of(engine))

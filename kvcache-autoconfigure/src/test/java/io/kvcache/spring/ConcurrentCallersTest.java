@@ -4,6 +4,7 @@ import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.SharedData;
 import io.kvcache.core.generate.Generator;
 import io.kvcache.core.generate.SamplingParams;
+import io.kvcache.core.backend.CpuBackend;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -49,7 +50,7 @@ class ConcurrentCallersTest {
     static void start() {
         model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
         KvcacheProperties properties = new KvcacheProperties();
-        engine = new KvcacheEngine(model, new ComputePool(2), properties.policy(), 512, OptionalLong.of(BUDGET), 1 << 24,
+        engine = new KvcacheEngine(model, new CpuBackend(model, new ComputePool(2)), properties.policy(), 512, OptionalLong.of(BUDGET), 1 << 24,
                 Duration.ofMinutes(5));
         reference = new Generator(model, engine.transformer());
     }

@@ -47,7 +47,7 @@ class KvcacheAutoConfigurationTest {
                     assertThat(engine.policy().kind()).isEqualTo(KvPolicy.Kind.WINDOW);
                     assertThat(engine.policy().window().recent()).isEqualTo(32);
                     assertThat(engine.contextLength()).isEqualTo(256);
-                    assertThat(engine.threads()).isEqualTo(2);
+                    assertThat(engine.backend().details()).containsEntry("threads", 2);
                     assertThat(context).hasSingleBean(KvcacheEndpoint.class).hasSingleBean(KvcacheHealthIndicator.class);
                 });
     }

@@ -1,6 +1,7 @@
 package io.kvcache.core.generate;
 
 import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.model.Transformer;
@@ -25,9 +26,9 @@ public final class Generator {
     }
 
     private final Model model;
-    private final Transformer transformer;
+    private final ForwardPass transformer;
 
-    public Generator(Model model, Transformer transformer) {
+    public Generator(Model model, ForwardPass transformer) {
         this.model = model;
         this.transformer = transformer;
     }
@@ -67,14 +68,26 @@ public final class Generator {
         int length = prompt.length;
 
         long t0 = System.nanoTime();
-        float[] logits = params.maxTokens() == 0 ? null
-                : transformer.forward(cache, prompt, 0, prompt.length, Transformer.Logits.LAST);
+        // Without top probabilities to report, the backend picks each token itself (on a GPU: where the logits are).
+        boolean reportsTop = topProbabilities > 0;
+        float[] logits = null;
+        int token = -1;
+        if (params.maxTokens() > 0) {
+            if (reportsTop) {
+                logits = transformer.forward(cache, prompt, 0, prompt.length, Transformer.Logits.LAST);
+            } else {
+                token = transformer.forwardAndSample(cache, prompt, 0, prompt.length, sampler, history, length);
+            }
+        }
         long prefillNanos = System.nanoTime() - t0;
         long decodeStart = System.nanoTime();
         FinishReason reason = FinishReason.MAX_TOKENS;
         while (length - prompt.length < params.maxTokens()) {
-            List<TokenProbability> top = topProbabilities > 0 ? topProbabilities(logits, topProbabilities) : List.of();
-            int token = sampler.sample(logits, 0, vocabulary, history, length);
+            List<TokenProbability> top = List.of();
+            if (reportsTop) {
+                top = topProbabilities(logits, topProbabilities);
+                token = sampler.sample(logits, 0, vocabulary, history, length);
+            }
             history[length++] = token;
             boolean end = tokenizer.isEndOfGeneration(token);
             String piece = end ? "" : stops.push(utf8.push(tokenizer.tokenBytes(token)));
@@ -100,7 +113,11 @@ public final class Generator {
             if (last) {
                 break;
             }
-            logits = transformer.forward(cache, history, length - 1, 1, Transformer.Logits.LAST);
+            if (reportsTop) {
+                logits = transformer.forward(cache, history, length - 1, 1, Transformer.Logits.LAST);
+            } else {
+                token = transformer.forwardAndSample(cache, history, length - 1, 1, sampler, history, length);
+            }
         }
         long decodeNanos = System.nanoTime() - decodeStart;
         return new GenerationResult(prompt, Arrays.copyOfRange(history, prompt.length, length), text.toString(),

@@ -13,6 +13,18 @@ public final class Sampler {
         this.random = new SplittableRandom(params.seed());
     }
 
+    public SamplingParams params() {
+        return params;
+    }
+
+    /**
+     * The uniform number in [0, 1) that {@link #sample} draws when the temperature is above 0, for a
+     * backend that samples elsewhere with this sampler's random stream.
+     */
+    public double nextUniform() {
+        return random.nextDouble();
+    }
+
     /**
      * Picks a token. {@code logits} (one row, from {@code offset}) is modified by the penalty;
      * {@code history} holds the sequence so far, of which the last {@code historyLength} count.
@@ -49,7 +61,7 @@ public final class Sampler {
             kept = n;
         }
         double[] q = softmax(logits, offset, order, kept, params.temperature());
-        double u = random.nextDouble();
+        double u = nextUniform();
         for (int i = 0; i < kept; i++) {
             u -= q[i];
             if (u < 0) {

@@ -1,6 +1,7 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.FastGenProfile;
 import io.kvcache.core.kv.HalfFloats;
 import io.kvcache.core.kv.HeadCache;
@@ -18,7 +19,7 @@ import io.kvcache.core.tensor.WeightMatrix;
  * type's dot product in that type's format (see {@link WeightMatrix}), attention is computed as
  * its flash attention computes it (see {@link AttentionKernels}), and RMSNorm sums squares in double.
  */
-public final class Transformer {
+public final class Transformer implements ForwardPass {
     /** Queries of one key/value head handled together, so its keys are decoded once for all of them. */
     private static final int QUERY_BLOCK = 32;
     /** Smallest batch that llama.cpp evaluates with its tiled attention (see {@link #usesTiledAttention}). */
@@ -37,6 +38,7 @@ public final class Transformer {
         this.rope = new RopeTable(config, weights.ropeFactors());
     }
 
+    @Override
     public ModelConfig config() {
         return config;
     }
@@ -55,6 +57,7 @@ public final class Transformer {
      *
      * @throws ContextOverflowException when the cache cannot hold {@code count} more positions
      */
+    @Override
     public float[] forward(KvCache cache, int[] tokens, int from, int count, Logits logits) {
         if (count <= 0) {
             throw new IllegalArgumentException("nothing to evaluate: " + count + " tokens");

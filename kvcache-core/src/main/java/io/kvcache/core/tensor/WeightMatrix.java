@@ -81,6 +81,11 @@ public final class WeightMatrix {
         return type;
     }
 
+    /** The weights as stored (blocks of {@link #type()}, row after row), e.g. for copying them to a device. */
+    public MemorySegment bytes() {
+        return data;
+    }
+
     /** Bytes of weights read by one multiply (for GB/s figures). */
     public long byteSize() {
         return data.byteSize();

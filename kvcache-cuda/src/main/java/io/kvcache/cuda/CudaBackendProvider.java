@@ -1,0 +1,55 @@
+package io.kvcache.cuda;
+
+import io.kvcache.core.backend.Backend;
+import io.kvcache.core.backend.BackendProvider;
+import io.kvcache.core.backend.BackendSettings;
+import io.kvcache.core.backend.BackendStatus;
+import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.model.Model;
+
+import java.util.Optional;
+
+/**
+ * The CUDA backend, found by {@link java.util.ServiceLoader} when kvcache-cuda is on the class path.
+ * It is preferred under {@code kvcache.backend=auto} when {@link CudaProbe} finds a usable GPU and
+ * the policy is {@code full}: the device holds the full fp16 cache; the compressing policies run
+ * on the CPU backend.
+ */
+public final class CudaBackendProvider implements BackendProvider {
+    public static final String NAME = "cuda";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int autoPriority() {
+        return 100;
+    }
+
+    @Override
+    public BackendStatus status() {
+        CudaStatus status = CudaProbe.status();
+        return status.usable() ? BackendStatus.usable(status.description()) : BackendStatus.unusable(status.reason());
+    }
+
+    @Override
+    public Optional<String> refusal(KvPolicy policy) {
+        if (policy.kind() != KvPolicy.Kind.FULL || !policy.layerSharing().groups().isEmpty()) {
+            return Optional.of("the cuda backend keeps the full fp16 cache only; kvcache.policy="
+                    + policy.kind().value() + (policy.layerSharing().groups().isEmpty() ? "" : " with layer sharing")
+                    + " runs on the cpu backend");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Backend open(Model model, BackendSettings settings) {
+        CudaStatus status = CudaProbe.status();
+        if (!status.usable()) {
+            throw new IllegalStateException("the cuda backend cannot run on this machine: " + status.reason());
+        }
+        return new CudaBackend(model, settings, status);
+    }
+}
