@@ -87,13 +87,13 @@ class ChatEndpointsTest extends TinyModelApp {
 
         HttpResponse<String> whole = post("/api/chat", body(null, tooLong));
         assertThat(whole.statusCode()).isEqualTo(400);
-        assertThat(JSON.readTree(whole.body()).get("detail").asString()).contains("kvcache.model.context-length");
+        assertThat(JSON.readTree(whole.body()).get("detail").asString()).contains("may reach " + engine.contextLength());
 
         HttpResponse<InputStream> streamed = http.send(streamRequest(null, tooLong), HttpResponse.BodyHandlers.ofInputStream());
         try (ServerSentEvents stream = new ServerSentEvents(streamed.body())) {
             List<ServerSentEvents.Event> events = stream.rest();
             assertThat(events).extracting(ServerSentEvents.Event::name).containsExactly("start", "error");
-            assertThat(events.getLast().data().get("message").asString()).contains("kvcache.model.context-length");
+            assertThat(events.getLast().data().get("message").asString()).contains("may reach " + engine.contextLength());
         }
     }
 
