@@ -4,7 +4,15 @@ import io.kvcache.core.model.Model;
 import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 
+import jdk.incubator.vector.FloatVector;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /** The forward pass on the CPU's threads; owns the pool it is given. */
 public final class CpuBackend implements Backend {
@@ -21,9 +29,26 @@ public final class CpuBackend implements Backend {
         return CpuBackendProvider.NAME;
     }
 
+    /** The processor's name where the system tells it (Linux), its architecture, and the vector width the kernels use. */
     @Override
     public String device() {
-        return System.getProperty("os.arch");
+        String arch = System.getProperty("os.arch") + ", " + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors";
+        return processorName(Path.of("/proc/cpuinfo")).map(name -> name + " (" + arch + ")").orElse(arch);
+    }
+
+    /** The first {@code model name} of a cpuinfo file, if it has one. */
+    static Optional<String> processorName(Path cpuinfo) {
+        if (!Files.isReadable(cpuinfo)) {
+            return Optional.empty();
+        }
+        try (Stream<String> lines = Files.lines(cpuinfo)) {
+            return lines.filter(line -> line.startsWith("model name") && line.indexOf(':') > 0)
+                    .map(line -> line.substring(line.indexOf(':') + 1).strip())
+                    .filter(name -> !name.isEmpty())
+                    .findFirst();
+        } catch (IOException | UncheckedIOException e) {
+            return Optional.empty(); // a device description is a courtesy, not worth failing over
+        }
     }
 
     @Override
