@@ -29,8 +29,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The Spring AI chat model of kvcache: renders the conversation with the model's chat template,
  * continues the stored conversation whose text it extends, or else the one that shares the longest
- * token prefix with it (only new tokens are evaluated), generates with the request's options merged over {@code kvcache.chat.*}, and
- * reports usage, the finish reason and a {@code gen_ai.client.operation} observation. Streaming
+ * token prefix with it (only new tokens are evaluated), generates with the request's options
+ * merged over {@code kvcache.chat.*}, and reports usage, the finish reason and a {@code gen_ai.client.operation} observation. Streaming
  * emits one response per piece of text; cancelling the subscription stops generation and
  * discards the conversation. A request whose prompt and max tokens do not fit the context a
  * conversation may reach is refused; at most {@code kvcache.sessions.max-active} conversations
