@@ -8,6 +8,7 @@ import io.kvcache.core.kv.KvMemoryReport;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,10 +17,12 @@ import java.util.function.Supplier;
 
 /**
  * The KV caches of conversations between turns, in a Caffeine cache weighed by the bytes each
- * holds (bounded by {@code kvcache.sessions.max-bytes}, expiring after access). A turn checks out
- * the stored conversation whose tokens share the longest prefix with its prompt, so a follow-up
- * turn that extends the same history only evaluates the new tokens; while a turn runs its
- * conversation is out of the store (no two turns use one cache) and counted as active.
+ * holds (bounded by {@code kvcache.sessions.max-bytes}, expiring after access). A turn whose prompt
+ * text extends a stored conversation's text takes that conversation's ids for it (see
+ * {@link ConversationText}), then checks out the stored conversation whose tokens share the longest
+ * prefix with its prompt, so a follow-up turn that extends the same history only evaluates the new
+ * tokens; while a turn runs its conversation is out of the store (no two turns use one cache) and
+ * counted as active.
  */
 final class Conversations {
     private final Cache<String, Conversation> idle;
@@ -27,8 +30,8 @@ final class Conversations {
     private final Supplier<KvCache> newCache;
     private final AtomicLong evictions = new AtomicLong();
 
-    /** One conversation's cache and its id (shown by the Actuator endpoint). */
-    record Conversation(String id, KvCache cache) {
+    /** One conversation's cache, the text its tokens stand for, and its id (shown by the Actuator endpoint). */
+    record Conversation(String id, KvCache cache, ConversationText text) {
     }
 
     Conversations(long maxBytes, Duration expireAfterAccess, Supplier<KvCache> newCache) {
@@ -43,6 +46,20 @@ final class Conversations {
                     }
                 })
                 .build();
+    }
+
+    /**
+     * The longest text of a stored conversation that {@code promptText} extends. Its ids are only
+     * read: the conversation stays in the store, and the turn checks it out by these ids.
+     */
+    Optional<ConversationText> longestExtendedBy(String promptText) {
+        ConversationText best = null;
+        for (Conversation c : idle.asMap().values()) {
+            if (c.text().isExtendedBy(promptText) && (best == null || c.text().text().length() > best.text().length())) {
+                best = c.text();
+            }
+        }
+        return Optional.ofNullable(best);
     }
 
     /**
@@ -63,16 +80,16 @@ final class Conversations {
         if (best != null) {
             idle.invalidate(best.id());
         } else {
-            best = new Conversation(UUID.randomUUID().toString(), newCache.get());
+            best = new Conversation(UUID.randomUUID().toString(), newCache.get(), ConversationText.NONE);
         }
         active.put(best.id(), best);
         return best;
     }
 
-    /** Stores the conversation for a later turn. */
-    void checkIn(Conversation conversation) {
+    /** Stores the conversation for a later turn, with the text its cache now stands for. */
+    void checkIn(Conversation conversation, ConversationText text) {
         active.remove(conversation.id());
-        idle.put(conversation.id(), conversation);
+        idle.put(conversation.id(), new Conversation(conversation.id(), conversation.cache(), text));
     }
 
     /** Forgets the conversation (a cancelled or failed turn leaves no half-written cache behind). */

@@ -28,9 +28,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The Spring AI chat model of kvcache: renders the conversation with the model's chat template,
- * continues the stored conversation that shares the longest prefix with it (only new tokens are
- * evaluated), generates with the request's options merged over {@code kvcache.chat.*}, and
- * reports usage, the finish reason and a {@code gen_ai.client.operation} observation. Streaming
+ * continues the stored conversation whose text it extends, or else the one that shares the longest
+ * token prefix with it (only new tokens are evaluated), generates with the request's options
+ * merged over {@code kvcache.chat.*}, and reports usage, the finish reason and a {@code gen_ai.client.operation} observation. Streaming
  * emits one response per piece of text; cancelling the subscription stops generation and
  * discards the conversation. A request whose prompt and max tokens do not fit the context a
  * conversation may reach is refused; at most {@code kvcache.sessions.max-active} conversations
@@ -125,13 +125,20 @@ public class KvcacheChatModel implements ChatModel {
      * reason and usage.
      */
     private ChatResponse run(Prompt prompt, FluxSink<ChatResponse> sink) {
-        int[] tokens = renderer.tokens(prompt.getInstructions());
+        String text = renderer.text(prompt.getInstructions());
+        // A prompt extending a stored conversation's text reads that conversation's ids for it (the
+        // reply's sampled ids, which encoding the reply's text again may not give), so the cache
+        // holding them is found and continued; any other prompt is encoded from the start.
+        int[] tokens = engine.conversations().longestExtendedBy(text)
+                .map(held -> renderer.tokens(text, held))
+                .orElseGet(() -> renderer.tokens(text));
         SamplingParams params = samplingParams(prompt.getOptions());
         checkFits(tokens.length, params.maxTokens());
         Admission.Ticket ticket = admission.admit(tokens.length + params.maxTokens());
         try {
             Conversations.Conversation conversation = engine.conversations().checkOut(tokens);
-            boolean keep = false;
+            // What the conversation's cache stands for after the turn; none when it was cancelled or failed.
+            ConversationText held = null;
             try {
                 // Reuse the common prefix; at least the last prompt token is evaluated again for its logits.
                 int reused = Math.min(Conversations.commonPrefix(conversation.cache(), tokens), tokens.length - 1);
@@ -151,12 +158,14 @@ public class KvcacheChatModel implements ChatModel {
                     }
                     return !sink.isCancelled();
                 });
-                keep = result.finishReason() != FinishReason.CANCELLED;
                 metrics.recordTurn(firstToken[0], result, reused);
+                if (result.finishReason() != FinishReason.CANCELLED) {
+                    held = ConversationText.afterTurn(text, tokens, result, engine.model().tokenizer());
+                }
                 return response(sink == null ? result.text() : "", result, tokens.length, conversation.id());
             } finally {
-                if (keep) {
-                    engine.conversations().checkIn(conversation);
+                if (held != null) {
+                    engine.conversations().checkIn(conversation, held);
                 } else {
                     engine.conversations().discard(conversation);
                 }

@@ -32,7 +32,7 @@ class BackendSelectionTest {
             .withConfiguration(AutoConfigurations.of(KvcacheAutoConfiguration.class, KvcacheActuatorAutoConfiguration.class))
             .withPropertyValues("spring.jmx.enabled=true", "management.endpoints.jmx.exposure.include=kvcache",
                     "kvcache.model.path=" + SharedData.require("models/tiny/tinystories-656k.gguf"),
-                    "kvcache.threads=1", "kvcache.model.context-length=128", "kvcache.chat.max-tokens=32");
+                    "kvcache.threads=1", "kvcache.model.context-length=128", "kvcache.chat.max-tokens=64");
 
     @BeforeEach
     void requireNoGpu() {

@@ -2,9 +2,13 @@ package io.kvcache.spring;
 
 import io.kvcache.core.SharedData;
 import io.kvcache.core.chat.ChatMessage;
+import io.kvcache.core.generate.GenerationResult;
+import io.kvcache.core.generate.Generator;
+import io.kvcache.core.generate.SamplingParams;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
+import io.kvcache.core.tokenizer.Tokenizer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import org.junit.jupiter.api.Test;
@@ -16,45 +20,84 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.Prompt;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
+import static io.kvcache.spring.FreshCacheReplay.assertAnswersAsAFreshCache;
+import static io.kvcache.spring.FreshCacheReplay.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The chat model on a GGUF that carries a chat template (qwen2-tiny: random weights, Qwen's template). */
 class TemplatedChatTest {
+    private static final int MAX_TOKENS = 24;
 
+    /**
+     * The follow-up turn's text is the first prompt, the reply, and what the template writes after
+     * it ({@code <|im_end|>} and the new user turn): the turn reads the first turn's ids and the
+     * reply's sampled ids, evaluates only the ids of that new text, and answers as a fresh cache does
+     * (see {@link FreshCacheReplay}). The reply here, encoded again as text, differs from the sampled
+     * ids from its first token: matching by token prefix would share less than half of the stored
+     * conversation and evaluate the whole prompt again.
+     */
     @Test
-    void promptsAreRenderedByTheModelsTemplateAndFollowUpsReuseTheConversation() {
+    void promptsAreRenderedByTheModelsTemplateAndFollowUpsEvaluateOnlyTheNewTokens() {
         KvcacheProperties properties = new KvcacheProperties();
         properties.getChat().setTemperature(0);
-        properties.getChat().setMaxTokens(6);
+        properties.getChat().setMaxTokens(MAX_TOKENS);
         Model model = Model.load(SharedData.require("models/synthetic/qwen2-tiny-Q8_0.gguf"));
         try (KvcacheEngine engine = new KvcacheEngine(model, new ComputePool(2), properties.policy(), 512, 1 << 24,
                 Duration.ofMinutes(5))) {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             PromptRenderer renderer = new PromptRenderer(model);
+            Tokenizer tokenizer = model.tokenizer();
             KvcacheChatModel chat = new KvcacheChatModel(engine, renderer, properties, ObservationRegistry.NOOP,
                     new KvcacheMetrics(meters, engine));
             assertThat(renderer.hasTemplate()).isTrue();
 
-            List<Message> first = List.of(new SystemMessage("You are brief."), new UserMessage("Name a colour."));
+            List<Message> first = List.of(new SystemMessage("You are brief."), new UserMessage("x"));
             String rendered = model.chatTemplate().orElseThrow()
-                    .render(List.of(ChatMessage.system("You are brief."), ChatMessage.user("Name a colour.")), true);
-            assertThat(rendered).isEqualTo("<|im_start|>system\nYou are brief.<|im_end|>\n<|im_start|>user\nName a colour."
+                    .render(List.of(ChatMessage.system("You are brief."), ChatMessage.user("x")), true);
+            assertThat(rendered).isEqualTo("<|im_start|>system\nYou are brief.<|im_end|>\n<|im_start|>user\nx"
                     + "<|im_end|>\n<|im_start|>assistant\n");
+            assertThat(renderer.text(first)).isEqualTo(rendered);
             int[] firstTokens = renderer.tokens(first);
-            assertThat(firstTokens).containsExactly(model.tokenizer().encode(rendered, true, true));
+            assertThat(firstTokens).containsExactly(tokenizer.encode(rendered, true, true));
 
+            GenerationResult expectedReply = fromScratch(engine, firstTokens);
             ChatResponse reply = chat.call(new Prompt(first));
+            String replyText = reply.getResult().getOutput().getText();
+            assertThat(replyText).isEqualTo(expectedReply.text());
             assertThat(reply.getMetadata().getUsage().getPromptTokens()).isEqualTo(firstTokens.length);
-            KvCache cache = engine.conversation(reply.getMetadata().getId()).orElseThrow();
-            assertThat(cache.length()).isGreaterThanOrEqualTo(firstTokens.length);
+            int[] replyIds = expectedReply.tokens();
+            if (tokenizer.isEndOfGeneration(replyIds[replyIds.length - 1])) {
+                replyIds = Arrays.copyOf(replyIds, replyIds.length - 1);
+            }
+            assertThat(tokenizer.decode(replyIds)).as("every reply id spells the reply's text").isEqualTo(replyText);
 
-            List<Message> second = List.of(new SystemMessage("You are brief."), new UserMessage("Name a colour."),
-                    new AssistantMessage(reply.getResult().getOutput().getText()), new UserMessage("Another one."));
-            chat.call(new Prompt(second));
-            // the whole first prompt, which the special tokens delimit, came from the stored cache
-            assertThat(meters.get("kvcache.prompt.reused").summary().max()).isGreaterThanOrEqualTo(firstTokens.length);
+            List<Message> second = List.of(new SystemMessage("You are brief."), new UserMessage("x"),
+                    new AssistantMessage(replyText), new UserMessage("Another one."));
+            String text = renderer.text(second);
+            assertThat(text).startsWith(rendered + replyText + "<|im_end|>\n<|im_start|>user\nAnother one.");
+            int[] held = concat(firstTokens, replyIds);
+            int[] expected = concat(held, tokenizer.encodeContinuation(text.substring(rendered.length() + replyText.length()), true));
+            assertThat(renderer.tokens(second)[firstTokens.length]).as("the reply's text encoded again")
+                    .isNotEqualTo(held[firstTokens.length]);
+
+            double reusedBefore = meters.get("kvcache.prompt.reused").summary().totalAmount();
+            ChatResponse next = chat.call(new Prompt(second));
+            int reused = (int) (meters.get("kvcache.prompt.reused").summary().totalAmount() - reusedBefore);
+            int promptTokens = next.getMetadata().getUsage().getPromptTokens();
+            assertThat(next.getMetadata().getId()).isEqualTo(reply.getMetadata().getId());
+            assertThat(promptTokens).isEqualTo(expected.length);
+            assertThat(promptTokens - reused).as("tokens evaluated in the second turn")
+                    .isBetween(expected.length - held.length, expected.length - held.length + 1);
+
+            assertAnswersAsAFreshCache(engine, next, expected, firstTokens.length, reused, SamplingParams.greedy(MAX_TOKENS));
         }
+    }
+
+    private static GenerationResult fromScratch(KvcacheEngine engine, int[] prompt) {
+        return new Generator(engine.model(), engine.transformer())
+                .generate(new KvCache(engine.model().config(), 512), prompt, SamplingParams.greedy(MAX_TOKENS), 0, step -> true);
     }
 }

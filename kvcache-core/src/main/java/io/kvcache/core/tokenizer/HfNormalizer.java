@@ -7,57 +7,61 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A tokenizer.json "normalizer": rewrites text before pre-tokenization. */
 final class HfNormalizer {
-    private final UnaryOperator<String> function;
-
-    private HfNormalizer(UnaryOperator<String> function) {
-        this.function = function;
+    /** One normalizer; {@code start}: where the text begins (a Prepend does not apply to a continuation). */
+    private interface Step {
+        String apply(String text, TextStart start);
     }
 
-    String apply(String text) {
-        return function.apply(text);
+    private final Step step;
+
+    private HfNormalizer(Step step) {
+        this.step = step;
+    }
+
+    String apply(String text, TextStart start) {
+        return step.apply(text, start);
     }
 
     /** Supports Sequence, Prepend, Replace, Lowercase and the NFC/NFD/NFKC/NFKD forms; null means none. */
     static HfNormalizer fromJson(JsonNode node) {
-        return new HfNormalizer(function(node));
+        return new HfNormalizer(step(node));
     }
 
-    private static UnaryOperator<String> function(JsonNode node) {
+    private static Step step(JsonNode node) {
         if (node == null || node.isNull()) {
-            return UnaryOperator.identity();
+            return (text, start) -> text;
         }
         String type = node.path("type").asString("");
         return switch (type) {
             case "Sequence" -> {
-                List<UnaryOperator<String>> steps = new ArrayList<>();
-                node.path("normalizers").values().forEach(step -> steps.add(function(step)));
-                yield text -> {
-                    for (UnaryOperator<String> step : steps) {
-                        text = step.apply(text);
+                List<Step> steps = new ArrayList<>();
+                node.path("normalizers").values().forEach(s -> steps.add(step(s)));
+                yield (text, start) -> {
+                    for (Step s : steps) {
+                        text = s.apply(text, start);
                     }
                     return text;
                 };
             }
             case "Prepend" -> {
                 String prefix = node.path("prepend").asString();
-                yield text -> text.isEmpty() ? text : prefix + text;
+                yield (text, start) -> text.isEmpty() || start == TextStart.CONTINUATION ? text : prefix + text;
             }
             case "Replace" -> {
                 Pattern pattern = HfPatterns.compile(node.path("pattern"));
                 String content = Matcher.quoteReplacement(node.path("content").asString());
-                yield text -> pattern.matcher(text).replaceAll(content);
+                yield (text, start) -> pattern.matcher(text).replaceAll(content);
             }
-            case "Lowercase" -> text -> text.toLowerCase(Locale.ROOT);
-            case "NFC" -> text -> Normalizer.normalize(text, Normalizer.Form.NFC);
-            case "NFD" -> text -> Normalizer.normalize(text, Normalizer.Form.NFD);
-            case "NFKC" -> text -> Normalizer.normalize(text, Normalizer.Form.NFKC);
-            case "NFKD" -> text -> Normalizer.normalize(text, Normalizer.Form.NFKD);
+            case "Lowercase" -> (text, start) -> text.toLowerCase(Locale.ROOT);
+            case "NFC" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFC);
+            case "NFD" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFD);
+            case "NFKC" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFKC);
+            case "NFKD" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFKD);
             default -> throw new ModelFormatException("tokenizer.json: unsupported normalizer '" + type
                     + "' (supported: Sequence, Prepend, Replace, Lowercase, NFC, NFD, NFKC, NFKD)");
         };

@@ -18,9 +18,9 @@ final class HfPreTokenizer {
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
             Pattern.UNICODE_CHARACTER_CLASS);
 
-    /** One pre-tokenizer; {@code atStart}: the words begin the input (Metaspace's prepend_scheme "first"). */
+    /** One pre-tokenizer; {@code start}: where the first of the words begins (it decides their prefix spaces). */
     private interface Step {
-        List<String> apply(List<String> words, boolean atStart);
+        List<String> apply(List<String> words, TextStart start);
     }
 
     private final Step step;
@@ -42,22 +42,22 @@ final class HfPreTokenizer {
         return byteLevel;
     }
 
-    List<String> words(String text, boolean atStart) {
-        return step.apply(List.of(text), atStart);
+    List<String> words(String text, TextStart start) {
+        return step.apply(List.of(text), start);
     }
 
     private static Step step(JsonNode node, boolean[] byteLevel) {
         if (node == null || node.isNull()) {
-            return (words, atStart) -> words;
+            return (words, start) -> words;
         }
         String type = node.path("type").asString("");
         return switch (type) {
             case "Sequence" -> {
                 List<Step> steps = new ArrayList<>();
                 node.path("pretokenizers").values().forEach(s -> steps.add(step(s, byteLevel)));
-                yield (words, atStart) -> {
+                yield (words, start) -> {
                     for (Step s : steps) {
-                        words = s.apply(words, atStart);
+                        words = s.apply(words, start);
                     }
                     return words;
                 };
@@ -68,32 +68,38 @@ final class HfPreTokenizer {
                 }
                 Pattern pattern = HfPatterns.compile(node.path("pattern"));
                 String behavior = node.path("behavior").asString("Isolated");
-                yield (words, atStart) -> split(words, pattern, behavior);
+                yield (words, start) -> split(words, pattern, behavior);
             }
             case "ByteLevel" -> {
                 byteLevel[0] = true;
                 boolean addPrefixSpace = node.path("add_prefix_space").asBoolean(false);
                 boolean useRegex = node.path("use_regex").asBoolean(true);
-                yield (words, atStart) -> {
-                    List<String> spaced = words.stream().map(w -> addPrefixSpace && !w.startsWith(" ") ? " " + w : w).toList();
+                yield (words, start) -> {
+                    List<String> spaced = new ArrayList<>(words.size());
+                    for (int i = 0; i < words.size(); i++) {
+                        String w = words.get(i);
+                        boolean prefix = addPrefixSpace && !(start == TextStart.CONTINUATION && i == 0);
+                        spaced.add(prefix && !w.startsWith(" ") ? " " + w : w);
+                    }
                     List<String> split = useRegex ? split(spaced, GPT2_WORDS, "Isolated") : spaced;
                     return split.stream().map(ByteLevel::encode).toList();
                 };
             }
             case "Digits" -> {
                 Pattern digits = Pattern.compile(node.path("individual_digits").asBoolean(false) ? "\\p{Nd}" : "\\p{Nd}+");
-                yield (words, atStart) -> split(words, digits, "Isolated");
+                yield (words, start) -> split(words, digits, "Isolated");
             }
             case "Metaspace" -> {
                 String replacement = node.path("replacement").asString("\u2581");
                 String scheme = node.path("prepend_scheme").asString(node.path("add_prefix_space").asBoolean(true) ? "always" : "never");
                 boolean splitWords = node.path("split").asBoolean(true);
                 Pattern separator = Pattern.compile(Pattern.quote(replacement));
-                yield (words, atStart) -> {
+                yield (words, start) -> {
                     List<String> replaced = new ArrayList<>(words.size());
                     for (int i = 0; i < words.size(); i++) {
                         String w = words.get(i).replace(" ", replacement);
-                        boolean prepend = scheme.equals("always") || (scheme.equals("first") && atStart && i == 0);
+                        boolean prepend = (scheme.equals("always") && !(start == TextStart.CONTINUATION && i == 0))
+                                || (scheme.equals("first") && start == TextStart.INPUT && i == 0);
                         replaced.add(prepend && !w.startsWith(replacement) ? replacement + w : w);
                     }
                     return splitWords ? split(replaced, separator, "MergedWithNext") : replaced;

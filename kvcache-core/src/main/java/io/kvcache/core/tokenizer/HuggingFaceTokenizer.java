@@ -1,7 +1,5 @@
 package io.kvcache.core.tokenizer;
 
-import java.util.List;
-
 /**
  * A tokenizer.json tokenizer with HF tokenizers' pipeline: added tokens whose "normalized" flag is
  * off are split off the raw text, the rest is normalized, added tokens with the flag on are split
@@ -31,28 +29,39 @@ final class HuggingFaceTokenizer extends VocabularyTokenizer {
         if (addSpecial && specials.addBos()) {
             out.add(specials.bos());
         }
-        boolean atStart = true;
+        encodeFragments(text, parseSpecial, TextStart.INPUT, out);
+        if (addSpecial && specials.addEos()) {
+            out.add(specials.eos());
+        }
+        return out.toArray();
+    }
+
+    @Override
+    public int[] encodeContinuation(String text, boolean parseSpecial) {
+        IntList out = new IntList(text.length() / 3 + 4);
+        encodeFragments(text, parseSpecial, TextStart.CONTINUATION, out);
+        return out.toArray();
+    }
+
+    /** {@code start}: where the text begins; every piece after the first is inside the input. */
+    private void encodeFragments(String text, boolean parseSpecial, TextStart start, IntList out) {
+        TextStart next = start;
         for (Fragment raw : rawSplitter.split(withoutLoneSurrogates(text), parseSpecial)) {
             if (!raw.isText()) {
                 out.add(raw.token());
-                atStart = false;
+                next = TextStart.INSIDE_INPUT;
                 continue;
             }
-            for (Fragment fragment : normalizedSplitter.split(normalizer.apply(raw.text()), parseSpecial)) {
+            for (Fragment fragment : normalizedSplitter.split(normalizer.apply(raw.text(), next), parseSpecial)) {
                 if (fragment.isText()) {
-                    List<String> words = preTokenizer.words(fragment.text(), atStart);
-                    for (String word : words) {
+                    for (String word : preTokenizer.words(fragment.text(), next)) {
                         model.encode(word, out);
                     }
                 } else {
                     out.add(fragment.token());
                 }
-                atStart = false;
+                next = TextStart.INSIDE_INPUT;
             }
         }
-        if (addSpecial && specials.addEos()) {
-            out.add(specials.eos());
-        }
-        return out.toArray();
     }
 }

@@ -21,7 +21,23 @@ final class LlamaCppTokenizer extends VocabularyTokenizer {
         if (addSpecial && specials.addBos()) {
             out.add(specials.bos());
         }
-        boolean afterSpecial = true;
+        encodeFragments(text, parseSpecial, true, out);
+        if (addSpecial && specials.addEos()) {
+            out.add(specials.eos());
+        }
+        return out.toArray();
+    }
+
+    @Override
+    public int[] encodeContinuation(String text, boolean parseSpecial) {
+        IntList out = new IntList(text.length() / 3 + 4);
+        encodeFragments(text, parseSpecial, false, out);
+        return out.toArray();
+    }
+
+    /** {@code atInputStart}: the text begins the input, where SPM adds its space prefix as after a special token. */
+    private void encodeFragments(String text, boolean parseSpecial, boolean atInputStart, IntList out) {
+        boolean afterSpecial = atInputStart;
         for (Fragment fragment : splitter.split(withoutLoneSurrogates(text), parseSpecial)) {
             if (fragment.isText()) {
                 encoder.encode(fragment.text(), afterSpecial, out);
@@ -31,9 +47,5 @@ final class LlamaCppTokenizer extends VocabularyTokenizer {
                 afterSpecial = true;
             }
         }
-        if (addSpecial && specials.addEos()) {
-            out.add(specials.eos());
-        }
-        return out.toArray();
     }
 }

@@ -17,6 +17,20 @@ public interface Tokenizer {
     int[] encode(String text, boolean addSpecial, boolean parseSpecial);
 
     /**
+     * Token ids for {@code text} that continues a text already encoded, such as a prompt extended by
+     * more messages: no BOS/EOS, and the start of {@code text} is not the start of an input, so no
+     * prefix space is added there (SentencePiece's dummy prefix, a Prepend normalizer, ByteLevel's
+     * add_prefix_space, Metaspace's prepend scheme). After a special token the rules of
+     * {@link #encode} apply again. Appended to the ids of the text before it, the result spells the
+     * two texts joined, though not always with the ids one {@link #encode} of the joined text gives
+     * (a word cut at the join stays cut).
+     *
+     * @param parseSpecial as for {@link #encode}
+     * @throws TokenizationException naming the offending character when the vocabulary cannot encode the text
+     */
+    int[] encodeContinuation(String text, boolean parseSpecial);
+
+    /**
      * Bytes that token {@code id} stands for in output (llama.cpp token_to_piece with special=true:
      * control tokens as their text, SPM ▁ as a space, byte tokens {@code <0xNN>} as that byte,
      * byte-level BPE unmapped back to raw bytes). The array is a copy.

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * tokenizer.json files the way their HF originals are laid out (GPT-2: ByteLevel with its regex;
  * Llama 3 and Qwen2: a Split regex then ByteLevel without one; Llama 3 adds BOS by its template),
  * checked against llama.cpp's test vectors, which were produced with the HF tokenizers, and against
- * the GGUF tokenizer with special tokens and BOS.
+ * the GGUF tokenizer with special tokens and BOS; a continuation encodes as a whole text (no prefix space).
  */
 class HuggingFaceByteLevelTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -57,6 +57,7 @@ class HuggingFaceByteLevelTest {
     void tokenizesLikeTheHfOriginal(VocabTestVectors.Case test) {
         Tokenizer hf = TOKENIZERS.computeIfAbsent(test.vocab(), HuggingFaceByteLevelTest::writeAndRead);
         assertArrayEquals(test.ids(), hf.encode(test.text(), false, false));
+        assertArrayEquals(test.ids(), hf.encodeContinuation(test.text(), false), "no prefix space to leave out");
         Tokenizer gguf = TestTokenizers.gguf(VocabTestVectors.vocabFile(test.vocab()));
         String withSpecial = "<|endoftext|>" + test.text() + "<|im_end|>";
         assertArrayEquals(gguf.encode(withSpecial, true, true), hf.encode(withSpecial, true, true));

@@ -2,7 +2,6 @@ package io.kvcache.samples.chatbot;
 
 import io.kvcache.spring.PromptRenderer;
 import org.junit.jupiter.api.Test;
-import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -47,16 +46,25 @@ class ChatEndpointsTest extends TinyModelApp {
         assertThat(view.get("totals").get("heldBytes").asLong()).isPositive();
     }
 
+    /**
+     * The second turn's text is the first message, the reply right after it and the new message on
+     * a new line, so its ids are the first prompt's, the reply's as sampled (without the
+     * end-of-generation token) and the new line's; the first turn's cache is continued.
+     */
     @Test
-    void aFollowUpTurnSendsTheWholeHistoryToTheModel() throws Exception {
+    void aFollowUpTurnSendsTheWholeHistoryAndContinuesTheFirstTurnsCache() throws Exception {
         String first = "Lily had a red ball.";
         JsonNode one = chat(null, first);
         String second = "She gave it to her friend.";
         JsonNode two = chat(one.get("conversation").asString(), second);
 
         assertThat(two.get("conversation").asString()).isEqualTo(one.get("conversation").asString());
-        assertThat(two.get("usage").get("promptTokens").asInt()).isEqualTo(promptTokens(new UserMessage(first),
-                new AssistantMessage(one.get("reply").asString()), new UserMessage(second)));
+        assertThat(two.get("kvcacheConversation").asString()).isEqualTo(one.get("kvcacheConversation").asString());
+        boolean endedOnEndOfGeneration = one.get("finishReason").asString().equals("STOP");
+        int replyIds = one.get("usage").get("completionTokens").asInt() - (endedOnEndOfGeneration ? 1 : 0);
+        int newIds = engine.model().tokenizer().encodeContinuation("\n" + second, false).length;
+        assertThat(two.get("usage").get("promptTokens").asInt())
+                .isEqualTo(one.get("usage").get("promptTokens").asInt() + replyIds + newIds);
     }
 
     @Test
@@ -85,15 +93,16 @@ class ChatEndpointsTest extends TinyModelApp {
         String tooLong = "the dog ran and ".repeat(200);
         assertThat(renderer.tokens(List.of(new UserMessage(tooLong))).length).isGreaterThan(engine.contextLength());
 
+        String limit = "may reach " + engine.contextLength() + " (set by " + engine.contextLimit() + ")";
         HttpResponse<String> whole = post("/api/chat", body(null, tooLong));
         assertThat(whole.statusCode()).isEqualTo(400);
-        assertThat(JSON.readTree(whole.body()).get("detail").asString()).contains("may reach " + engine.contextLength());
+        assertThat(JSON.readTree(whole.body()).get("detail").asString()).contains(limit);
 
         HttpResponse<InputStream> streamed = http.send(streamRequest(null, tooLong), HttpResponse.BodyHandlers.ofInputStream());
         try (ServerSentEvents stream = new ServerSentEvents(streamed.body())) {
             List<ServerSentEvents.Event> events = stream.rest();
             assertThat(events).extracting(ServerSentEvents.Event::name).containsExactly("start", "error");
-            assertThat(events.getLast().data().get("message").asString()).contains("may reach " + engine.contextLength());
+            assertThat(events.getLast().data().get("message").asString()).contains(limit);
         }
     }
 
