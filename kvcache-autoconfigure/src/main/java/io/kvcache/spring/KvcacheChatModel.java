@@ -4,7 +4,7 @@ import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.generate.FinishReason;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.generate.Generator;
-import io.kvcache.core.generate.SamplingParams;
+import io.kvcache.core.sampling.SamplingParams;
 import io.micrometer.observation.ObservationRegistry;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.metadata.ChatGenerationMetadata;

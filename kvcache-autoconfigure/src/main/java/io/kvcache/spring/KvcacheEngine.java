@@ -1,11 +1,12 @@
 package io.kvcache.spring;
 
 import io.kvcache.core.backend.Backend;
-import io.kvcache.core.backend.CpuBackend;
 import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuBackend;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.KvFootprint;
 import io.kvcache.core.kv.KvMemoryReport;
-import io.kvcache.core.kv.KvPolicy;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
@@ -23,14 +24,14 @@ import java.util.OptionalLong;
 public final class KvcacheEngine implements AutoCloseable {
     private final Model model;
     private final Backend backend;
-    private final KvPolicy policy;
+    private final KvCacheConfig policy;
     private final TokenClasses classes;
     private final int contextLength;
     private final Conversations conversations;
     private final MemoryBudget budget;
 
     /** An engine on the CPU backend with {@code pool}'s threads (the engine closes the pool), without a memory budget. */
-    public KvcacheEngine(Model model, ComputePool pool, KvPolicy policy, int contextLength, long sessionBytes,
+    public KvcacheEngine(Model model, ComputePool pool, KvCacheConfig policy, int contextLength, long sessionBytes,
                          Duration sessionExpiry) {
         this(model, new CpuBackend(model, pool), policy, contextLength, OptionalLong.empty(), sessionBytes, sessionExpiry);
     }
@@ -43,7 +44,7 @@ public final class KvcacheEngine implements AutoCloseable {
      * @param sessionBytes  most bytes the stored conversations' caches may hold together
      * @param sessionExpiry how long an unused conversation is kept
      */
-    public KvcacheEngine(Model model, Backend backend, KvPolicy policy, int contextLength, OptionalLong memoryBudget,
+    public KvcacheEngine(Model model, Backend backend, KvCacheConfig policy, int contextLength, OptionalLong memoryBudget,
                          long sessionBytes, Duration sessionExpiry) {
         if (contextLength < 1 || contextLength > model.config().contextLength()) {
             throw new IllegalArgumentException("kvcache.model.context-length: " + contextLength
@@ -54,10 +55,10 @@ public final class KvcacheEngine implements AutoCloseable {
         this.policy = policy;
         this.classes = TokenClasses.of(model.tokenizer());
         // A policy that does not fit the model (e.g. share groups past its last layer) fails now, not at the first request.
-        KvFootprint footprint = new KvFootprint(model.config(), policy, classes);
+        KvFootprint footprint = new KvFootprint(model.config(), policy);
         this.budget = new MemoryBudget(memoryBudget, footprint, contextLength,
                 contextLength == model.config().contextLength() ? "the model's context length" : "kvcache.model.context-length",
-                policy.kind().value());
+                policy.name());
         this.contextLength = budget.contextLength();
         this.conversations = new Conversations(sessionBytes, sessionExpiry, this::newCache);
     }
@@ -74,7 +75,7 @@ public final class KvcacheEngine implements AutoCloseable {
         return backend;
     }
 
-    public KvPolicy policy() {
+    public KvCacheConfig policy() {
         return policy;
     }
 

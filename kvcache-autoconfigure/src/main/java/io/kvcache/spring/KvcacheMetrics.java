@@ -19,7 +19,7 @@ public class KvcacheMetrics {
     private final DistributionSummary reusedTokens;
 
     public KvcacheMetrics(MeterRegistry registry, KvcacheEngine engine) {
-        String policy = engine.policy().kind().value();
+        String policy = engine.policy().name();
         this.timeToFirstToken = Timer.builder("kvcache.time.to.first.token").description("Time from request to the first generated token")
                 .tag("policy", policy).register(registry);
         this.decodeSpeed = DistributionSummary.builder("kvcache.decode.speed").baseUnit("tokens/s")

@@ -1,27 +1,33 @@
 package io.kvcache.spring;
 
+import io.kvcache.core.kv.AdaptivePolicy;
+import io.kvcache.core.kv.FullPolicy;
+import io.kvcache.core.kv.HeavyHitterPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.LayerSharing;
+import io.kvcache.core.kv.LowPrecision;
+import io.kvcache.core.kv.MixedPrecisionPolicy;
+import io.kvcache.core.kv.SpanPolicy;
+import io.kvcache.core.kv.WindowPolicy;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Min;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.validation.annotation.Validated;
-
 import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The {@code kvcache.*} properties: which model to run, on which backend, and how its KV cache is
- * compressed. Policy settings carry the same names and defaults as the engine's
- * ({@link KvPolicy#DEFAULTS}); {@link #policy()} turns them into the engine's policy and reports a
- * bad value with the property's name and what is allowed.
+ * compressed. Each policy's settings take their defaults from the engine's policy record
+ * ({@link WindowPolicy#DEFAULT_RECENT} and so on); {@link #policy()} builds that record, whose own
+ * validation reports a bad value with the property's name and what is allowed.
  */
 @ConfigurationProperties("kvcache")
 @Validated
@@ -44,8 +50,7 @@ public class KvcacheProperties {
     private String policy = "full";
 
     /** First tokens every policy keeps (attention sinks). */
-    @Min(0)
-    private int sinks = 4;
+    private int sinks = KvPolicy.DEFAULT_SINKS;
 
     private final Window window = new Window();
     private final HeavyHitter heavyHitter = new HeavyHitter();
@@ -63,27 +68,21 @@ public class KvcacheProperties {
         AUTO, CPU, CUDA
     }
 
-    /** The engine's policy from these properties, validated by the engine's own rules. */
-    public KvPolicy policy() {
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("sinks", Integer.toString(sinks));
-        settings.put("window.recent", Integer.toString(window.recent));
-        settings.put("heavy-hitter.recent-ratio", Double.toString(heavyHitter.recentRatio));
-        settings.put("heavy-hitter.heavy-ratio", Double.toString(heavyHitter.heavyRatio));
-        settings.put("adaptive.recovery-threshold", Double.toString(adaptive.recoveryThreshold));
-        settings.put("adaptive.local-ratio", Double.toString(adaptive.localRatio));
-        settings.put("adaptive.frequency-ratio", Double.toString(adaptive.frequencyRatio));
-        settings.put("adaptive.evicted", adaptive.evicted);
-        settings.put("mixed-precision.important-ratio", Double.toString(mixedPrecision.importantRatio));
-        settings.put("mixed-precision.high-bits", Integer.toString(mixedPrecision.highBits));
-        settings.put("mixed-precision.low-bits", Integer.toString(mixedPrecision.lowBits));
-        settings.put("mixed-precision.group-size", Integer.toString(mixedPrecision.groupSize));
-        settings.put("mixed-precision.balance-keys", Boolean.toString(mixedPrecision.balanceKeys));
-        settings.put("span.length", Integer.toString(span.length));
-        settings.put("span.entries", Integer.toString(span.entries));
-        settings.put("span.recent", Integer.toString(span.recent));
-        settings.put("layer-condensed.share-groups", layerCondensed.shareGroups);
-        return KvPolicy.parse(policy, settings);
+    /**
+     * The engine's cache config from these properties. Every policy's record is built, so each
+     * validates its own settings (naming the property) even where another policy is chosen.
+     */
+    public KvCacheConfig policy() {
+        LowPrecision low = new LowPrecision(mixedPrecision.lowBits, mixedPrecision.groupSize, mixedPrecision.balanceKeys);
+        List<KvPolicy> policies = List.of(FullPolicy.INSTANCE,
+                new WindowPolicy(sinks, window.recent),
+                new HeavyHitterPolicy(sinks, heavyHitter.recentRatio, heavyHitter.heavyRatio),
+                new AdaptivePolicy(sinks, adaptive.recoveryThreshold, adaptive.localRatio, adaptive.frequencyRatio,
+                        AdaptivePolicy.Evicted.of(adaptive.evicted), low),
+                new MixedPrecisionPolicy(sinks, mixedPrecision.importantRatio, mixedPrecision.highBits, low),
+                new SpanPolicy(sinks, span.length, span.entries, span.recent));
+        return KvCacheConfig.named(policy, policies, LayerSharing.parse(layerCondensed.shareGroups,
+                policy.equals(KvCacheConfig.LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE));
     }
 
     /** Where the model comes from: {@code path} (on disk or the classpath) or {@code url} (downloaded), not both. */
@@ -172,8 +171,7 @@ public class KvcacheProperties {
 
     public static class Window {
         /** Recent tokens the window policy keeps besides the sinks. */
-        @Min(1)
-        private int recent = 128;
+        private int recent = WindowPolicy.DEFAULT_RECENT;
 
         public int getRecent() {
             return recent;
@@ -186,12 +184,10 @@ public class KvcacheProperties {
 
     public static class HeavyHitter {
         /** Share of the conversation kept as its most recent tokens. */
-        @DecimalMin("0") @DecimalMax("1")
-        private double recentRatio = 0.1;
+        private double recentRatio = HeavyHitterPolicy.DEFAULT_RECENT_RATIO;
 
         /** Share of the conversation kept by accumulated attention. */
-        @DecimalMin("0") @DecimalMax("1")
-        private double heavyRatio = 0.1;
+        private double heavyRatio = HeavyHitterPolicy.DEFAULT_HEAVY_RATIO;
 
         public double getRecentRatio() {
             return recentRatio;
@@ -212,19 +208,16 @@ public class KvcacheProperties {
 
     public static class Adaptive {
         /** Share of a head's prompt attention its chosen policy must keep (FastGen's T). */
-        @DecimalMin("0") @DecimalMax("1")
-        private double recoveryThreshold = 0.95;
+        private double recoveryThreshold = AdaptivePolicy.DEFAULT_RECOVERY_THRESHOLD;
 
         /** Share of the conversation the local window covers. */
-        @DecimalMin("0") @DecimalMax("1")
-        private double localRatio = 0.3;
+        private double localRatio = AdaptivePolicy.DEFAULT_LOCAL_RATIO;
 
         /** Share of the conversation kept by accumulated attention. */
-        @DecimalMin("0") @DecimalMax("1")
-        private double frequencyRatio = 0.3;
+        private double frequencyRatio = AdaptivePolicy.DEFAULT_FREQUENCY_RATIO;
 
         /** What happens to tokens a head leaves out: drop, or low-precision (mixed-precision's low bits). */
-        private String evicted = "drop";
+        private String evicted = AdaptivePolicy.Evicted.DROP.value();
 
         public double getRecoveryThreshold() {
             return recoveryThreshold;
@@ -261,21 +254,19 @@ public class KvcacheProperties {
 
     public static class MixedPrecision {
         /** Share of the conversation kept at high precision (half recent tokens, half heavy hitters). */
-        @DecimalMin("0") @DecimalMax("1")
-        private double importantRatio = 0.1;
+        private double importantRatio = MixedPrecisionPolicy.DEFAULT_IMPORTANT_RATIO;
 
         /** Bits of the high-precision entries: 16 (fp16) or 8. */
-        private int highBits = 16;
+        private int highBits = MixedPrecisionPolicy.DEFAULT_HIGH_BITS;
 
         /** Bits of the other entries: 4, 3 or 2. */
-        private int lowBits = 4;
+        private int lowBits = LowPrecision.DEFAULT_BITS;
 
         /** Values per quantization group (one fp16 scale and minimum each). */
-        @Min(1)
-        private int groupSize = 32;
+        private int groupSize = LowPrecision.DEFAULT_GROUP_SIZE;
 
         /** Whether key channels are balanced against queries before low-bit quantization. */
-        private boolean balanceKeys = true;
+        private boolean balanceKeys = LowPrecision.DEFAULT_BALANCE_KEYS;
 
         public double getImportantRatio() {
             return importantRatio;
@@ -320,16 +311,13 @@ public class KvcacheProperties {
 
     public static class Span {
         /** Tokens per closed span. */
-        @Min(2)
-        private int length = 8;
+        private int length = SpanPolicy.DEFAULT_LENGTH;
 
         /** Merged entries each span becomes (must divide the length). */
-        @Min(1)
-        private int entries = 1;
+        private int entries = SpanPolicy.DEFAULT_ENTRIES;
 
         /** Recent tokens never merged. */
-        @Min(0)
-        private int recent = 64;
+        private int recent = SpanPolicy.DEFAULT_RECENT;
 
         public int getLength() {
             return length;

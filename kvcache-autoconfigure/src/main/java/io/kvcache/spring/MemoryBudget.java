@@ -1,5 +1,7 @@
 package io.kvcache.spring;
 
+import io.kvcache.core.kv.KvFootprint;
+
 import java.util.OptionalLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;

@@ -6,9 +6,9 @@ import io.kvcache.core.backend.BackendProvider;
 import io.kvcache.core.backend.BackendSelector;
 import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.backend.BackendStatus;
-import io.kvcache.core.backend.CpuBackend;
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.cpu.CpuBackend;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
 import io.kvcache.cuda.CudaProbe;
@@ -108,8 +108,8 @@ class BackendSelectionTest {
                 }
 
                 @Override
-                public Optional<String> refusal(KvPolicy policy) {
-                    return policy.kind() == KvPolicy.Kind.FULL ? Optional.empty() : Optional.of("full cache only");
+                public Optional<String> refusal(KvCacheConfig policy) {
+                    return policy.policy() instanceof io.kvcache.core.kv.FullPolicy ? Optional.empty() : Optional.of("full cache only");
                 }
 
                 @Override

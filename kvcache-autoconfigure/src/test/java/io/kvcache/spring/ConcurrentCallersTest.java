@@ -2,10 +2,10 @@ package io.kvcache.spring;
 
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.SharedData;
+import io.kvcache.core.cpu.CpuBackend;
 import io.kvcache.core.generate.Generator;
-import io.kvcache.core.generate.SamplingParams;
-import io.kvcache.core.backend.CpuBackend;
 import io.kvcache.core.model.Model;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tensor.ComputePool;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;

@@ -1,10 +1,11 @@
 package io.kvcache.spring;
 
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.generate.Generator;
-import io.kvcache.core.generate.SamplingParams;
 import io.kvcache.core.kv.KvCache;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.SamplingParams;
 import org.springframework.ai.chat.model.ChatResponse;
 
 import java.util.Arrays;
@@ -32,9 +33,9 @@ final class FreshCacheReplay {
         KvCache fresh = new KvCache(engine.model().config(), engine.contextLength());
         if (reused > 0) {
             assertThat(reused).as("the stored cache held the first turn's whole prompt").isGreaterThanOrEqualTo(firstPrompt);
-            engine.transformer().forward(fresh, prompt, 0, firstPrompt, Transformer.Logits.LAST);
+            engine.transformer().forward(fresh, prompt, 0, firstPrompt, ForwardPass.Logits.LAST);
             for (int i = firstPrompt; i < reused; i++) {
-                engine.transformer().forward(fresh, prompt, i, 1, Transformer.Logits.LAST);
+                engine.transformer().forward(fresh, prompt, i, 1, ForwardPass.Logits.LAST);
             }
         }
         GenerationResult expected = new Generator(engine.model(), engine.transformer())

@@ -2,9 +2,9 @@ package io.kvcache.spring;
 
 import io.kvcache.core.SharedData;
 import io.kvcache.core.generate.Generator;
-import io.kvcache.core.generate.SamplingParams;
 import io.kvcache.core.kv.HeadMemory;
 import io.kvcache.core.kv.KvMemoryReport;
+import io.kvcache.core.sampling.SamplingParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

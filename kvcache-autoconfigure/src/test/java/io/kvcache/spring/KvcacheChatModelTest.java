@@ -2,8 +2,8 @@ package io.kvcache.spring;
 
 import io.kvcache.core.SharedData;
 import io.kvcache.core.generate.Generator;
-import io.kvcache.core.generate.SamplingParams;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.sampling.SamplingParams;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;

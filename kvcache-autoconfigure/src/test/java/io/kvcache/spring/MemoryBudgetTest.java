@@ -1,7 +1,8 @@
 package io.kvcache.spring;
 
 import io.kvcache.core.SharedData;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.KvFootprint;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import org.junit.jupiter.api.AfterAll;
@@ -35,7 +36,7 @@ class MemoryBudgetTest {
     }
 
     private static MemoryBudget budget(String policy, long bytes) {
-        KvFootprint footprint = new KvFootprint(model.config(), KvPolicy.parse(policy, Map.of()), classes);
+        KvFootprint footprint = new KvFootprint(model.config(), KvCacheConfig.parse(policy, Map.of()));
         return new MemoryBudget(OptionalLong.of(bytes), footprint, 512, "the model's context length", policy);
     }
 
@@ -60,7 +61,7 @@ class MemoryBudgetTest {
     @Test
     void everyPolicysContextIsTheLongestThatFitsAllTheWay() {
         for (String policy : new String[] {"full", "heavy-hitter", "adaptive", "mixed-precision", "span", "layer-condensed"}) {
-            KvFootprint footprint = new KvFootprint(model.config(), KvPolicy.parse(policy, Map.of()), classes);
+            KvFootprint footprint = new KvFootprint(model.config(), KvCacheConfig.parse(policy, Map.of()));
             long bytes = footprint.bytesAt(300);
             int context = budget(policy, bytes).contextLength();
             assertThat(context).as(policy).isBetween(200, 511);
@@ -111,7 +112,7 @@ class MemoryBudgetTest {
 
     @Test
     void withoutABudgetNothingIsReservedAndTheContextIsTheConfiguredOne() throws Exception {
-        KvFootprint footprint = new KvFootprint(model.config(), KvPolicy.full(), classes);
+        KvFootprint footprint = new KvFootprint(model.config(), KvCacheConfig.full());
         MemoryBudget none = new MemoryBudget(OptionalLong.empty(), footprint, 300, "kvcache.model.context-length", "full");
         assertThat(none.contextLength()).isEqualTo(300);
         assertThat(none.contextLimit()).isEqualTo("kvcache.model.context-length");

@@ -4,7 +4,8 @@ import io.kvcache.core.backend.Backend;
 import io.kvcache.core.backend.BackendProvider;
 import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.backend.BackendStatus;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.FullPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
 
 import java.util.Optional;
@@ -35,10 +36,10 @@ public final class CudaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Optional<String> refusal(KvPolicy policy) {
-        if (policy.kind() != KvPolicy.Kind.FULL || !policy.layerSharing().groups().isEmpty()) {
+    public Optional<String> refusal(KvCacheConfig cache) {
+        if (!(cache.policy() instanceof FullPolicy) || cache.layerSharing().shares()) {
             return Optional.of("the cuda backend keeps the full fp16 cache only; kvcache.policy="
-                    + policy.kind().value() + (policy.layerSharing().groups().isEmpty() ? "" : " with layer sharing")
+                    + cache.name() + (cache.layerSharing().shares() ? " with layer sharing" : "")
                     + " runs on the cpu backend");
         }
         return Optional.empty();

@@ -2,20 +2,19 @@ package io.kvcache.cuda;
 
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.generate.Sampler;
-import io.kvcache.core.generate.SamplingParams;
+import io.kvcache.core.kv.FullPolicy;
 import io.kvcache.core.kv.KvCache;
-import io.kvcache.core.kv.KvPolicy;
 import io.kvcache.core.model.ModelConfig;
 import io.kvcache.core.model.RopeStyle;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.Sampler;
+import io.kvcache.core.sampling.SamplingParams;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
 
 /**
- * The forward pass on the GPU, in the order of the CPU's {@link Transformer}: per chunk of tokens,
- * the embedding lookup, then per layer RMSNorm, the q|k|v products (one launch when their types
+ * The forward pass on the GPU, in the order of the CPU's {@code io.kvcache.core.cpu.CpuForwardPass}:
+ * per chunk of tokens, * the embedding lookup, then per layer RMSNorm, the q|k|v products (one launch when their types
  * match, biases added in it), q/k norm + RoPE + the fp16 cache store (one launch), attention, the
  * output product with the residual added in it, RMSNorm, the gate|up products, SwiGLU and the down
  * product with the residual; then the final norm and the output product. Decode takes about nine
@@ -56,9 +55,9 @@ final class CudaTransformer implements ForwardPass {
     }
 
     @Override
-    public synchronized float[] forward(KvCache cache, int[] tokens, int from, int count, Transformer.Logits logits) {
+    public synchronized float[] forward(KvCache cache, int[] tokens, int from, int count, ForwardPass.Logits logits) {
         DeviceSequences.Slot slot = prepare(cache, tokens, from, count);
-        Output output = logits == Transformer.Logits.ALL ? Output.ALL : Output.LAST;
+        Output output = logits == ForwardPass.Logits.ALL ? Output.ALL : Output.LAST;
         float[] result = evaluate(slot, tokens, from, count, cache.length(), output);
         advance(cache, tokens, from, count);
         return result;
@@ -85,9 +84,9 @@ final class CudaTransformer implements ForwardPass {
         if (count <= 0) {
             throw new IllegalArgumentException("nothing to evaluate: " + count + " tokens");
         }
-        if (cache.policy().kind() != KvPolicy.Kind.FULL || !cache.policy().layerSharing().groups().isEmpty()) {
+        if (!(cache.config().policy() instanceof FullPolicy) || cache.config().layerSharing().shares()) {
             throw new IllegalArgumentException("the cuda backend holds the full cache only, not policy "
-                    + cache.policy().kind().value());
+                    + cache.config().name());
         }
         if (cache.capacity() > plan.contextLength()) {
             throw new IllegalArgumentException("the cache holds " + cache.capacity() + " positions, the device "

@@ -4,11 +4,11 @@ import io.kvcache.core.SharedData;
 import io.kvcache.core.backend.Backend;
 import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.generate.Sampler;
-import io.kvcache.core.generate.SamplingParams;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.Sampler;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,12 +55,12 @@ class CudaForwardPassGpuTest {
         try (Model model = Model.load(SharedData.require("models/" + name));
              ComputePool pool = new ComputePool(2);
              Backend gpu = open(model, 1)) {
-            Transformer cpu = new Transformer(model, pool);
+            CpuForwardPass cpu = new CpuForwardPass(model, pool);
             KvCache cpuCache = new KvCache(model.config(), CONTEXT);
             KvCache gpuCache = new KvCache(model.config(), CONTEXT);
             int[] prompt = prompt(model);
-            float[] cpuAll = cpu.forward(cpuCache, prompt, 0, prompt.length, Transformer.Logits.ALL);
-            float[] gpuAll = gpu.forwardPass().forward(gpuCache, prompt, 0, prompt.length, Transformer.Logits.ALL);
+            float[] cpuAll = cpu.forward(cpuCache, prompt, 0, prompt.length, ForwardPass.Logits.ALL);
+            float[] gpuAll = gpu.forwardPass().forward(gpuCache, prompt, 0, prompt.length, ForwardPass.Logits.ALL);
             int vocabulary = model.config().vocabularySize();
             for (int row = 0; row < prompt.length; row++) {
                 compare(name + " prompt row " + row, Arrays.copyOfRange(cpuAll, row * vocabulary, (row + 1) * vocabulary),
@@ -68,8 +68,8 @@ class CudaForwardPassGpuTest {
             }
             int[] next = {argmax(Arrays.copyOfRange(cpuAll, (prompt.length - 1) * vocabulary, prompt.length * vocabulary))};
             for (int step = 0; step < 12; step++) {
-                float[] c = cpu.forward(cpuCache, next, 0, 1, Transformer.Logits.LAST);
-                float[] g = gpu.forwardPass().forward(gpuCache, next, 0, 1, Transformer.Logits.LAST);
+                float[] c = cpu.forward(cpuCache, next, 0, 1, ForwardPass.Logits.LAST);
+                float[] g = gpu.forwardPass().forward(gpuCache, next, 0, 1, ForwardPass.Logits.LAST);
                 compare(name + " decode step " + step, c, g);
                 next[0] = argmax(c);
             }
@@ -127,7 +127,7 @@ class CudaForwardPassGpuTest {
             ForwardPass pass = gpu.forwardPass();
             int[] prompt = prompt(model);
             KvCache reference = new KvCache(model.config(), CONTEXT);
-            float[] logits = pass.forward(reference, prompt, 0, prompt.length, Transformer.Logits.LAST);
+            float[] logits = pass.forward(reference, prompt, 0, prompt.length, ForwardPass.Logits.LAST);
             int best = argmax(logits);
             SamplingParams greedy = SamplingParams.greedy(1);
             assertThat(sampleOnce(pass, model, prompt, greedy)).as("greedy").isEqualTo(best);
@@ -157,10 +157,10 @@ class CudaForwardPassGpuTest {
             int[] prompt = prompt(model);
             KvCache first = new KvCache(model.config(), CONTEXT);
             KvCache second = new KvCache(model.config(), CONTEXT);
-            pass.forward(first, prompt, 0, prompt.length - 1, Transformer.Logits.LAST);
-            pass.forward(second, prompt, 1, prompt.length - 1, Transformer.Logits.LAST);
-            float[] resumed = pass.forward(first, prompt, prompt.length - 1, 1, Transformer.Logits.LAST);
-            float[] direct = pass.forward(new KvCache(model.config(), CONTEXT), prompt, 0, prompt.length, Transformer.Logits.LAST);
+            pass.forward(first, prompt, 0, prompt.length - 1, ForwardPass.Logits.LAST);
+            pass.forward(second, prompt, 1, prompt.length - 1, ForwardPass.Logits.LAST);
+            float[] resumed = pass.forward(first, prompt, prompt.length - 1, 1, ForwardPass.Logits.LAST);
+            float[] direct = pass.forward(new KvCache(model.config(), CONTEXT), prompt, 0, prompt.length, ForwardPass.Logits.LAST);
             compare("resumed against direct", direct, resumed);
         }
     }

@@ -1,12 +1,13 @@
 package io.kvcache.cuda;
 
 import io.kvcache.core.SharedData;
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.gguf.GgufFile;
 import io.kvcache.core.gguf.GgufTensor;
 import io.kvcache.core.kv.HeadMemory;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 import io.kvcache.core.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
@@ -126,7 +127,7 @@ class DeviceMemoryPlanTest {
             DeviceMemoryPlan plan = DeviceMemoryPlan.of(model, 512, 1, 64);
             KvCache cache = new KvCache(model.config(), 512);
             int tokens = 37;
-            new Transformer(model, pool).forward(cache, new int[tokens], 0, tokens, Transformer.Logits.LAST);
+            new CpuForwardPass(model, pool).forward(cache, new int[tokens], 0, tokens, ForwardPass.Logits.LAST);
             for (HeadMemory head : cache.memory().heads()) {
                 assertThat(head.bytesHeld() - tokens * (long) Integer.BYTES)
                         .isEqualTo(tokens * plan.kvBytesPerTokenAndHead());

@@ -3,10 +3,10 @@ package io.kvcache.cuda;
 import io.kvcache.core.SharedData;
 import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.kv.KvCache;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.model.Architecture;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.model.ModelConfig;
-import io.kvcache.core.model.Architecture;
 import io.kvcache.core.model.RopeStyle;
 import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Assumptions;
@@ -65,10 +65,10 @@ class HostSideTest {
     @Test
     void theCudaProviderRunsTheFullCacheOnlyAndOpensNothingWithoutAGpu() {
         CudaBackendProvider provider = new CudaBackendProvider();
-        assertThat(provider.refusal(KvPolicy.full())).isEmpty();
-        assertThat(provider.refusal(KvPolicy.parse("mixed-precision", Map.of()))).get().asString()
+        assertThat(provider.refusal(KvCacheConfig.full())).isEmpty();
+        assertThat(provider.refusal(KvCacheConfig.parse("mixed-precision", Map.of()))).get().asString()
                 .contains("kvcache.policy=mixed-precision").contains("cpu backend");
-        assertThat(provider.refusal(KvPolicy.parse("full", Map.of("layer-condensed.share-groups", "0-1")))).get()
+        assertThat(provider.refusal(KvCacheConfig.parse("full", Map.of("layer-condensed.share-groups", "0-1")))).get()
                 .asString().contains("layer sharing");
         Assumptions.assumeFalse(CudaProbe.status().usable(), "skipped: this machine has a usable GPU");
         try (Model model = Model.load(SharedData.require("models/tiny/stories260K.gguf"))) {

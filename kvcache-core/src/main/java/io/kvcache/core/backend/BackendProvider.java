@@ -1,6 +1,6 @@
 package io.kvcache.core.backend;
 
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
 
 import java.util.Optional;
@@ -19,8 +19,8 @@ public interface BackendProvider {
     /** Whether it can run here. Probes at most once per JVM and never throws. */
     BackendStatus status();
 
-    /** Why this backend cannot run {@code policy}, or empty when it can. */
-    Optional<String> refusal(KvPolicy policy);
+    /** Why this backend cannot run a cache configured as {@code cache}, or empty when it can. */
+    Optional<String> refusal(KvCacheConfig cache);
 
     /**
      * Opens the backend for {@code model}.

@@ -1,6 +1,6 @@
 package io.kvcache.core.backend;
 
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -39,10 +39,10 @@ public final class BackendSelector {
      * @throws BackendUnavailableException when the requested backend cannot run (the message names
      *                                     the property, the backend and the reason)
      */
-    public static Choice choose(String requested, KvPolicy policy, List<BackendProvider> providers) {
+    public static Choice choose(String requested, KvCacheConfig cache, List<BackendProvider> providers) {
         String name = requested.toLowerCase(Locale.ROOT);
         if (name.equals(AUTO)) {
-            return chooseAutomatically(policy, providers);
+            return chooseAutomatically(cache, providers);
         }
         BackendProvider provider = providers.stream().filter(p -> p.name().equals(name)).findFirst()
                 .orElseThrow(() -> new BackendUnavailableException("kvcache.backend=" + name
@@ -53,13 +53,13 @@ public final class BackendSelector {
             throw new BackendUnavailableException("kvcache.backend=" + name + ": the " + name
                     + " backend cannot run on this machine: " + status.reason());
         }
-        provider.refusal(policy).ifPresent(reason -> {
+        provider.refusal(cache).ifPresent(reason -> {
             throw new BackendUnavailableException("kvcache.backend=" + name + ": " + reason);
         });
         return new Choice(provider, status, List.of());
     }
 
-    private static Choice chooseAutomatically(KvPolicy policy, List<BackendProvider> providers) {
+    private static Choice chooseAutomatically(KvCacheConfig cache, List<BackendProvider> providers) {
         List<String> passedOver = new ArrayList<>();
         List<BackendProvider> byPriority = providers.stream()
                 .sorted(Comparator.comparingInt(BackendProvider::autoPriority).reversed()).toList();
@@ -69,7 +69,7 @@ public final class BackendSelector {
                 passedOver.add(provider.name() + ": " + status.reason());
                 continue;
             }
-            var refusal = provider.refusal(policy);
+            var refusal = provider.refusal(cache);
             if (refusal.isPresent()) {
                 passedOver.add(provider.name() + ": " + refusal.get());
                 continue;

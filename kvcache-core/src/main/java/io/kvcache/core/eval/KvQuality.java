@@ -1,11 +1,11 @@
 package io.kvcache.core.eval;
 
+import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvMemoryReport;
-import io.kvcache.core.kv.KvPolicy;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ public final class KvQuality {
     }
 
     /**
-     * @param policy                the policy's settings as {@link KvPolicy#describe()} prints them
+     * @param policy                the policy's settings as {@link KvCacheConfig#describe()} prints them
      * @param memoryRatio           held / full bytes at the end of each chunk, mean over chunks
      * @param bytesHeld             bytes held at the end of the last chunk
      * @param fullBytes             full-cache bytes at the end of the last chunk
@@ -65,12 +65,12 @@ public final class KvQuality {
     }
 
     private final Model model;
-    private final Transformer transformer;
+    private final ForwardPass transformer;
     private final Tokenizer tokenizer;
     private final TokenClasses classes;
     private final int vocabulary;
 
-    public KvQuality(Model model, Transformer transformer) {
+    public KvQuality(Model model, ForwardPass transformer) {
         this.model = model;
         this.transformer = transformer;
         this.tokenizer = model.tokenizer();
@@ -78,7 +78,7 @@ public final class KvQuality {
         this.vocabulary = model.config().vocabularySize();
     }
 
-    public Report evaluate(String text, KvPolicy policy, Settings settings) {
+    public Report evaluate(String text, KvCacheConfig policy, Settings settings) {
         int context = settings.context();
         if (context < 8 || context > model.config().contextLength()) {
             throw new IllegalArgumentException("context must be from 8 to the model's " + model.config().contextLength()
@@ -137,7 +137,7 @@ public final class KvQuality {
         int probes;
     }
 
-    private KvCache cache(KvPolicy policy, int length) {
+    private KvCache cache(KvCacheConfig policy, int length) {
         return new KvCache(model.config(), length, policy, classes);
     }
 
@@ -145,11 +145,11 @@ public final class KvQuality {
      * Prefills {@code tokens[0, prompt)} into a full and a policy cache, then feeds the rest one
      * token at a time, scoring each next-token prediction into {@code scores} or the recall probe.
      */
-    private KvMemoryReport teacherForced(int[] tokens, int prompt, KvPolicy policy, Scores scores, Recall recall) {
-        KvCache full = cache(KvPolicy.full(), tokens.length);
+    private KvMemoryReport teacherForced(int[] tokens, int prompt, KvCacheConfig policy, Scores scores, Recall recall) {
+        KvCache full = cache(KvCacheConfig.full(), tokens.length);
         KvCache compressed = cache(policy, tokens.length);
-        float[] fullLogits = transformer.forward(full, tokens, 0, prompt, Transformer.Logits.LAST);
-        float[] logits = transformer.forward(compressed, tokens, 0, prompt, Transformer.Logits.LAST);
+        float[] fullLogits = transformer.forward(full, tokens, 0, prompt, ForwardPass.Logits.LAST);
+        float[] logits = transformer.forward(compressed, tokens, 0, prompt, ForwardPass.Logits.LAST);
         for (int next = prompt; next < tokens.length; next++) {
             double[] p = logSoftmax(logits);
             double[] q = logSoftmax(fullLogits);
@@ -177,8 +177,8 @@ public final class KvQuality {
             if (next == tokens.length - 1) {
                 break;
             }
-            fullLogits = transformer.forward(full, tokens, next, 1, Transformer.Logits.LAST);
-            logits = transformer.forward(compressed, tokens, next, 1, Transformer.Logits.LAST);
+            fullLogits = transformer.forward(full, tokens, next, 1, ForwardPass.Logits.LAST);
+            logits = transformer.forward(compressed, tokens, next, 1, ForwardPass.Logits.LAST);
         }
         if (recall != null) {
             recall.probes++;
@@ -189,9 +189,9 @@ public final class KvQuality {
     }
 
     /** Common prefix of the greedy continuations of {@code tokens[0, prompt)} under both caches. */
-    private int greedyPrefix(int[] tokens, int prompt, KvPolicy policy, int count) {
+    private int greedyPrefix(int[] tokens, int prompt, KvCacheConfig policy, int count) {
         int length = Math.min(prompt + count, model.config().contextLength());
-        int[] fullIds = greedy(cache(KvPolicy.full(), length), tokens, prompt, length - prompt);
+        int[] fullIds = greedy(cache(KvCacheConfig.full(), length), tokens, prompt, length - prompt);
         int[] ids = greedy(cache(policy, length), tokens, prompt, length - prompt);
         int same = 0;
         while (same < ids.length && ids[same] == fullIds[same]) {
@@ -202,11 +202,11 @@ public final class KvQuality {
 
     private int[] greedy(KvCache cache, int[] tokens, int prompt, int count) {
         int[] out = new int[count];
-        float[] logits = transformer.forward(cache, tokens, 0, prompt, Transformer.Logits.LAST);
+        float[] logits = transformer.forward(cache, tokens, 0, prompt, ForwardPass.Logits.LAST);
         for (int i = 0; i < count; i++) {
             out[i] = argmax(logits);
             if (i + 1 < count) {
-                logits = transformer.forward(cache, out, i, 1, Transformer.Logits.LAST);
+                logits = transformer.forward(cache, out, i, 1, ForwardPass.Logits.LAST);
             }
         }
         return out;

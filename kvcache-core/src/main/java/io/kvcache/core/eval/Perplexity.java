@@ -1,8 +1,8 @@
 package io.kvcache.core.eval;
 
+import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 
 /**
  * Perplexity by llama.cpp's method, so the figures compare with its perplexity tool: the text is
@@ -23,7 +23,7 @@ public final class Perplexity {
     private Perplexity() {
     }
 
-    public static Result compute(Model model, Transformer transformer, String text, int context) {
+    public static Result compute(Model model, ForwardPass transformer, String text, int context) {
         if (context < 4) {
             throw new IllegalArgumentException("context must be at least 4 tokens, got " + context);
         }
@@ -48,7 +48,7 @@ public final class Perplexity {
                 chunk[0] = model.tokenizer().bosId();
             }
             KvCache cache = new KvCache(model.config(), context);
-            float[] logits = transformer.forward(cache, chunk, 0, context, Transformer.Logits.ALL);
+            float[] logits = transformer.forward(cache, chunk, 0, context, ForwardPass.Logits.ALL);
             for (int j = first; j < context - 1; j++) {
                 nll -= logSoftmax(logits, j * vocabulary, vocabulary, tokens[c * context + j + 1]);
                 scored++;

@@ -4,7 +4,8 @@ import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.Sampler;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ public final class Generator {
         int token = -1;
         if (params.maxTokens() > 0) {
             if (reportsTop) {
-                logits = transformer.forward(cache, prompt, 0, prompt.length, Transformer.Logits.LAST);
+                logits = transformer.forward(cache, prompt, 0, prompt.length, ForwardPass.Logits.LAST);
             } else {
                 token = transformer.forwardAndSample(cache, prompt, 0, prompt.length, sampler, history, length);
             }
@@ -114,7 +115,7 @@ public final class Generator {
                 break;
             }
             if (reportsTop) {
-                logits = transformer.forward(cache, history, length - 1, 1, Transformer.Logits.LAST);
+                logits = transformer.forward(cache, history, length - 1, 1, ForwardPass.Logits.LAST);
             } else {
                 token = transformer.forwardAndSample(cache, history, length - 1, 1, sampler, history, length);
             }

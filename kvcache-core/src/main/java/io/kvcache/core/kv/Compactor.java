@@ -15,12 +15,11 @@ final class Compactor {
     private float[] value = new float[0];
 
     /**
-     * @param length tokens of the sequence so far
-     * @param sinks  leading positions always kept
-     * @param sequence the sequence, whose token ids by position {@code classes} classifies
+     * @param length   tokens of the sequence so far
+     * @param sinks    leading positions always kept
+     * @param sequence the sequence, which classifies its tokens by position
      */
-    void apply(HeadCache head, HeadPolicy policy, int length, int sinks, KvCache sequence, TokenClasses classes,
-               KvPolicy.Span span) {
+    void apply(HeadCache head, HeadPolicy policy, int length, int sinks, KvCache sequence) {
         if (policy.keepsAll()) {
             return;
         }
@@ -32,7 +31,7 @@ final class Compactor {
         int candidates = 0;
         for (int e = 0; e < m; e++) {
             int position = kept.position(e);
-            TokenClass c = classes.of(sequence.token(position));
+            TokenClass c = sequence.tokenClass(position);
             keep[e] = position < sinks || position >= recentFrom
                     || (policy.special() && c == TokenClass.SPECIAL)
                     || (policy.punctuation() && c == TokenClass.PUNCTUATION);
@@ -57,9 +56,9 @@ final class Compactor {
             return;
         }
         switch (policy.rest()) {
-            case DROP -> kept.retain(important, importantCount);
-            case LOW_PRECISION -> demote(head, restCount, importantCount);
-            case MERGE -> merge(head, restCount, span);
+            case HeadPolicy.Rest.Drop drop -> kept.retain(important, importantCount);
+            case HeadPolicy.Rest.Demote demote -> demote(head, restCount, importantCount);
+            case HeadPolicy.Rest.Merge span -> merge(head, restCount, span);
         }
     }
 
@@ -112,7 +111,7 @@ final class Compactor {
      * values, with a logit bias of log(tokens merged) so the merged entry draws the attention its
      * tokens drew together. Unkept entries that do not fill a span wait as they are.
      */
-    private void merge(HeadCache head, int restCount, KvPolicy.Span span) {
+    private void merge(HeadCache head, int restCount, HeadPolicy.Rest.Merge span) {
         Entries kept = head.kept();
         Entries merged = head.merged();
         int spans = restCount / span.length();

@@ -10,7 +10,7 @@ package io.kvcache.core.kv;
  * sets leave out), special+punctuation+frequency+local (plus the {@code localRatio} share of the
  * prompt closest before the query), full.
  */
-public final class FastGenProfile {
+public final class FastGenProfile implements PromptAttention.AttentionRows {
     /** Candidate names in order of cost; the last keeps everything. */
     static final String[] CANDIDATES = {"special", "special+punctuation", "special+punctuation+frequency",
             "special+punctuation+frequency+local", "full"};
@@ -22,7 +22,7 @@ public final class FastGenProfile {
     private final double[] mass = new double[CANDIDATES.length - 1];
     private long rows;
 
-    FastGenProfile(HeadCache head, KvCache sequence, TokenClasses classes, int sinks, KvPolicy.Adaptive settings) {
+    FastGenProfile(HeadCache head, KvCache sequence, int sinks, double frequencyRatio, double localRatio) {
         Entries kept = head.kept();
         int n = kept.size();
         int length = sequence.length();
@@ -31,13 +31,13 @@ public final class FastGenProfile {
         int others = 0;
         for (int e = 0; e < n; e++) {
             positions[e] = kept.position(e);
-            TokenClass c = classes.of(sequence.token(positions[e]));
+            TokenClass c = sequence.tokenClass(positions[e]);
             firstCandidate[e] = (byte) (positions[e] < sinks || c == TokenClass.SPECIAL ? 0 : c == TokenClass.PUNCTUATION ? 1 : 3);
             others += firstCandidate[e] == 3 ? 1 : 0;
         }
         // The frequency set: as at decode time, the entries with the most attention among those
         // the special and punctuation sets do not already hold.
-        int frequent = Math.min(others, (int) Math.ceil(settings.frequencyRatio() * length));
+        int frequent = Math.min(others, (int) Math.ceil(frequencyRatio * length));
         if (frequent > 0) {
             float[] ranked = new float[others];
             int r = 0;
@@ -59,11 +59,12 @@ public final class FastGenProfile {
                 }
             }
         }
-        localWindow = (int) Math.ceil(settings.localRatio() * length);
+        localWindow = (int) Math.ceil(localRatio * length);
     }
 
     /** Adds one query's attention probabilities over the first {@code visible} entries (attention order). */
-    public void addRow(float[] probabilities, int visible, int queryPosition) {
+    @Override
+    public void add(float[] probabilities, int visible, int queryPosition) {
         double[] m = new double[4];
         for (int e = 0; e < visible; e++) {
             float p = probabilities[e];

@@ -1,5 +1,7 @@
 package io.kvcache.core.kv;
 
+import io.kvcache.core.tensor.Float16s;
+
 import java.util.Arrays;
 
 /** Rows stored as fp16: the precision of the {@code full} cache. */
@@ -30,13 +32,13 @@ final class HalfRows implements RowStore {
         if ((rows + 1) * width > data.length) {
             data = Arrays.copyOf(data, data.length * 2);
         }
-        HalfFloats.toHalves(src, off, data, rows * width, width);
+        Float16s.toHalves(src, off, data, rows * width, width);
         rows++;
     }
 
     @Override
     public void decode(int from, int count, float[] out, int outOff) {
-        HalfFloats.toFloats(data, from * width, out, outOff, count * width);
+        Float16s.toFloats(data, from * width, out, outOff, count * width);
     }
 
     @Override

@@ -61,6 +61,14 @@ public final class HeadCache {
         return older() + kept.countUpTo(position);
     }
 
+    /**
+     * Whether attention over this head must be the plain float softmax that yields each entry's
+     * probability (to accumulate the attention statistics) and adds logit biases.
+     */
+    public boolean attendsWeighted() {
+        return layout.tracksAttention() || hasBiases();
+    }
+
     /** Whether some entries carry a logit bias (see {@link #readBiases}). */
     public boolean hasBiases() {
         return merged != null && merged.size() > 0;

@@ -3,7 +3,8 @@ package io.kvcache.core.kv;
 /**
  * How a head stores its entries, fixed by the policy: the precision of the entries it keeps as
  * they are, whether it also keeps a low-precision class (and with which key balancing), whether it
- * holds merged entries, and whether it tracks the attention each entry receives.
+ * holds merged entries, and whether it tracks the attention each entry receives. It also knows
+ * what each entry costs, which the cache's sizing ({@link KvFootprint}) multiplies out.
  *
  * @param highBits        16 (fp16) or 8 (int8 with group-wise scales) for the entries kept as they are
  * @param lowBits         0 (no low-precision class), or 2, 3 or 4 for entries a policy demotes
@@ -18,11 +19,67 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
     /** The {@code full} cache: fp16, nothing else. */
     public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false);
 
+    /** The same layout, accumulating the attention each entry receives. */
+    StorageLayout trackingAttention() {
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true);
+    }
+
+    /** The same layout, with a class of merged entries. */
+    StorageLayout merging() {
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention);
+    }
+
+    /** The same layout, with a low-precision class stored as {@code low} says. */
+    StorageLayout demotingTo(LowPrecision low) {
+        return new StorageLayout(highBits, low.bits(), low.groupSize(), low.balanceKeys(), merges, tracksAttention);
+    }
+
     RowStore highRows(int width) {
-        return highBits == 16 ? new HalfRows(width) : new QuantizedRows(new LowBitRows(width, highBits, Math.min(groupSize, width)));
+        return highBits == 16 ? new HalfRows(width) : new QuantizedRows(lowBitRows(width, highBits));
     }
 
     RowStore lowRows(int width) {
-        return new QuantizedRows(new LowBitRows(width, lowBits, Math.min(groupSize, width)));
+        return new QuantizedRows(lowBitRows(width, lowBits));
+    }
+
+    private LowBitRows lowBitRows(int width, int bits) {
+        return new LowBitRows(width, bits, Math.min(groupSize, width));
+    }
+
+    /** Bytes per entry of each class: key and value rows, position, and the statistics and bias the class keeps. */
+    long keptEntryBytes(int keyDim, int valueDim) {
+        return rowBytes(highBits, keyDim) + rowBytes(highBits, valueDim) + bookkeepingBytes(false);
+    }
+
+    /** Only for a layout with a low-precision class ({@code lowBits} > 0). */
+    long lowPrecisionEntryBytes(int keyDim, int valueDim) {
+        return rowBytes(lowBits, keyDim) + rowBytes(lowBits, valueDim) + bookkeepingBytes(false);
+    }
+
+    long mergedEntryBytes(int keyDim, int valueDim) {
+        return rowBytes(16, keyDim) + rowBytes(16, valueDim) + bookkeepingBytes(true);
+    }
+
+    /** Bytes a head holds besides its entries: the key-balance factors. */
+    long headBytes(int keyDim) {
+        return balancesKeys ? (long) Float.BYTES * keyDim : 0;
+    }
+
+    /** Bytes of a head holding {@code counts}. */
+    long bytesOf(EntryCounts counts, int keyDim, int valueDim) {
+        long bytes = counts.kept() * keptEntryBytes(keyDim, valueDim) + headBytes(keyDim);
+        if (counts.lowPrecision() > 0) {
+            bytes += counts.lowPrecision() * lowPrecisionEntryBytes(keyDim, valueDim);
+        }
+        return bytes + counts.merged() * mergedEntryBytes(keyDim, valueDim);
+    }
+
+    private long rowBytes(int bits, int width) {
+        return bits == 16 ? 2L * width : lowBitRows(width, bits).bytesPerRow();
+    }
+
+    /** Position, attention received where tracked, and logit bias for merged entries (see {@link Entries}). */
+    private int bookkeepingBytes(boolean biased) {
+        return Integer.BYTES + (tracksAttention ? Float.BYTES : 0) + (biased ? Float.BYTES : 0);
     }
 }

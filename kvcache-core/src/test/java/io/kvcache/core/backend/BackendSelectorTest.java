@@ -1,6 +1,8 @@
 package io.kvcache.core.backend;
 
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.cpu.CpuBackendProvider;
+import io.kvcache.core.kv.FullPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +18,8 @@ class BackendSelectorTest {
     /** A backend whose probe and policy support are given. */
     private record Fake(String name, int autoPriority, BackendStatus status, String refuses) implements BackendProvider {
         @Override
-        public Optional<String> refusal(KvPolicy policy) {
-            return policy.kind() == KvPolicy.Kind.FULL || refuses == null ? Optional.empty() : Optional.of(refuses);
+        public Optional<String> refusal(KvCacheConfig policy) {
+            return policy.policy() instanceof FullPolicy || refuses == null ? Optional.empty() : Optional.of(refuses);
         }
 
         @Override
@@ -30,12 +32,12 @@ class BackendSelectorTest {
     private static final BackendProvider GPU = new Fake("cuda", 100, BackendStatus.usable("GPU 0"),
             "the cuda backend holds the full cache only");
     private static final BackendProvider NO_GPU = new Fake("cuda", 100, BackendStatus.unusable("no CUDA driver"), null);
-    private static final KvPolicy WINDOW = KvPolicy.parse("window", Map.of());
+    private static final KvCacheConfig WINDOW = KvCacheConfig.parse("window", Map.of());
 
     @Test
     void autoPrefersAUsableGpuAndFallsBackToTheCpuSayingWhy() {
-        assertThat(BackendSelector.choose("auto", KvPolicy.full(), List.of(CPU, GPU)).provider()).isSameAs(GPU);
-        BackendSelector.Choice fallback = BackendSelector.choose("auto", KvPolicy.full(), List.of(CPU, NO_GPU));
+        assertThat(BackendSelector.choose("auto", KvCacheConfig.full(), List.of(CPU, GPU)).provider()).isSameAs(GPU);
+        BackendSelector.Choice fallback = BackendSelector.choose("auto", KvCacheConfig.full(), List.of(CPU, NO_GPU));
         assertThat(fallback.provider()).isSameAs(CPU);
         assertThat(fallback.passedOver()).containsExactly("cuda: no CUDA driver");
         BackendSelector.Choice refused = BackendSelector.choose("AUTO", WINDOW, List.of(GPU, CPU));
@@ -45,17 +47,17 @@ class BackendSelectorTest {
 
     @Test
     void aNamedBackendMustBePresentUsableAndAbleToRunThePolicy() {
-        assertThat(BackendSelector.choose("cpu", KvPolicy.full(), List.of(CPU, GPU)).provider()).isSameAs(CPU);
-        assertThatThrownBy(() -> BackendSelector.choose("cuda", KvPolicy.full(), List.of(CPU)))
+        assertThat(BackendSelector.choose("cpu", KvCacheConfig.full(), List.of(CPU, GPU)).provider()).isSameAs(CPU);
+        assertThatThrownBy(() -> BackendSelector.choose("cuda", KvCacheConfig.full(), List.of(CPU)))
                 .isInstanceOf(BackendUnavailableException.class)
                 .hasMessageContaining("kvcache.backend=cuda").hasMessageContaining("present: cpu")
                 .hasMessageContaining("io.kvcache:kvcache-cuda");
-        assertThatThrownBy(() -> BackendSelector.choose("cuda", KvPolicy.full(), List.of(CPU, NO_GPU)))
+        assertThatThrownBy(() -> BackendSelector.choose("cuda", KvCacheConfig.full(), List.of(CPU, NO_GPU)))
                 .isInstanceOf(BackendUnavailableException.class)
                 .hasMessage("kvcache.backend=cuda: the cuda backend cannot run on this machine: no CUDA driver");
         assertThatThrownBy(() -> BackendSelector.choose("cuda", WINDOW, List.of(CPU, GPU)))
                 .hasMessage("kvcache.backend=cuda: the cuda backend holds the full cache only");
-        assertThatThrownBy(() -> BackendSelector.choose("auto", KvPolicy.full(), List.of(NO_GPU)))
+        assertThatThrownBy(() -> BackendSelector.choose("auto", KvCacheConfig.full(), List.of(NO_GPU)))
                 .hasMessage("kvcache.backend=auto: no backend can run here (cuda: no CUDA driver)");
     }
 

@@ -1,9 +1,9 @@
 package io.kvcache.core.eval;
 
 import io.kvcache.core.SharedData;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.cpu.CpuForwardPass;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,7 +30,7 @@ class KvQualityTest {
     @BeforeAll
     static void load() throws Exception {
         model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
-        quality = new KvQuality(model, new Transformer(model, POOL));
+        quality = new KvQuality(model, new CpuForwardPass(model, POOL));
         text = Files.readString(SharedData.require("eval/tinystories-eval.txt"));
     }
 
@@ -42,7 +42,7 @@ class KvQualityTest {
 
     @Test
     void fullAgreesWithItselfExactly() {
-        KvQuality.Report report = quality.evaluate(text, KvPolicy.full(), SETTINGS);
+        KvQuality.Report report = quality.evaluate(text, KvCacheConfig.full(), SETTINGS);
         assertThat(report.memoryRatio()).isEqualTo(1.0);
         assertThat(report.top1Agreement()).isEqualTo(1.0);
         assertThat(report.meanKl()).isCloseTo(0, offset(1e-12));
@@ -71,7 +71,7 @@ class KvQualityTest {
 
     private static void check(String policy, Map<String, String> settings, double maxRatio, double minAgreement,
                               double maxKl) {
-        KvQuality.Report r = quality.evaluate(text, KvPolicy.parse(policy, settings), SETTINGS);
+        KvQuality.Report r = quality.evaluate(text, KvCacheConfig.parse(policy, settings), SETTINGS);
         assertThat(r.memoryRatio()).as(policy + " memory ratio").isLessThanOrEqualTo(maxRatio);
         assertThat(r.top1Agreement()).as(policy + " top-1 agreement").isGreaterThanOrEqualTo(minAgreement);
         assertThat(r.meanKl()).as(policy + " mean KL").isLessThanOrEqualTo(maxKl);

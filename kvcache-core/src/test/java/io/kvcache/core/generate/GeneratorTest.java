@@ -2,9 +2,10 @@ package io.kvcache.core.generate;
 
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.SharedData;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,7 +30,7 @@ class GeneratorTest {
     static void load() {
         model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
         pool = new ComputePool(2);
-        generator = new Generator(model, new Transformer(model, pool));
+        generator = new Generator(model, new CpuForwardPass(model, pool));
     }
 
     @AfterAll

@@ -1,8 +1,9 @@
 package io.kvcache.core.kv;
 
 import io.kvcache.core.SharedData;
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,14 +20,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class KvPoliciesOnModelsTest {
     private static final ComputePool POOL = new ComputePool(2);
     private static Model model;
-    private static Transformer transformer;
+    private static CpuForwardPass transformer;
     private static TokenClasses classes;
     private static int[] text;
 
     @BeforeAll
     static void load() throws Exception {
         model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
-        transformer = new Transformer(model, POOL);
+        transformer = new CpuForwardPass(model, POOL);
         classes = TokenClasses.of(model.tokenizer());
         String story = java.nio.file.Files.readString(SharedData.require("eval/tinystories-eval.txt"));
         text = model.tokenizer().encode(story, true, false);
@@ -40,15 +41,15 @@ class KvPoliciesOnModelsTest {
 
     /** Prefills {@code prompt} tokens of the text, then decodes up to {@code length} one token at a time. */
     private static float[] run(KvCache cache, int prompt, int length) {
-        float[] logits = transformer.forward(cache, text, 0, prompt, Transformer.Logits.LAST);
+        float[] logits = transformer.forward(cache, text, 0, prompt, ForwardPass.Logits.LAST);
         for (int i = prompt; i < length; i++) {
-            logits = transformer.forward(cache, text, i, 1, Transformer.Logits.LAST);
+            logits = transformer.forward(cache, text, i, 1, ForwardPass.Logits.LAST);
         }
         return logits;
     }
 
     private static KvCache cache(String policy, Map<String, String> settings) {
-        return new KvCache(model.config(), 512, KvPolicy.parse(policy, settings), classes);
+        return new KvCache(model.config(), 512, KvCacheConfig.parse(policy, settings), classes);
     }
 
     @Test
@@ -144,8 +145,8 @@ class KvPoliciesOnModelsTest {
     @Test
     void measuredHeapFollowsTheAccounting() {
         // A long-context cache (many layers of the model's head shape) with and without compression.
-        long fullAccounted = heapGrowth(() -> fill(KvPolicy.full()));
-        long windowAccounted = heapGrowth(() -> fill(KvPolicy.parse("window", Map.of("window.recent", "60"))));
+        long fullAccounted = heapGrowth(() -> fill(KvCacheConfig.full()));
+        long windowAccounted = heapGrowth(() -> fill(KvCacheConfig.parse("window", Map.of("window.recent", "60"))));
         assertThat(windowAccounted).isLessThan(fullAccounted / 4);
     }
 
@@ -167,7 +168,7 @@ class KvPoliciesOnModelsTest {
         return accounted;
     }
 
-    private static KvCache[] fill(KvPolicy policy) {
+    private static KvCache[] fill(KvCacheConfig policy) {
         var config = model.config();
         KvCache[] caches = new KvCache[64];
         float[] row = new float[config.headDim()];

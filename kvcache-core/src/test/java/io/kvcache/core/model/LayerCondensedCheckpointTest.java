@@ -2,8 +2,10 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.SharedData;
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.kv.KvCache;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
@@ -52,11 +54,11 @@ class LayerCondensedCheckpointTest {
         return folder;
     }
 
-    private static float[] logits(Model model, KvPolicy policy, int[] prompt, int split) {
-        Transformer transformer = new Transformer(model, POOL);
+    private static float[] logits(Model model, KvCacheConfig policy, int[] prompt, int split) {
+        CpuForwardPass transformer = new CpuForwardPass(model, POOL);
         KvCache cache = new KvCache(model.config(), 64, policy, TokenClasses.of(model.tokenizer()));
-        transformer.forward(cache, prompt, 0, split, Transformer.Logits.LAST);
-        return transformer.forward(cache, prompt, split, prompt.length - split, Transformer.Logits.ALL);
+        transformer.forward(cache, prompt, 0, split, ForwardPass.Logits.LAST);
+        return transformer.forward(cache, prompt, split, prompt.length - split, ForwardPass.Logits.ALL);
     }
 
     @Test
@@ -64,13 +66,13 @@ class LayerCondensedCheckpointTest {
         try (Model declared = Model.load(withLayerTypes("0_0"));
              Model plain = Model.load(SharedData.require("models/tiny/tinystories-656k-hf"))) {
             int[] prompt = plain.tokenizer().encode("Once upon a time there was a little dog.", true, false);
-            float[] expected = logits(plain, KvPolicy.parse("layer-condensed", Map.of("layer-condensed.share-groups", "0-1")),
+            float[] expected = logits(plain, KvCacheConfig.parse("layer-condensed", Map.of("layer-condensed.share-groups", "0-1")),
                     prompt, 3);
-            assertThat(logits(declared, KvPolicy.full(), prompt, 3)).containsExactly(expected);
+            assertThat(logits(declared, KvCacheConfig.full(), prompt, 3)).containsExactly(expected);
             KvCache cache = new KvCache(declared.config(), 64);
-            new Transformer(declared, POOL).forward(cache, prompt, 0, prompt.length, Transformer.Logits.LAST);
+            new CpuForwardPass(declared, POOL).forward(cache, prompt, 0, prompt.length, ForwardPass.Logits.LAST);
             assertThat(cache.memory().ratio()).isEqualTo(0.5);
-            assertThatThrownBy(() -> new KvCache(declared.config(), 64, KvPolicy.parse("layer-condensed", Map.of()),
+            assertThatThrownBy(() -> new KvCache(declared.config(), 64, KvCacheConfig.parse("layer-condensed", Map.of()),
                     TokenClasses.ordinary(declared.config().vocabularySize())))
                     .hasMessageContaining("already shares keys and values");
         }
@@ -86,14 +88,14 @@ class LayerCondensedCheckpointTest {
         try (Model model = Model.load(withLayerTypes("1_1"))) {
             assertThat(model.config().attendsToLaterLayers()).isTrue();
             int[] prompt = model.tokenizer().encode("Once upon a time there was a little dog.", true, false);
-            float[] whole = logits(model, KvPolicy.full(), prompt, 1);
+            float[] whole = logits(model, KvCacheConfig.full(), prompt, 1);
             float[] pieces = new float[whole.length];
-            Transformer transformer = new Transformer(model, POOL);
+            CpuForwardPass transformer = new CpuForwardPass(model, POOL);
             KvCache cache = new KvCache(model.config(), 64);
-            transformer.forward(cache, prompt, 0, 1, Transformer.Logits.LAST);
+            transformer.forward(cache, prompt, 0, 1, ForwardPass.Logits.LAST);
             int vocabulary = model.config().vocabularySize();
             for (int i = 1; i < prompt.length; i++) {
-                float[] row = transformer.forward(cache, prompt, i, 1, Transformer.Logits.LAST);
+                float[] row = transformer.forward(cache, prompt, i, 1, ForwardPass.Logits.LAST);
                 System.arraycopy(row, 0, pieces, (i - 1) * vocabulary, vocabulary);
             }
             assertThat(whole).containsExactly(pieces);

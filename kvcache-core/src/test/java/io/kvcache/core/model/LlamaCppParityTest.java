@@ -1,9 +1,11 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.SharedData;
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.eval.Perplexity;
-import io.kvcache.core.generate.Sampler;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -70,9 +72,9 @@ class LlamaCppParityTest {
         int[] generated = ints(prompt.path("generated_ids"));
         JsonNode steps = prompt.path("steps");
         int vocabulary = model.config().vocabularySize();
-        Transformer transformer = new Transformer(model, POOL);
+        CpuForwardPass transformer = new CpuForwardPass(model, POOL);
         KvCache cache = new KvCache(model.config(), promptIds.length + generated.length + 1);
-        float[] logits = transformer.forward(cache, promptIds, 0, promptIds.length, Transformer.Logits.LAST);
+        float[] logits = transformer.forward(cache, promptIds, 0, promptIds.length, ForwardPass.Logits.LAST);
         int s = 0;
         for (int g = 0; g < generated.length; g++) {
             String where = what + " prompt '" + prompt.path("prompt_text").asString() + "' token " + g;
@@ -92,7 +94,7 @@ class LlamaCppParityTest {
             int ours = Sampler.argmax(logits, 0, vocabulary);
             assertThat(ours).as(where + " greedy token").isEqualTo(generated[g]);
             if (g + 1 < generated.length) {
-                logits = transformer.forward(cache, new int[] {generated[g]}, 0, 1, Transformer.Logits.LAST);
+                logits = transformer.forward(cache, new int[] {generated[g]}, 0, 1, ForwardPass.Logits.LAST);
             }
         }
         assertThat(s).as(what + " every reported step was matched to a generated token").isEqualTo(steps.size());
@@ -113,7 +115,7 @@ class LlamaCppParityTest {
         String text = Files.readString(SharedData.require(run.path("text_file").asString()));
         text = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text; // as llama.cpp's -f reads it
         int context = run.path("ctx").asInt();
-        Perplexity.Result result = Perplexity.compute(model, new Transformer(model, POOL), text, context);
+        Perplexity.Result result = Perplexity.compute(model, new CpuForwardPass(model, POOL), text, context);
         double expected = run.path("ppl").asDouble();
         assertThat(result.chunks()).as(what + " chunks at context " + context).isEqualTo(run.path("n_chunks").asInt());
         if (realModel) {

@@ -1,10 +1,11 @@
 package io.kvcache.cli;
 
-import io.kvcache.core.generate.Sampler;
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be at least 1");
         }
         try (Model model = options.load(); ComputePool pool = options.pool()) {
-            Transformer transformer = new Transformer(model, pool);
+            CpuForwardPass transformer = new CpuForwardPass(model, pool);
             if (promptTokens + genTokens > model.config().contextLength()) {
                 throw new IllegalArgumentException("prompt + generated tokens (" + (promptTokens + genTokens)
                         + ") exceed the model's context of " + model.config().contextLength());
@@ -92,16 +93,16 @@ final class BenchCommand implements Callable<Integer> {
     private record Run(long prefillNanos, long decodeNanos, KvMemoryReport kv) {
     }
 
-    private Run run(Model model, Transformer transformer, int[] prompt, int promptLength, int decodeSteps) {
+    private Run run(Model model, CpuForwardPass transformer, int[] prompt, int promptLength, int decodeSteps) {
         KvCache cache = policy.cache(model, promptLength + decodeSteps);
         int vocabulary = model.config().vocabularySize();
         long t0 = System.nanoTime();
-        float[] logits = transformer.forward(cache, prompt, 0, promptLength, Transformer.Logits.LAST);
+        float[] logits = transformer.forward(cache, prompt, 0, promptLength, ForwardPass.Logits.LAST);
         long t1 = System.nanoTime();
         int[] next = new int[1];
         for (int i = 0; i < decodeSteps; i++) {
             next[0] = Sampler.argmax(logits, 0, vocabulary);
-            logits = transformer.forward(cache, next, 0, 1, Transformer.Logits.LAST);
+            logits = transformer.forward(cache, next, 0, 1, ForwardPass.Logits.LAST);
         }
         long t2 = System.nanoTime();
         return new Run(t1 - t0, t2 - t1, cache.memory());

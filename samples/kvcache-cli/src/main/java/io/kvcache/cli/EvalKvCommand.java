@@ -1,9 +1,9 @@
 package io.kvcache.cli;
 
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.eval.KvQuality;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,12 +41,12 @@ final class EvalKvCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        KvPolicy kvPolicy = policy.policy();
+        KvCacheConfig kvPolicy = policy.policy();
         String text = PerplexityCommand.readText(file);
         try (Model model = options.load(); ComputePool pool = options.pool()) {
             KvQuality.Settings run = QualityFields.settings(model.config(), context, chunks, greedyTokens, recallProbes);
             long t0 = System.nanoTime();
-            KvQuality.Report report = new KvQuality(model, new Transformer(model, pool)).evaluate(text, kvPolicy, run);
+            KvQuality.Report report = new KvQuality(model, new CpuForwardPass(model, pool)).evaluate(text, kvPolicy, run);
             double seconds = (System.nanoTime() - t0) / 1e9;
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", model.config().name());

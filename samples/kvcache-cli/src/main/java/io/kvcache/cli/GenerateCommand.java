@@ -1,14 +1,14 @@
 package io.kvcache.cli;
 
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.generate.GenerationStep;
 import io.kvcache.core.generate.Generator;
+import io.kvcache.core.generate.TokenProbability;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvMemoryReport;
-import io.kvcache.core.generate.SamplingParams;
-import io.kvcache.core.generate.TokenProbability;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -73,7 +73,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         SamplingParams params = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, 64, seed, maxTokens, stop);
         try (Model model = options.load(); ComputePool pool = options.pool()) {
-            Generator generator = new Generator(model, new Transformer(model, pool));
+            Generator generator = new Generator(model, new CpuForwardPass(model, pool));
             int[] ids = prompt.ids != null ? prompt.ids : model.tokenizer().encode(prompt.text, true, true);
             KvCache cache = policy.cache(model, model.config().contextLength());
             GenerationResult result = generator.generate(cache, ids, params, topProbs, step -> {
@@ -86,7 +86,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (options.json) {
                 Map<String, Object> out = report(result);
                 KvMemoryReport memory = cache.memory();
-                out.put("kv_cache", Map.of("policy", policy.policy().kind().value(), "bytes_held", memory.bytesHeld(),
+                out.put("kv_cache", Map.of("policy", policy.policy().name(), "bytes_held", memory.bytesHeld(),
                         "full_bytes", memory.fullBytes(), "ratio", memory.ratio()));
                 System.out.println(Json.write(out));
             } else {

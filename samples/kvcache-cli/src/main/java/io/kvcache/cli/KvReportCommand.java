@@ -1,9 +1,9 @@
 package io.kvcache.cli;
 
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.eval.KvQuality;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -84,13 +84,13 @@ final class KvReportCommand implements Callable<Integer> {
 
     private ModelQuality sweep(Path file, String body) {
         try (Model model = Model.load(file); ComputePool pool = ModelOptions.pool(threads)) {
-            KvQuality quality = new KvQuality(model, new Transformer(model, pool));
+            KvQuality quality = new KvQuality(model, new CpuForwardPass(model, pool));
             KvQuality.Settings settings = QualityFields.settings(model.config(), context, chunks, GREEDY_TOKENS, RECALL_PROBES);
             List<ModelQuality.Row> rows = new ArrayList<>();
             long t0 = System.nanoTime();
             for (KvSweep.Point point : KvSweep.POINTS) {
                 long start = System.nanoTime();
-                KvQuality.Report report = quality.evaluate(body, KvPolicy.parse(point.policy(), point.settings()), settings);
+                KvQuality.Report report = quality.evaluate(body, KvCacheConfig.parse(point.policy(), point.settings()), settings);
                 ModelQuality.Row row = new ModelQuality.Row(point, report, (System.nanoTime() - start) / 1e9);
                 rows.add(row);
                 progress(file, rows.size(), row);

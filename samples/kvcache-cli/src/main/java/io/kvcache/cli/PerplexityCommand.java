@@ -1,8 +1,8 @@
 package io.kvcache.cli;
 
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.eval.Perplexity;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,12 +10,12 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -37,7 +37,7 @@ final class PerplexityCommand implements Callable<Integer> {
         String text = readText(file);
         try (Model model = options.load(); ComputePool pool = options.pool()) {
             long t0 = System.nanoTime();
-            Perplexity.Result result = Perplexity.compute(model, new Transformer(model, pool), text, context);
+            Perplexity.Result result = Perplexity.compute(model, new CpuForwardPass(model, pool), text, context);
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (options.json) {
                 Map<String, Object> out = new LinkedHashMap<>();

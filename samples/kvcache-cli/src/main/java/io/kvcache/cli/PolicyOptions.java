@@ -1,7 +1,7 @@
 package io.kvcache.cli;
 
 import io.kvcache.core.kv.KvCache;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import picocli.CommandLine.Option;
@@ -19,8 +19,8 @@ final class PolicyOptions {
             description = "A policy setting without the kvcache. prefix, e.g. window.recent=128 (repeatable)")
     Map<String, String> settings = new LinkedHashMap<>();
 
-    KvPolicy policy() {
-        return KvPolicy.parse(policy, settings);
+    KvCacheConfig policy() {
+        return KvCacheConfig.parse(policy, settings);
     }
 
     /** A cache of {@code capacity} positions run by the chosen policy. */

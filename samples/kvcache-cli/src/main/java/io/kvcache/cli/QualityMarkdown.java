@@ -1,7 +1,7 @@
 package io.kvcache.cli;
 
 import io.kvcache.core.eval.KvQuality;
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.ModelConfig;
 
 import java.nio.file.Path;
@@ -116,9 +116,9 @@ final class QualityMarkdown {
                         + "Recall p: probability of the name's first token there; accuracy: share of documents where "
                         + "every name token ranks first. In brackets: the full cache.%n", s.recallProbes(), s.context()))
                 .append(fmt("- Every policy keeps the first %s tokens (attention sinks). Settings a row does not "
-                        + "list take their defaults: ", KvPolicy.DEFAULTS.get("sinks")))
-                .append(KvPolicy.DEFAULTS.keySet().stream().sorted()
-                        .map(k -> "`" + k + "=" + KvPolicy.DEFAULTS.get(k) + "`").collect(Collectors.joining(", ")))
+                        + "list take their defaults: ", KvCacheConfig.DEFAULTS.get("sinks")))
+                .append(KvCacheConfig.DEFAULTS.keySet().stream().sorted()
+                        .map(k -> "`" + k + "=" + KvCacheConfig.DEFAULTS.get(k) + "`").collect(Collectors.joining(", ")))
                 .append(". An empty `layer-condensed.share-groups` shares adjacent pairs of layers.\n")
                 .append(fmt("- Chart: per model, mean KL (log scale; a KL of 0, the full cache's, is drawn at %.0e) and "
                         + "top-1 agreement against memory ratio; one series per policy (mixed-precision: one per "

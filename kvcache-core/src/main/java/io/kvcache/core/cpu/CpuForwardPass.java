@@ -1,17 +1,20 @@
-package io.kvcache.core.model;
+package io.kvcache.core.cpu;
 
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.kv.FastGenProfile;
-import io.kvcache.core.kv.HalfFloats;
 import io.kvcache.core.kv.HeadCache;
-import io.kvcache.core.kv.KeyBalance;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.PromptAttention;
+import io.kvcache.core.model.LayerWeights;
+import io.kvcache.core.model.Model;
+import io.kvcache.core.model.ModelConfig;
+import io.kvcache.core.model.ModelWeights;
 import io.kvcache.core.tensor.ComputePool;
+import io.kvcache.core.tensor.Float16s;
 import io.kvcache.core.tensor.WeightMatrix;
 
 /**
- * The forward pass of a Llama-family decoder on the CPU. A call evaluates a batch of consecutive
+ * The forward pass of a Llama-family decoder on the CPU (Vector API, {@link ComputePool} threads). A call evaluates a batch of consecutive
  * tokens of one sequence (the whole prompt at once in prefill, one token per decode step), appends
  * their keys and values to the sequence's {@link KvCache}, and returns logits.
  *
@@ -19,7 +22,7 @@ import io.kvcache.core.tensor.WeightMatrix;
  * type's dot product in that type's format (see {@link WeightMatrix}), attention is computed as
  * its flash attention computes it (see {@link AttentionKernels}), and RMSNorm sums squares in double.
  */
-public final class Transformer implements ForwardPass {
+public final class CpuForwardPass implements ForwardPass {
     /** Queries of one key/value head handled together, so its keys are decoded once for all of them. */
     private static final int QUERY_BLOCK = 32;
     /** Smallest batch that llama.cpp evaluates with its tiled attention (see {@link #usesTiledAttention}). */
@@ -31,7 +34,7 @@ public final class Transformer implements ForwardPass {
     private final RopeTable rope;
     private final ThreadLocal<AttentionScratch> scratch = ThreadLocal.withInitial(AttentionScratch::new);
 
-    public Transformer(Model model, ComputePool pool) {
+    public CpuForwardPass(Model model, ComputePool pool) {
         this.config = model.config();
         this.weights = model.weights();
         this.pool = pool;
@@ -41,14 +44,6 @@ public final class Transformer implements ForwardPass {
     @Override
     public ModelConfig config() {
         return config;
-    }
-
-    /** Which rows of logits a forward call returns. */
-    public enum Logits {
-        /** Only the last token's: what generation needs. */
-        LAST,
-        /** Every token's, row after row: what perplexity needs. */
-        ALL
     }
 
     /**
@@ -139,7 +134,7 @@ public final class Transformer implements ForwardPass {
                 }
                 rope.rotate(a.q, off, pos, config.ropeStyle());
                 if (!tiled) {
-                    HalfFloats.round(a.q, off, hd);
+                    Float16s.round(a.q, off, hd);
                 }
             }
             if (!owns) {
@@ -156,23 +151,20 @@ public final class Transformer implements ForwardPass {
                 cache.head(layer, g).append(pos, a.k, off, a.v, b * vWidth + g * vd);
             }
         }
-        if (owns && start == 0 && cache.head(layer, 0).layout().balancesKeys()) {
-            balanceKeys(cache, layer, count, a);
-        }
         int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
         pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
             AttentionScratch s = scratch.get();
             for (int t = fromTask; t < toTask; t++) {
                 HeadCache head = cache.head(layer, t / blocks);
-                if (head.layout().tracksAttention() || head.hasBiases()) {
+                if (head.attendsWeighted()) {
                     attendWeighted(head, t / blocks, t % blocks, start, count, a, s, null);
                 } else {
                     attend(head, t / blocks, t % blocks, start, count, a, s);
                 }
             }
         });
-        if (owns && cache.needsProfile()) {
-            profile(cache, layer, start, count, a);
+        if (owns && start == 0) {
+            cache.afterPrompt(layer, new Prompt(cache, layer, count, a));
         }
         w.attentionOutput().multiply(a.attention, count, a.out, pool);
         VectorMath.add(a.out, a.x, count * dim);
@@ -216,11 +208,11 @@ public final class Transformer implements ForwardPass {
      * Attention of the queries of one block and one key/value group over a compressed head: every
      * entry decoded to float (whatever its precision), merged entries with their logit bias, a
      * plain softmax. The attention each entry receives is summed over the block's queries and
-     * added to the head's statistics; with a {@code profile}, each query's probabilities go to it
-     * instead (and the output is not written).
+     * added to the head's statistics; with {@code replay}, each query's probabilities go to it
+     * instead (and neither the output nor the statistics are written).
      */
     private void attendWeighted(HeadCache head, int group, int block, int start, int count, Activations a,
-                                AttentionScratch s, FastGenProfile profile) {
+                                AttentionScratch s, PromptAttention.AttentionRows replay) {
         int hd = config.headDim();
         int vd = config.valueDim();
         int firstQuery = block * QUERY_BLOCK;
@@ -238,61 +230,83 @@ public final class Transformer implements ForwardPass {
         float scale = (float) (1.0 / Math.sqrt(hd));
         int qWidth = config.heads() * hd;
         int outWidth = config.heads() * vd;
-        float[] out = profile == null ? a.attention : s.discarded;
+        float[] out = replay == null ? a.attention : s.discarded;
         for (int b = firstQuery; b <= lastQuery; b++) {
             int visible = head.countUpTo(start + b);
             for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
-                int outOff = profile == null ? b * outWidth + h * vd : 0;
+                int outOff = replay == null ? b * outWidth + h * vd : 0;
                 AttentionKernels.weighted(a.q, b * qWidth + h * hd, s.keys, s.values, biases, visible, hd, vd, scale,
                         out, outOff, s.scores);
-                if (profile == null) {
+                if (replay == null) {
                     for (int e = 0; e < visible; e++) {
                         s.received[e] += s.scores[e];
                     }
                 } else {
-                    profile.addRow(s.scores, visible, start + b);
+                    replay.add(s.scores, visible, start + b);
                 }
             }
         }
-        if (profile == null) {
+        if (replay == null) {
             head.addAttention(s.received, entries);
         }
     }
 
     /**
-     * FastGen's profiling of the prompt for every head of {@code layer}: a second pass over the
-     * prompt's attention, now that each entry's attention summed over all prompt queries is known
-     * (the frequency candidate needs it), then the choice of each head's policy.
+     * The prompt of one layer as a policy may look at it (see {@link KvCache#afterPrompt}): the
+     * batch's keys and queries, and its attention replayed over what each head holds once the
+     * first pass has added every entry's attention statistics.
      */
-    private void profile(KvCache cache, int layer, int start, int count, Activations a) {
-        int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
-        FastGenProfile[] profiles = new FastGenProfile[config.kvHeads()];
-        for (int g = 0; g < profiles.length; g++) {
-            profiles[g] = cache.profile(layer, g);
-        }
-        pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
-            AttentionScratch s = scratch.get();
-            for (int t = fromTask; t < toTask; t++) {
-                attendWeighted(cache.head(layer, t / blocks), t / blocks, t % blocks, start, count, a, s, profiles[t / blocks]);
-            }
-        });
-        for (int g = 0; g < profiles.length; g++) {
-            cache.choose(layer, g, profiles[g]);
-        }
-    }
+    private final class Prompt implements PromptAttention {
+        private final KvCache cache;
+        private final int layer;
+        private final int count;
+        private final Activations a;
 
-    /** Fixes each head's key-channel factors from the prompt's keys and its group's queries (MiKV's balancing). */
-    private void balanceKeys(KvCache cache, int layer, int count, Activations a) {
-        int hd = config.headDim();
-        int group = config.groupSize();
-        float[] keys = new float[count * hd];
-        float[] queries = new float[count * group * hd];
-        for (int g = 0; g < config.kvHeads(); g++) {
+        Prompt(KvCache cache, int layer, int count, Activations a) {
+            this.cache = cache;
+            this.layer = layer;
+            this.count = count;
+            this.a = a;
+        }
+
+        @Override
+        public int count() {
+            return count;
+        }
+
+        @Override
+        public float[] keys(int kvHead) {
+            int hd = config.headDim();
+            float[] keys = new float[count * hd];
             for (int b = 0; b < count; b++) {
-                System.arraycopy(a.k, b * config.kvHeads() * hd + g * hd, keys, b * hd, hd);
-                System.arraycopy(a.q, b * config.heads() * hd + g * group * hd, queries, b * group * hd, group * hd);
+                System.arraycopy(a.k, b * config.kvHeads() * hd + kvHead * hd, keys, b * hd, hd);
             }
-            cache.head(layer, g).setKeyBalance(KeyBalance.fromPrefill(keys, 0, count, queries, 0, count * group, hd));
+            return keys;
+        }
+
+        @Override
+        public float[] queries(int kvHead) {
+            int hd = config.headDim();
+            int group = config.groupSize();
+            float[] queries = new float[count * group * hd];
+            for (int b = 0; b < count; b++) {
+                System.arraycopy(a.q, b * config.heads() * hd + kvHead * group * hd, queries, b * group * hd, group * hd);
+            }
+            return queries;
+        }
+
+        @Override
+        public void replay(AttentionRows[] rows) {
+            int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
+            pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
+                AttentionScratch s = scratch.get();
+                for (int t = fromTask; t < toTask; t++) {
+                    AttentionRows headRows = rows[t / blocks];
+                    if (headRows != null) {
+                        attendWeighted(cache.head(layer, t / blocks), t / blocks, t % blocks, 0, count, a, s, headRows);
+                    }
+                }
+            });
         }
     }
 

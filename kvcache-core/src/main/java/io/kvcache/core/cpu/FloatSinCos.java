@@ -1,4 +1,4 @@
-package io.kvcache.core.model;
+package io.kvcache.core.cpu;
 
 import java.math.BigInteger;
 

@@ -1,4 +1,7 @@
-package io.kvcache.core.model;
+package io.kvcache.core.cpu;
+
+import io.kvcache.core.model.ModelConfig;
+import io.kvcache.core.model.RopeStyle;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package io.kvcache.core.generate;
+package io.kvcache.core.sampling;
 
 import org.junit.jupiter.api.Test;
 

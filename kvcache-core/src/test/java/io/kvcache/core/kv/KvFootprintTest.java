@@ -1,13 +1,11 @@
-package io.kvcache.spring;
+package io.kvcache.core.kv;
 
 import io.kvcache.core.SharedData;
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.generate.Generator;
-import io.kvcache.core.generate.SamplingParams;
-import io.kvcache.core.kv.KvCache;
-import io.kvcache.core.kv.KvPolicy;
-import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,13 +19,13 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The footprint against real caches: TinyStories-656K (2 layers, 4 KV heads of 16 dimensions)
- * evaluating real text, whose caches the core accounts for as they are.
+ * The computed footprint against real caches: TinyStories-656K (2 layers, 4 KV heads of 16
+ * dimensions) evaluating real text, whose caches account for the arrays they hold.
  */
 class KvFootprintTest {
     private static Model model;
     private static ComputePool pool;
-    private static Transformer transformer;
+    private static CpuForwardPass transformer;
     private static TokenClasses classes;
     private static int[] text;
 
@@ -35,7 +33,7 @@ class KvFootprintTest {
     static void load() throws Exception {
         model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
         pool = new ComputePool(2);
-        transformer = new Transformer(model, pool);
+        transformer = new CpuForwardPass(model, pool);
         classes = TokenClasses.of(model.tokenizer());
         text = model.tokenizer().encode(Files.readString(SharedData.require("eval/tinystories-eval.txt")), true, false);
         assertThat(text.length).isGreaterThan(512);
@@ -47,27 +45,36 @@ class KvFootprintTest {
         model.close();
     }
 
-    private static KvPolicy policy(String name) {
-        return KvPolicy.parse(name, Map.of());
+    /** A policy by name with its defaults; names with a colon carry non-default settings. */
+    private static KvCacheConfig policy(String name) {
+        return switch (name) {
+            case "mixed-precision:8/3" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT.withHighBits(8)
+                    .withLowPrecision(new LowPrecision(3, 8, false)));
+            case "span:16/2" -> KvCacheConfig.of(SpanPolicy.DEFAULT.withLength(16).withEntries(2).withRecent(20));
+            case "window:shared" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(50))
+                    .withLayerSharing(LayerSharing.ADJACENT_PAIRS);
+            default -> KvCacheConfig.parse(name, Map.of());
+        };
     }
 
     /** Per token the full cache holds, in each of 2 layers x 4 KV heads, a position (4 bytes) and fp16 key and value rows of 16. */
     @Test
     void theFullCacheHoldsTheHandCountedBytes() {
-        KvFootprint footprint = new KvFootprint(model.config(), KvPolicy.full(), classes);
+        KvFootprint footprint = new KvFootprint(model.config(), KvCacheConfig.full());
         for (int tokens : new int[] {1, 2, 100, 512}) {
             assertThat(footprint.bytesAt(tokens)).isEqualTo(tokens * 8L * (4 + 2 * 16 + 2 * 16));
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "layer-condensed"})
+    @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "layer-condensed",
+            "mixed-precision:8/3", "span:16/2", "window:shared"})
     void aPromptOfThatLengthHoldsExactlyTheFootprint(String name) {
-        KvPolicy policy = policy(name);
-        KvFootprint footprint = new KvFootprint(model.config(), policy, classes);
+        KvCacheConfig policy = policy(name);
+        KvFootprint footprint = new KvFootprint(model.config(), policy);
         for (int tokens : new int[] {1, 5, 77, 200, 512}) {
             KvCache cache = new KvCache(model.config(), tokens, policy, classes);
-            transformer.forward(cache, text, 0, tokens, Transformer.Logits.LAST);
+            transformer.forward(cache, text, 0, tokens, ForwardPass.Logits.LAST);
             assertThat(footprint.bytesAt(tokens)).as(name + " at " + tokens).isEqualTo(cache.memory().bytesHeld());
         }
     }
@@ -76,10 +83,10 @@ class KvFootprintTest {
     @Test
     void adaptiveHoldsAtMostTheFootprint() {
         for (String evicted : new String[] {"drop", "low-precision"}) {
-            KvPolicy policy = KvPolicy.parse("adaptive", Map.of("adaptive.evicted", evicted));
-            KvFootprint footprint = new KvFootprint(model.config(), policy, classes);
+            KvCacheConfig policy = KvCacheConfig.parse("adaptive", Map.of("adaptive.evicted", evicted));
+            KvFootprint footprint = new KvFootprint(model.config(), policy);
             KvCache cache = new KvCache(model.config(), 300, policy, classes);
-            transformer.forward(cache, text, 0, 300, Transformer.Logits.LAST);
+            transformer.forward(cache, text, 0, 300, ForwardPass.Logits.LAST);
             assertThat(cache.memory().bytesHeld()).as(evicted).isPositive().isLessThanOrEqualTo(footprint.bytesAt(300));
         }
     }
@@ -88,7 +95,7 @@ class KvFootprintTest {
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "adaptive", "layer-condensed"})
     void thePeakIsTheLargestOfEveryLengthOnTheWay(String name) {
-        KvFootprint footprint = new KvFootprint(model.config(), policy(name), classes);
+        KvFootprint footprint = new KvFootprint(model.config(), policy(name));
         long largest = 0;
         for (int tokens = 1; tokens <= 512; tokens++) {
             largest = Math.max(largest, footprint.bytesAt(tokens));
@@ -98,10 +105,11 @@ class KvFootprintTest {
 
     /** A conversation that grows by decoding, token after token, holds at most what a prompt of its length holds. */
     @ParameterizedTest
-    @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "adaptive", "layer-condensed"})
+    @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "adaptive", "layer-condensed",
+            "mixed-precision:8/3", "span:16/2"})
     void decodingNeverHoldsMoreThanTheFootprint(String name) {
-        KvPolicy policy = policy(name);
-        KvFootprint footprint = new KvFootprint(model.config(), policy, classes);
+        KvCacheConfig policy = policy(name);
+        KvFootprint footprint = new KvFootprint(model.config(), policy);
         KvCache cache = new KvCache(model.config(), 400, policy, classes);
         Generator generator = new Generator(model, transformer);
         generator.generate(cache, java.util.Arrays.copyOf(text, 40), SamplingParams.greedy(360), 0, step -> {

@@ -1,6 +1,6 @@
-package io.kvcache.core.model;
+package io.kvcache.core.cpu;
 
-import io.kvcache.core.kv.HalfFloats;
+import io.kvcache.core.tensor.Float16s;
 import io.kvcache.core.tensor.LaneSums;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -29,7 +29,7 @@ final class AttentionKernels {
     /** Elements consumed per step of that dot product: four 16-lane accumulators. */
     private static final int HALF_DOT_STEP = 64;
     /** Lanes of the fp16 accumulator updates. */
-    private static final VectorSpecies<Float> HALF_LANES = HalfFloats.species();
+    private static final VectorSpecies<Float> HALF_LANES = Float16s.species();
     /** Cache entries per tile of the tiled kernel (ggml's GGML_FA_TILE_KV). */
     static final int KV_TILE = 64;
     private static final VectorSpecies<Float> EXP = FloatVector.SPECIES_PREFERRED;
@@ -71,7 +71,7 @@ final class AttentionKernels {
     private static void scaleHalf(float[] acc, int n, float factor) {
         int d = 0;
         for (int bound = HALF_LANES.loopBound(n); d < bound; d += HALF_LANES.length()) {
-            HalfFloats.round(FloatVector.fromArray(HALF_LANES, acc, d).mul(factor)).intoArray(acc, d);
+            Float16s.round(FloatVector.fromArray(HALF_LANES, acc, d).mul(factor)).intoArray(acc, d);
         }
         for (; d < n; d++) {
             acc[d] = toHalf(acc[d] * factor);
@@ -83,7 +83,7 @@ final class AttentionKernels {
         int d = 0;
         for (int bound = HALF_LANES.loopBound(n); d < bound; d += HALF_LANES.length()) {
             FloatVector v = FloatVector.fromArray(HALF_LANES, values, off + d);
-            HalfFloats.round(v.fma(FloatVector.broadcast(HALF_LANES, weight), FloatVector.fromArray(HALF_LANES, acc, d))).intoArray(acc, d);
+            Float16s.round(v.fma(FloatVector.broadcast(HALF_LANES, weight), FloatVector.fromArray(HALF_LANES, acc, d))).intoArray(acc, d);
         }
         for (; d < n; d++) {
             acc[d] = toHalf(Math.fma(values[off + d], weight, acc[d]));

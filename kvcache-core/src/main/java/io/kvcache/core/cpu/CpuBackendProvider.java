@@ -1,6 +1,10 @@
-package io.kvcache.core.backend;
+package io.kvcache.core.cpu;
 
-import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.backend.Backend;
+import io.kvcache.core.backend.BackendProvider;
+import io.kvcache.core.backend.BackendSettings;
+import io.kvcache.core.backend.BackendStatus;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
 
@@ -27,7 +31,7 @@ public final class CpuBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Optional<String> refusal(KvPolicy policy) {
+    public Optional<String> refusal(KvCacheConfig cache) {
         return Optional.empty();
     }
 

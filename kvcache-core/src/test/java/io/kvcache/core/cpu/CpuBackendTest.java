@@ -1,4 +1,4 @@
-package io.kvcache.core.backend;
+package io.kvcache.core.cpu;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package io.kvcache.core.kv;
+package io.kvcache.core.tensor;
 
 import org.junit.jupiter.api.Test;
 
@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The vector conversions agree bit for bit with the JDK's scalar fp16 conversions. */
-class HalfFloatsTest {
+class Float16sArraysTest {
     @Test
     void everyHalfConvertsLikeTheJdk() {
         short[] all = new short[65536 + 7];
@@ -15,7 +15,7 @@ class HalfFloatsTest {
             all[i] = (short) i;
         }
         float[] out = new float[all.length];
-        HalfFloats.toFloats(all, 0, out, 0, all.length);
+        Float16s.toFloats(all, 0, out, 0, all.length);
         for (int i = 0; i < all.length; i++) {
             assertThat(Float.floatToRawIntBits(out[i])).as("half 0x%04x", i & 0xFFFF)
                     .isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat(all[i])));
@@ -36,7 +36,7 @@ class HalfFloatsTest {
         x[3] = 1.00048828125f; // exactly halfway between two fp16 values: ties to even
         x[4] = -0f;
         float[] rounded = x.clone();
-        HalfFloats.round(rounded, 0, rounded.length);
+        Float16s.round(rounded, 0, rounded.length);
         for (int i = 0; i < x.length; i++) {
             float expected = Float.float16ToFloat(Float.floatToFloat16(x[i]));
             assertThat(Float.floatToRawIntBits(rounded[i])).as("rounding %s", x[i])

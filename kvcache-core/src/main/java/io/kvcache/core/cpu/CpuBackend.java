@@ -1,9 +1,11 @@
-package io.kvcache.core.backend;
+package io.kvcache.core.cpu;
 
+import io.kvcache.core.backend.Backend;
+import io.kvcache.core.backend.BackendSettings;
+import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.model.Transformer;
 import io.kvcache.core.tensor.ComputePool;
-
 import jdk.incubator.vector.FloatVector;
 
 import java.io.IOException;
@@ -17,11 +19,11 @@ import java.util.stream.Stream;
 /** The forward pass on the CPU's threads; owns the pool it is given. */
 public final class CpuBackend implements Backend {
     private final ComputePool pool;
-    private final Transformer transformer;
+    private final CpuForwardPass transformer;
 
     public CpuBackend(Model model, ComputePool pool) {
         this.pool = pool;
-        this.transformer = new Transformer(model, pool);
+        this.transformer = new CpuForwardPass(model, pool);
     }
 
     @Override
@@ -52,7 +54,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public Transformer forwardPass() {
+    public CpuForwardPass forwardPass() {
         return transformer;
     }
 

@@ -1,0 +1,4 @@
+/**
+ * JMH benchmarks of the quantized kernels.
+ */
+package io.kvcache.benchmarks;

@@ -1,0 +1,162 @@
+package io.kvcache.core.kv;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What shapes a sequence's KV cache: the compression policy its heads run, and which layers share
+ * another layer's cache. Built typed ({@code KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(64))})
+ * or from the string form the CLI's {@code --set} and {@code /actuator/kvcache} use
+ * ({@link #parse}, {@link #describe}).
+ *
+ * @param policy       the policy every head runs
+ * @param layerSharing layers attending to another layer's cache ({@link LayerSharing#NONE} for none)
+ */
+public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
+    /** The {@code kvcache.policy} value of a full cache with shared layers. */
+    public static final String LAYER_CONDENSED = "layer-condensed";
+
+    /** The policies by their {@code kvcache.policy} value, with their default settings. */
+    private static final List<KvPolicy> POLICY_DEFAULTS = List.of(FullPolicy.INSTANCE, WindowPolicy.DEFAULT,
+            HeavyHitterPolicy.DEFAULT, AdaptivePolicy.DEFAULT, MixedPrecisionPolicy.DEFAULT, SpanPolicy.DEFAULT);
+
+    /** Every setting of the string form and its default (the policies' own defaults). */
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    public KvCacheConfig {
+        if (policy == null || layerSharing == null) {
+            throw new IllegalArgumentException("a KV cache needs a policy and a layer sharing (LayerSharing.NONE for none)");
+        }
+    }
+
+    /** The full cache, no layer shared. */
+    public static KvCacheConfig full() {
+        return of(FullPolicy.INSTANCE);
+    }
+
+    /** {@code policy} with every layer holding its own cache. */
+    public static KvCacheConfig of(KvPolicy policy) {
+        return new KvCacheConfig(policy, LayerSharing.NONE);
+    }
+
+    public KvCacheConfig withLayerSharing(LayerSharing sharing) {
+        return new KvCacheConfig(policy, sharing);
+    }
+
+    /** The {@code kvcache.policy} value: the policy's name, or {@code layer-condensed} for a full cache with shared layers. */
+    public String name() {
+        return policy instanceof FullPolicy && layerSharing.shares() ? LAYER_CONDENSED : policy.name();
+    }
+
+    /** The policy values {@link #parse} accepts. */
+    public static List<String> policyNames() {
+        List<String> names = new java.util.ArrayList<>(POLICY_DEFAULTS.stream().map(KvPolicy::name).toList());
+        names.add(LAYER_CONDENSED);
+        return names;
+    }
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("sinks", Integer.toString(KvPolicy.DEFAULT_SINKS));
+        for (KvPolicy policy : POLICY_DEFAULTS) {
+            d.putAll(policy.settings());
+        }
+        d.putAll(LowPrecision.DEFAULT.settings());
+        d.put("layer-condensed.share-groups", "");
+        return Map.copyOf(d);
+    }
+
+    /**
+     * A cache config from a policy name and settings keyed as the properties under {@code kvcache.}
+     * ({@link #DEFAULTS} fill the rest). {@code layer-condensed} is the full cache with
+     * {@code layer-condensed.share-groups} (adjacent pairs when blank); any other policy shares
+     * layers only where share-groups lists them.
+     *
+     * @throws IllegalArgumentException naming the setting, the bad value and what is allowed
+     */
+    public static KvCacheConfig parse(String policy, Map<String, String> settings) {
+        for (String key : settings.keySet()) {
+            if (!DEFAULTS.containsKey(key)) {
+                throw new IllegalArgumentException("kvcache." + key + ": unknown setting; known settings are "
+                        + String.join(", ", DEFAULTS.keySet().stream().sorted().toList()));
+            }
+        }
+        Map<String, String> all = new LinkedHashMap<>(DEFAULTS);
+        all.putAll(settings);
+        SettingText s = new SettingText(all);
+        int sinks = s.integer("sinks");
+        LowPrecision low = new LowPrecision(s.integer("mixed-precision.low-bits"),
+                s.integer("mixed-precision.group-size"), s.bool("mixed-precision.balance-keys"));
+        // Every policy is built, so a bad setting fails even where another policy is chosen.
+        List<KvPolicy> policies = List.of(FullPolicy.INSTANCE,
+                new WindowPolicy(sinks, s.integer("window.recent")),
+                new HeavyHitterPolicy(sinks, s.number("heavy-hitter.recent-ratio"), s.number("heavy-hitter.heavy-ratio")),
+                new AdaptivePolicy(sinks, s.number("adaptive.recovery-threshold"), s.number("adaptive.local-ratio"),
+                        s.number("adaptive.frequency-ratio"), AdaptivePolicy.Evicted.of(s.raw("adaptive.evicted")), low),
+                new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"),
+                        s.integer("mixed-precision.high-bits"), low),
+                new SpanPolicy(sinks, s.integer("span.length"), s.integer("span.entries"), s.integer("span.recent")));
+        String groups = all.get("layer-condensed.share-groups");
+        return named(policy, policies, LayerSharing.parse(groups,
+                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE));
+    }
+
+    /**
+     * The config running the policy named {@code name} among {@code policies} (one of each), with
+     * {@code sharing}; {@code layer-condensed} names the full cache.
+     *
+     * @throws IllegalArgumentException when no policy has that name
+     */
+    public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing) {
+        String wanted = name.equals(LAYER_CONDENSED) ? FullPolicy.INSTANCE.name() : name;
+        for (KvPolicy policy : policies) {
+            if (policy.name().equals(wanted)) {
+                return new KvCacheConfig(policy, sharing);
+            }
+        }
+        throw new IllegalArgumentException("kvcache.policy: '" + name + "' is not a policy; allowed values are "
+                + String.join(", ", policyNames()));
+    }
+    /** The policy's name and the settings it reads (its own, the sinks, any layer sharing), as {@link #parse} reads them. */
+    public Map<String, String> describe() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("policy", name());
+        d.putAll(policy.settings());
+        if (layerSharing.shares()) {
+            d.put("layer-condensed.share-groups", layerSharing.toString());
+        }
+        return d;
+    }
+
+    /** Typed reads of string settings, with errors that name the property. */
+    private record SettingText(Map<String, String> values) {
+        String raw(String key) {
+            return values.get(key).trim();
+        }
+
+        int integer(String key) {
+            try {
+                return Integer.parseInt(raw(key));
+            } catch (NumberFormatException e) {
+                throw PolicyChecks.bad(key, raw(key), "expected an integer");
+            }
+        }
+
+        double number(String key) {
+            try {
+                return Double.parseDouble(raw(key));
+            } catch (NumberFormatException e) {
+                throw PolicyChecks.bad(key, raw(key), "expected a number from 0 to 1");
+            }
+        }
+
+        boolean bool(String key) {
+            return switch (raw(key)) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw PolicyChecks.bad(key, raw(key), "allowed values are true, false");
+            };
+        }
+    }
+}
