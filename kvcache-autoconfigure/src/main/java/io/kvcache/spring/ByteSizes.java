@@ -3,13 +3,13 @@ package io.kvcache.spring;
 import java.util.Locale;
 
 /** Byte counts for people: 1.5 MiB rather than 1572864. */
-final class ByteSizes {
+public final class ByteSizes {
     private static final String[] UNITS = {"KiB", "MiB", "GiB", "TiB"};
 
     private ByteSizes() {
     }
 
-    static String format(long bytes) {
+    public static String format(long bytes) {
         if (bytes < 1024) {
             return bytes + " B";
         }

@@ -1,7 +1,7 @@
 package io.kvcache.samples.chatbot;
 
 import io.kvcache.core.ContextOverflowException;
-import io.kvcache.spring.KvcacheChatModel;
+import io.kvcache.spring.chat.ConversationLimitException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -32,7 +32,7 @@ class ChatErrorHandler {
         return problem(HttpStatus.CONFLICT, e);
     }
 
-    @ExceptionHandler(KvcacheChatModel.ConversationLimitException.class)
+    @ExceptionHandler(ConversationLimitException.class)
     ResponseEntity<ProblemDetail> overloaded(RuntimeException e) {
         return problem(HttpStatus.SERVICE_UNAVAILABLE, e);
     }

@@ -1,6 +1,6 @@
 package io.kvcache.samples.chatbot;
 
-import io.kvcache.spring.PromptRenderer;
+import io.kvcache.spring.chat.PromptRenderer;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.UserMessage;

@@ -1,6 +1,6 @@
 package io.kvcache.samples.chatbot;
 
-import io.kvcache.spring.KvcacheEngine;
+import io.kvcache.spring.chat.KvcacheEngine;
 import org.junit.jupiter.api.BeforeAll;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;

@@ -1,0 +1,49 @@
+package io.kvcache.spring.actuate;
+
+import io.kvcache.core.generate.GenerationResult;
+import io.kvcache.core.kv.KvMemoryReport;
+import io.kvcache.spring.chat.KvcacheEngine;
+import io.kvcache.spring.chat.TurnObserver;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * kvcache's own meters beside Spring AI's: time to first token, decode tokens/s, prompt tokens
+ * reused from a stored conversation, KV bytes held and saved by the policy, and session evictions.
+ */
+public class KvcacheMetrics implements TurnObserver {
+    private final Timer timeToFirstToken;
+    private final DistributionSummary decodeSpeed;
+    private final DistributionSummary reusedTokens;
+
+    public KvcacheMetrics(MeterRegistry registry, KvcacheEngine engine) {
+        String policy = engine.policy().name();
+        this.timeToFirstToken = Timer.builder("kvcache.time.to.first.token").description("Time from request to the first generated token")
+                .tag("policy", policy).register(registry);
+        this.decodeSpeed = DistributionSummary.builder("kvcache.decode.speed").baseUnit("tokens/s")
+                .description("Tokens generated per second after the first").tag("policy", policy).register(registry);
+        this.reusedTokens = DistributionSummary.builder("kvcache.prompt.reused").baseUnit("tokens")
+                .description("Prompt tokens taken from a stored conversation instead of being evaluated").register(registry);
+        Gauge.builder("kvcache.kv.bytes.held", engine, e -> e.memory().values().stream().mapToLong(KvMemoryReport::bytesHeld).sum())
+                .description("KV-cache bytes held by all conversations").tag("policy", policy).baseUnit("bytes").register(registry);
+        Gauge.builder("kvcache.kv.bytes.saved", engine, e -> e.memory().values().stream().mapToLong(KvMemoryReport::savedBytes).sum())
+                .description("Bytes the policy saves against the full cache").tag("policy", policy).baseUnit("bytes").register(registry);
+        Gauge.builder("kvcache.sessions.evictions", engine, KvcacheEngine::evictions)
+                .description("Conversations evicted from the session store").register(registry);
+    }
+
+    @Override
+    public void turnCompleted(long firstTokenNanos, GenerationResult result, int reused) {
+        if (firstTokenNanos > 0) {
+            timeToFirstToken.record(firstTokenNanos, TimeUnit.NANOSECONDS);
+        }
+        if (result.tokens().length > 1) {
+            decodeSpeed.record(result.decodeTokensPerSecond());
+        }
+        reusedTokens.record(reused);
+    }
+}

@@ -1,0 +1,61 @@
+package io.kvcache.spring.autoconfigure;
+
+import jakarta.validation.constraints.Min;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+import java.time.Duration;
+
+/** {@code kvcache.sessions.*}: the conversations kept between turns, and how many generate at once. */
+@ConfigurationProperties("kvcache.sessions")
+@Validated
+public class KvcacheSessionsProperties {
+    /**
+     * Most bytes the KV caches of conversations kept between turns may hold together; the least recently used go
+     * first. Conversations generating at the moment count against memory.budget instead.
+     */
+    private DataSize maxBytes = DataSize.ofMegabytes(256);
+
+    /** How long a conversation nobody continues is kept. */
+    private Duration expireAfterAccess = Duration.ofMinutes(30);
+
+    /** Conversations that generate at the same time; further requests wait for a free one. */
+    @Min(1)
+    private int maxActive = 2;
+
+    /** How long a request waits for a free conversation slot, and for memory.budget, before it is refused. */
+    private Duration maxWait = Duration.ofSeconds(60);
+
+    public DataSize getMaxBytes() {
+        return maxBytes;
+    }
+
+    public void setMaxBytes(DataSize maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    public Duration getExpireAfterAccess() {
+        return expireAfterAccess;
+    }
+
+    public void setExpireAfterAccess(Duration expireAfterAccess) {
+        this.expireAfterAccess = expireAfterAccess;
+    }
+
+    public int getMaxActive() {
+        return maxActive;
+    }
+
+    public void setMaxActive(int maxActive) {
+        this.maxActive = maxActive;
+    }
+
+    public Duration getMaxWait() {
+        return maxWait;
+    }
+
+    public void setMaxWait(Duration maxWait) {
+        this.maxWait = maxWait;
+    }
+}

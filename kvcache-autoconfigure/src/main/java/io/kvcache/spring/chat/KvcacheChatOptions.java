@@ -1,0 +1,248 @@
+package io.kvcache.spring.chat;
+
+import org.springframework.ai.chat.prompt.ChatOptions;
+import org.springframework.ai.chat.prompt.DefaultChatOptionsBuilder;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The options of a kvcache chat request: Spring AI's portable ones (temperature, top-p, top-k, max
+ * tokens, stop sequences) and the engine's own sampling settings (min-p, repetition penalty,
+ * seed). Each request's options are laid over the chat model's defaults ({@link #overlay}); a
+ * {@code ChatClient} builds them from {@link #mutate()}, so the engine's own settings survive its
+ * merging. Frequency and presence penalties are not supported by the engine and are ignored.
+ */
+public final class KvcacheChatOptions implements ChatOptions {
+    public static final double DEFAULT_TEMPERATURE = 0.7;
+    public static final double DEFAULT_TOP_P = 0.95;
+    public static final int DEFAULT_TOP_K = 40;
+    public static final double DEFAULT_MIN_P = 0.05;
+    public static final int DEFAULT_MAX_TOKENS = 512;
+    public static final double DEFAULT_REPETITION_PENALTY = 1.0;
+
+    private final String model;
+    private final Double temperature;
+    private final Double topP;
+    private final Integer topK;
+    private final Double minP;
+    private final Integer maxTokens;
+    private final List<String> stopSequences;
+    private final Long seed;
+    private final Double repetitionPenalty;
+
+    private KvcacheChatOptions(Builder b) {
+        this.model = b.model();
+        this.temperature = b.temperature();
+        this.topP = b.topP();
+        this.topK = b.topK();
+        this.minP = b.minP;
+        this.maxTokens = b.maxTokens();
+        this.stopSequences = b.stopSequences() == null ? null : List.copyOf(b.stopSequences());
+        this.seed = b.seed;
+        this.repetitionPenalty = b.repetitionPenalty;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Every sampling setting at its default: temperature 0.7, top-p 0.95, top-k 40, min-p 0.05, at
+     * most 512 tokens, no repetition penalty, no stop sequences, a new seed per request.
+     */
+    public static KvcacheChatOptions defaults() {
+        return builder().temperature(DEFAULT_TEMPERATURE).topP(DEFAULT_TOP_P).topK(DEFAULT_TOP_K).minP(DEFAULT_MIN_P)
+                .maxTokens(DEFAULT_MAX_TOKENS).repetitionPenalty(DEFAULT_REPETITION_PENALTY).build();
+    }
+
+    @Override
+    public String getModel() {
+        return model;
+    }
+
+    @Override
+    public Double getTemperature() {
+        return temperature;
+    }
+
+    @Override
+    public Double getTopP() {
+        return topP;
+    }
+
+    @Override
+    public Integer getTopK() {
+        return topK;
+    }
+
+    /** Tokens below this fraction of the most likely one's probability are dropped. */
+    public Double getMinP() {
+        return minP;
+    }
+
+    @Override
+    public Integer getMaxTokens() {
+        return maxTokens;
+    }
+
+    @Override
+    public List<String> getStopSequences() {
+        return stopSequences;
+    }
+
+    /** The sampling seed; null for a different one per request. */
+    public Long getSeed() {
+        return seed;
+    }
+
+    /** Penalty on tokens already in the conversation; 1 for none. */
+    public Double getRepetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    /** Not supported by the engine: always null. */
+    @Override
+    public Double getFrequencyPenalty() {
+        return null;
+    }
+
+    /** Not supported by the engine: always null. */
+    @Override
+    public Double getPresencePenalty() {
+        return null;
+    }
+
+    @Override
+    public Builder mutate() {
+        return new Builder().from(this);
+    }
+
+    /**
+     * {@code request}'s options where it sets them, these elsewhere. A request of another
+     * {@link ChatOptions} type carries only the portable options.
+     */
+    public KvcacheChatOptions overlay(ChatOptions request) {
+        if (request == null) {
+            return this;
+        }
+        Builder merged = mutate();
+        if (request.getModel() != null) {
+            merged.model(request.getModel());
+        }
+        if (request.getTemperature() != null) {
+            merged.temperature(request.getTemperature());
+        }
+        if (request.getTopP() != null) {
+            merged.topP(request.getTopP());
+        }
+        if (request.getTopK() != null) {
+            merged.topK(request.getTopK());
+        }
+        if (request.getMaxTokens() != null) {
+            merged.maxTokens(request.getMaxTokens());
+        }
+        if (request.getStopSequences() != null && !request.getStopSequences().isEmpty()) {
+            merged.stopSequences(request.getStopSequences());
+        }
+        if (request instanceof KvcacheChatOptions own) {
+            merged.minP(own.minP != null ? own.minP : minP);
+            merged.seed(own.seed != null ? own.seed : seed);
+            merged.repetitionPenalty(own.repetitionPenalty != null ? own.repetitionPenalty : repetitionPenalty);
+        }
+        return merged.build();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof KvcacheChatOptions other && Objects.equals(model, other.model)
+                && Objects.equals(temperature, other.temperature) && Objects.equals(topP, other.topP)
+                && Objects.equals(topK, other.topK) && Objects.equals(minP, other.minP)
+                && Objects.equals(maxTokens, other.maxTokens) && Objects.equals(stopSequences, other.stopSequences)
+                && Objects.equals(seed, other.seed) && Objects.equals(repetitionPenalty, other.repetitionPenalty);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(model, temperature, topP, topK, minP, maxTokens, stopSequences, seed, repetitionPenalty);
+    }
+
+    @Override
+    public String toString() {
+        return "KvcacheChatOptions[model=" + model + ", temperature=" + temperature + ", topP=" + topP + ", topK=" + topK
+                + ", minP=" + minP + ", maxTokens=" + maxTokens + ", stopSequences=" + stopSequences + ", seed=" + seed
+                + ", repetitionPenalty=" + repetitionPenalty + "]";
+    }
+
+    /** Builds {@link KvcacheChatOptions}; Spring AI's builder for the portable options, plus the engine's own. */
+    public static final class Builder extends DefaultChatOptionsBuilder<Builder> {
+        private Double minP;
+        private Long seed;
+        private Double repetitionPenalty;
+
+        public Builder minP(Double minP) {
+            this.minP = minP;
+            return this;
+        }
+
+        public Builder seed(Long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder repetitionPenalty(Double repetitionPenalty) {
+            this.repetitionPenalty = repetitionPenalty;
+            return this;
+        }
+
+        Builder from(KvcacheChatOptions o) {
+            model(o.model).temperature(o.temperature).topP(o.topP).topK(o.topK).maxTokens(o.maxTokens)
+                    .stopSequences(o.stopSequences);
+            this.minP = o.minP;
+            this.seed = o.seed;
+            this.repetitionPenalty = o.repetitionPenalty;
+            return this;
+        }
+
+        String model() {
+            return model;
+        }
+
+        Double temperature() {
+            return temperature;
+        }
+
+        Double topP() {
+            return topP;
+        }
+
+        Integer topK() {
+            return topK;
+        }
+
+        Integer maxTokens() {
+            return maxTokens;
+        }
+
+        List<String> stopSequences() {
+            return stopSequences;
+        }
+
+        /** Spring AI's merge of builders, keeping the engine's own settings where {@code other} sets them. */
+        @Override
+        public Builder combineWith(org.springframework.ai.chat.prompt.ChatOptions.Builder<?> other) {
+            super.combineWith(other);
+            if (other instanceof Builder own) {
+                minP = own.minP != null ? own.minP : minP;
+                seed = own.seed != null ? own.seed : seed;
+                repetitionPenalty = own.repetitionPenalty != null ? own.repetitionPenalty : repetitionPenalty;
+            }
+            return this;
+        }
+
+        @Override
+        public KvcacheChatOptions build() {
+            return new KvcacheChatOptions(this);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package io.kvcache.spring.model;
+
+import io.kvcache.spring.ByteSizes;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Downloads a model once into the cache directory. Bytes go to {@code <file>.part}; a transfer
+ * that breaks off is resumed with a {@code Range} request (within this start, up to
+ * {@link #ATTEMPTS} times, and at the next start from what the part file holds). A server that
+ * ignores the range and sends the whole file again is read from the first byte. Redirects are
+ * followed (Hugging Face sends downloads to its CDN). When a SHA-256 is configured, the finished
+ * file must have it; only then is it moved into place, atomically, so the cache never holds half a
+ * model under the model's name. Progress is logged every tenth of the file.
+ */
+public final class ModelDownloader implements AutoCloseable {
+    private static final Log log = LogFactory.getLog(ModelDownloader.class);
+    static final int ATTEMPTS = 3;
+    private static final Duration PAUSE_BEFORE_RETRY = Duration.ofSeconds(1);
+    /** How long a server may take to start answering a request (the body may then take as long as it needs). */
+    private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(1);
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (?:(\\d+)-\\d+|\\*)/(\\d+|\\*)");
+
+    private final HttpClient client;
+
+    ModelDownloader(HttpClient client) {
+        this.client = client;
+    }
+
+    public static ModelDownloader withDefaultClient() {
+        return new ModelDownloader(HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(30))
+                .version(HttpClient.Version.HTTP_1_1)
+                .build());
+    }
+
+    /**
+     * The model file for {@code url} under {@code cacheDir}, downloaded unless an earlier start
+     * already did.
+     *
+     * @param sha256 the expected digest (64 lower-case hex digits), or null to take the file as it comes
+     */
+    Path fetch(ModelUrl url, Path cacheDir, String sha256) {
+        Path target = url.cachePath(cacheDir);
+        if (Files.isRegularFile(target)) {
+            if (sha256 != null) {
+                verifyCached(url, target, sha256);
+            }
+            log.info(ModelUrl.PROPERTY + ": using " + target + ", downloaded earlier from " + url.uri());
+            return target;
+        }
+        Path part = target.resolveSibling(target.getFileName() + ".part");
+        try {
+            Files.createDirectories(target.getParent());
+            long start = System.nanoTime();
+            log.info(ModelUrl.PROPERTY + ": downloading " + url.uri() + " to " + target);
+            download(url, part);
+            if (sha256 != null) {
+                String actual = Sha256.of(part);
+                if (!actual.equals(sha256)) {
+                    Files.delete(part);
+                    throw new IllegalStateException(Sha256.PROPERTY + ": the file downloaded from " + url.uri()
+                            + " has SHA-256 " + actual + " but " + sha256 + " was expected; the download was removed. "
+                            + "Check " + Sha256.PROPERTY + " and " + ModelUrl.PROPERTY
+                            + " (a branch such as main can move to a newer file; pin a commit with @revision)");
+                }
+            }
+            moveIntoPlace(part, target);
+            if (sha256 != null) {
+                Files.writeString(digestFile(target), sha256);
+            }
+            log.info(ModelUrl.PROPERTY + ": downloaded " + ByteSizes.format(Files.size(target)) + " in "
+                    + Duration.ofNanos(System.nanoTime() - start).toSeconds() + " s");
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(ModelUrl.PROPERTY + "=" + url.value() + ": cannot write the download to "
+                    + target.getParent() + " (kvcache.model.cache-dir): " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ModelUrl.PROPERTY + ": interrupted while downloading " + url.uri(), e);
+        }
+    }
+
+    /**
+     * Checks a file an earlier start downloaded. The digest it was verified with is kept beside it,
+     * so a large file is hashed again only when the expected digest changed. A mismatch deletes
+     * nothing: the file may be one the user put there.
+     */
+    private static void verifyCached(ModelUrl url, Path target, String sha256) {
+        Path digestFile = digestFile(target);
+        try {
+            if (Files.isRegularFile(digestFile) && Files.readString(digestFile).strip().equals(sha256)) {
+                return;
+            }
+            String actual = Sha256.of(target);
+            if (!actual.equals(sha256)) {
+                throw new IllegalStateException(Sha256.PROPERTY + ": " + target + " (downloaded earlier from " + url.uri()
+                        + ") has SHA-256 " + actual + " but " + sha256 + " was expected. Check " + Sha256.PROPERTY
+                        + ", or delete that file to download it again");
+            }
+            Files.writeString(digestFile, sha256);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or write " + digestFile, e);
+        }
+    }
+
+    private static Path digestFile(Path target) {
+        return target.resolveSibling(target.getFileName() + ".sha256");
+    }
+
+    private static void moveIntoPlace(Path part, Path target) throws IOException {
+        try {
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** Fills {@code part} with the whole file, resuming from what it holds. */
+    private void download(ModelUrl url, Path part) throws IOException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            long have = Files.exists(part) ? Files.size(part) : 0;
+            IOException failure = null;
+            try {
+                if (transfer(url, part, have)) {
+                    return;
+                }
+            } catch (IOException e) {
+                failure = e;
+            }
+            long now = Files.exists(part) ? Files.size(part) : 0;
+            String why = failure != null ? failure.getMessage() : "the server's answer did not continue the bytes received";
+            if (attempt == ATTEMPTS) {
+                throw new IllegalStateException(ModelUrl.PROPERTY + "=" + url.value() + ": the download from " + url.uri()
+                        + " failed " + ATTEMPTS + " times (" + why + "); " + part + " keeps the " + ByteSizes.format(now)
+                        + " received, and the next start resumes from there", failure);
+            }
+            log.warn(ModelUrl.PROPERTY + ": the download stopped after " + ByteSizes.format(now) + " (" + why + "); resuming");
+            Thread.sleep(PAUSE_BEFORE_RETRY);
+        }
+    }
+
+    /**
+     * One request for the bytes from {@code have} on.
+     *
+     * @return whether {@code part} now holds the whole file (false: ask again from its new size)
+     * @throws IOException when the connection fails or ends before the file does
+     */
+    private boolean transfer(ModelUrl url, Path part, long have) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url.uri()).GET().timeout(ANSWER_TIMEOUT)
+                .header("User-Agent", "kvcache");
+        if (have > 0) {
+            request.header("Range", "bytes=" + have + "-");
+        }
+        HttpResponse<InputStream> response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            int status = response.statusCode();
+            String contentRange = response.headers().firstValue("Content-Range").orElse("");
+            switch (status) {
+                case 206 -> {
+                    Matcher range = CONTENT_RANGE.matcher(contentRange);
+                    if (!range.matches() || range.group(1) == null || Long.parseLong(range.group(1)) != have) {
+                        log.info(ModelUrl.PROPERTY + ": " + url.uri() + " answered a different range (" + contentRange
+                                + "); starting again from the first byte");
+                        Files.deleteIfExists(part);
+                        return false;
+                    }
+                    long total = range.group(2).equals("*") ? -1 : Long.parseLong(range.group(2));
+                    return copy(body, part, have, total);
+                }
+                case 200 -> {
+                    if (have > 0) {
+                        log.info(ModelUrl.PROPERTY + ": " + url.uri() + " does not resume downloads; starting again "
+                                + "from the first byte");
+                    }
+                    OptionalLong length = response.headers().firstValueAsLong("Content-Length");
+                    return copy(body, part, 0, length.orElse(-1));
+                }
+                case 416 -> {
+                    // Nothing left past what the part file holds: it is complete, or longer than the file now is.
+                    Matcher range = CONTENT_RANGE.matcher(contentRange);
+                    if (range.matches() && !range.group(2).equals("*") && Long.parseLong(range.group(2)) == have) {
+                        return true;
+                    }
+                    log.info(ModelUrl.PROPERTY + ": " + part + " does not match the file on the server any more; "
+                            + "starting again from the first byte");
+                    Files.deleteIfExists(part);
+                    return false;
+                }
+                case 404, 410 -> throw new ModelNotFoundException(ModelUrl.PROPERTY + "=" + url.value()
+                        + ": " + url.uri() + " answered " + status + " (no such file). Check the URL; for hf: the owner, "
+                        + "repository, file name and revision as the repository's \"Files\" page shows them");
+                case 401, 403 -> throw new IllegalStateException(ModelUrl.PROPERTY + "=" + url.value() + ": " + url.uri()
+                        + " answered " + status + " (access refused). kvcache downloads public files only; download a "
+                        + "gated model yourself and set kvcache.model.path to it");
+                default -> throw new IllegalStateException(ModelUrl.PROPERTY + "=" + url.value() + ": " + url.uri()
+                        + " answered HTTP " + status);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code body} into {@code part} from byte {@code from} (dropping what follows it).
+     *
+     * @param total the whole file's length, or -1 when the server does not say
+     * @return true once the file is complete
+     * @throws IOException when the body ends before {@code total} bytes
+     */
+    private static boolean copy(InputStream body, Path part, long from, long total) throws IOException {
+        Progress progress = new Progress(part, total);
+        long size = from;
+        try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            out.truncate(from);
+            out.position(from);
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = body.read(buffer)) > 0; ) {
+                ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+                while (chunk.hasRemaining()) {
+                    out.write(chunk);
+                }
+                size += n;
+                progress.reached(size);
+            }
+            out.force(false);
+        }
+        if (total >= 0 && size != total) {
+            throw new IOException("received " + size + " of " + total + " bytes");
+        }
+        return true;
+    }
+
+    /** Stops the HTTP client's threads. */
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** Logs how far a download got, once per tenth of the file (every 256 MiB when the server gives no length). */
+    private static final class Progress {
+        private static final long STEP_WITHOUT_LENGTH = 256L << 20;
+        private final Path part;
+        private final long total;
+        private long next;
+
+        Progress(Path part, long total) {
+            this.part = part;
+            this.total = total;
+            this.next = total > 0 ? total / 10 : STEP_WITHOUT_LENGTH;
+        }
+
+        void reached(long size) {
+            if (size < next || next <= 0) {
+                return;
+            }
+            if (total > 0) {
+                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + (size * 100 / total) + "% ("
+                        + ByteSizes.format(size) + " of " + ByteSizes.format(total) + ")");
+                next = (size * 10 / total + 1) * total / 10;
+            } else {
+                log.info(ModelUrl.PROPERTY + ": " + part.getFileName() + " " + ByteSizes.format(size));
+                next = size + STEP_WITHOUT_LENGTH;
+            }
+        }
+    }
+}
