@@ -76,6 +76,24 @@ class KvcacheChatModelTest {
         assertThat(observed).contains("gen_ai.client.operation");
     }
 
+    /** A request's own options (the engine's min-p and seed included) over the defaults give the engine's sampling. */
+    @Test
+    void aRequestsKvcacheOptionsSampleAsTheEngineDoesWithThem() {
+        String text = "A little bird sang in the tree.";
+        KvcacheChatOptions options = KvcacheChatOptions.builder().temperature(0.9).topK(20).minP(0.1).seed(123L)
+                .maxTokens(16).build();
+        ChatResponse response = chat.call(new Prompt(new UserMessage(text), options));
+        int[] prompt = engine.model().tokenizer().encode(text, true, false);
+        // defaults: top-p 0.95 and no repetition penalty (KvcacheChatOptions.defaults()), no stop sequences
+        SamplingParams params = new SamplingParams(0.9f, 20, 0.95f, 0.1f, 1.0f, 64, 123L, 16, List.of());
+        var expected = new Generator(engine.model(), engine.transformer())
+                .generate(new KvCache(engine.model().config(), 512), prompt, params, 0, step -> true);
+        assertThat(response.getResult().getOutput().getText()).isEqualTo(expected.text());
+        assertThat(response.getMetadata().getUsage().getCompletionTokens()).isEqualTo(expected.tokens().length);
+        assertThat(chat.call(new Prompt(new UserMessage(text), options)).getResult().getOutput().getText())
+                .as("the same seed again").isEqualTo(expected.text());
+    }
+
     @Test
     void streamingGivesTheEnginesTextPieceByPieceAndCancellingFreesTheConversation() throws InterruptedException {
         String prompt = "The cat sat on the mat and";
