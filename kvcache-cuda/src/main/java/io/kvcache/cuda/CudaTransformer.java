@@ -2,8 +2,9 @@ package io.kvcache.cuda;
 
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.kv.FullPolicy;
-import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.Sequence;
+import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.ModelConfig;
 import io.kvcache.core.model.RopeStyle;
 import io.kvcache.core.sampling.Sampler;
@@ -22,7 +23,7 @@ import jcuda.driver.JCudaDriver;
  * id is copied back per step.
  *
  * <p>The device keeps the {@code full} fp16 cache of each sequence per layer and KV head (see
- * {@link DeviceMemoryPlan}); the host {@link KvCache} records the sequence's tokens and length only.
+ * {@link DeviceMemoryPlan}); the host's {@link DeviceSequence} records the sequence's tokens only.
  * Calls are serialized: the kernels of one call run in order on the default stream.
  */
 final class CudaTransformer implements ForwardPass {
@@ -55,7 +56,13 @@ final class CudaTransformer implements ForwardPass {
     }
 
     @Override
-    public synchronized float[] forward(KvCache cache, int[] tokens, int from, int count, ForwardPass.Logits logits) {
+    public DeviceSequence newSequence(int capacity, KvCacheConfig cacheConfig, TokenClasses classes) {
+        return new DeviceSequence(config, capacity, cacheConfig);
+    }
+
+    @Override
+    public synchronized float[] forward(Sequence sequence, int[] tokens, int from, int count, ForwardPass.Logits logits) {
+        DeviceSequence cache = deviceSequence(sequence);
         DeviceSequences.Slot slot = prepare(cache, tokens, from, count);
         Output output = logits == ForwardPass.Logits.ALL ? Output.ALL : Output.LAST;
         float[] result = evaluate(slot, tokens, from, count, cache.length(), output);
@@ -64,29 +71,33 @@ final class CudaTransformer implements ForwardPass {
     }
 
     @Override
-    public synchronized int forwardAndSample(KvCache cache, int[] tokens, int from, int count, Sampler sampler,
+    public synchronized int forwardAndSample(Sequence sequence, int[] tokens, int from, int count, Sampler sampler,
                                              int[] history, int historyLength) {
+        DeviceSequence cache = deviceSequence(sequence);
         DeviceSequences.Slot slot = prepare(cache, tokens, from, count);
         evaluate(slot, tokens, from, count, cache.length(), Output.ON_DEVICE);
         advance(cache, tokens, from, count);
         return sample(slot, sampler, historyLength);
     }
 
-    private static void advance(KvCache cache, int[] tokens, int from, int count) {
-        for (int i = from; i < from + count; i++) {
-            cache.advance(tokens[i]);
+    private static DeviceSequence deviceSequence(Sequence sequence) {
+        if (!(sequence instanceof DeviceSequence device)) {
+            throw new IllegalArgumentException("the cuda backend evaluates sequences it made, not a "
+                    + sequence.getClass().getSimpleName());
         }
-        cache.compact();
+        return device;
+    }
+
+    private static void advance(DeviceSequence cache, int[] tokens, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            cache.tokens().advance(tokens[i]);
+        }
     }
 
     /** Checks the call as the CPU forward pass does and brings the device up to the cache's length. */
-    private DeviceSequences.Slot prepare(KvCache cache, int[] tokens, int from, int count) {
+    private DeviceSequences.Slot prepare(DeviceSequence cache, int[] tokens, int from, int count) {
         if (count <= 0) {
             throw new IllegalArgumentException("nothing to evaluate: " + count + " tokens");
-        }
-        if (!(cache.config().policy() instanceof FullPolicy) || cache.config().layerSharing().shares()) {
-            throw new IllegalArgumentException("the cuda backend holds the full cache only, not policy "
-                    + cache.config().name());
         }
         if (cache.capacity() > plan.contextLength()) {
             throw new IllegalArgumentException("the cache holds " + cache.capacity() + " positions, the device "

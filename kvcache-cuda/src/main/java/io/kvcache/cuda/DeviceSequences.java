@@ -1,12 +1,12 @@
 package io.kvcache.cuda;
 
-import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.Sequence;
 
 import java.lang.ref.WeakReference;
 
 /**
- * Which sequence each of the device's KV-cache slots holds. A host {@link KvCache} is the record of
- * a sequence (its length and token ids); the device keeps the keys and values of up to
+ * Which sequence each of the device's KV-cache slots holds. A {@link Sequence} is the host's record
+ * of a sequence (its length and token ids); the device keeps the keys and values of up to
  * {@code slots} sequences. A sequence that comes back after its slot went to another is evaluated
  * again from its token ids into the least recently used slot, which on a GPU costs one prefill.
  */
@@ -15,7 +15,7 @@ final class DeviceSequences {
     /** One slot: the sequence it holds, how many of its positions are on the device, and the token sampled after them. */
     static final class Slot {
         final int index;
-        private WeakReference<KvCache> owner = new WeakReference<>(null);
+        private WeakReference<Sequence> owner = new WeakReference<>(null);
         /** Positions of the owner held on the device. */
         int length;
         private long lastUse;
@@ -43,7 +43,7 @@ final class DeviceSequences {
      * {@code length} says how many of the cache's positions the device holds: the caller evaluates
      * the rest ({@code cache.length() - length} positions) from the cache's token ids.
      */
-    Slot slotFor(KvCache cache) {
+    Slot slotFor(Sequence cache) {
         Slot chosen = null;
         for (Slot slot : slots) {
             if (slot.owner.get() == cache) {

@@ -6,6 +6,9 @@ import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.Sequence;
+import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.sampling.SamplingParams;
@@ -57,7 +60,7 @@ class CudaForwardPassGpuTest {
              Backend gpu = open(model, 1)) {
             CpuForwardPass cpu = new CpuForwardPass(model, pool);
             KvCache cpuCache = new KvCache(model.config(), CONTEXT);
-            KvCache gpuCache = new KvCache(model.config(), CONTEXT);
+            Sequence gpuCache = fresh(gpu.forwardPass(), model);
             int[] prompt = prompt(model);
             float[] cpuAll = cpu.forward(cpuCache, prompt, 0, prompt.length, ForwardPass.Logits.ALL);
             float[] gpuAll = gpu.forwardPass().forward(gpuCache, prompt, 0, prompt.length, ForwardPass.Logits.ALL);
@@ -126,7 +129,7 @@ class CudaForwardPassGpuTest {
              Backend gpu = open(model, 2)) {
             ForwardPass pass = gpu.forwardPass();
             int[] prompt = prompt(model);
-            KvCache reference = new KvCache(model.config(), CONTEXT);
+            Sequence reference = fresh(pass, model);
             float[] logits = pass.forward(reference, prompt, 0, prompt.length, ForwardPass.Logits.LAST);
             int best = argmax(logits);
             SamplingParams greedy = SamplingParams.greedy(1);
@@ -143,8 +146,13 @@ class CudaForwardPassGpuTest {
         }
     }
 
+    /** An empty full-cache sequence of the backend behind {@code pass}. */
+    private static Sequence fresh(ForwardPass pass, Model model) {
+        return pass.newSequence(CONTEXT, KvCacheConfig.full(), TokenClasses.ordinary(model.config().vocabularySize()));
+    }
+
     private static int sampleOnce(ForwardPass pass, Model model, int[] prompt, SamplingParams params) {
-        KvCache cache = new KvCache(model.config(), CONTEXT);
+        Sequence cache = fresh(pass, model);
         int[] history = Arrays.copyOf(prompt, prompt.length + 1);
         return pass.forwardAndSample(cache, prompt, 0, prompt.length, new Sampler(params), history, prompt.length);
     }
@@ -155,12 +163,12 @@ class CudaForwardPassGpuTest {
              Backend gpu = open(model, 1)) {
             ForwardPass pass = gpu.forwardPass();
             int[] prompt = prompt(model);
-            KvCache first = new KvCache(model.config(), CONTEXT);
-            KvCache second = new KvCache(model.config(), CONTEXT);
+            Sequence first = fresh(pass, model);
+            Sequence second = fresh(pass, model);
             pass.forward(first, prompt, 0, prompt.length - 1, ForwardPass.Logits.LAST);
             pass.forward(second, prompt, 1, prompt.length - 1, ForwardPass.Logits.LAST);
             float[] resumed = pass.forward(first, prompt, prompt.length - 1, 1, ForwardPass.Logits.LAST);
-            float[] direct = pass.forward(new KvCache(model.config(), CONTEXT), prompt, 0, prompt.length, ForwardPass.Logits.LAST);
+            float[] direct = pass.forward(fresh(pass, model), prompt, 0, prompt.length, ForwardPass.Logits.LAST);
             compare("resumed against direct", direct, resumed);
         }
     }

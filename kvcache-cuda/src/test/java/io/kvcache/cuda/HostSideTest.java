@@ -2,7 +2,6 @@ package io.kvcache.cuda;
 
 import io.kvcache.core.SharedData;
 import io.kvcache.core.backend.BackendSettings;
-import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Architecture;
 import io.kvcache.core.model.Model;
@@ -38,15 +37,15 @@ class HostSideTest {
     @Test
     void aSequenceKeepsItsSlotAndTheLeastRecentlyUsedSlotGoesToANewOne() {
         DeviceSequences sequences = new DeviceSequences(2);
-        KvCache a = new KvCache(TINY, 64);
-        KvCache b = new KvCache(TINY, 64);
-        KvCache c = new KvCache(TINY, 64);
+        DeviceSequence a = new DeviceSequence(TINY, 64, KvCacheConfig.full());
+        DeviceSequence b = new DeviceSequence(TINY, 64, KvCacheConfig.full());
+        DeviceSequence c = new DeviceSequence(TINY, 64, KvCacheConfig.full());
         DeviceSequences.Slot slotA = sequences.slotFor(a);
         slotA.length = 0;
         DeviceSequences.Slot slotB = sequences.slotFor(b);
         assertThat(slotB.index).isNotEqualTo(slotA.index);
         for (int t = 0; t < 5; t++) {
-            a.advance(t);
+            a.tokens().advance(t);
         }
         slotA.length = 5;
         assertThat(sequences.slotFor(a)).isSameAs(slotA);
@@ -60,6 +59,23 @@ class HostSideTest {
         DeviceSequences.Slot again = sequences.slotFor(b);
         assertThat(again).as("c is now the least recently used").isSameAs(slotC);
         assertThat(again.length).as("b is evaluated again from its token ids").isZero();
+    }
+
+    /** The device's full fp16 cache, counted: per position, per layer and KV head, a key and a value row of fp16. */
+    @Test
+    void aDeviceSequenceReportsItsDeviceBytesAndHoldsOnlyTheFullCache() {
+        DeviceSequence sequence = new DeviceSequence(TINY, 64, KvCacheConfig.full());
+        for (int t = 0; t < 10; t++) {
+            sequence.tokens().advance(t);
+        }
+        long perHead = 10L * 2 * (TINY.headDim() + TINY.valueDim());
+        assertThat(sequence.memory().heads()).hasSize(TINY.layers() * TINY.kvHeads())
+                .allSatisfy(head -> assertThat(head.bytesHeld()).isEqualTo(perHead));
+        assertThat(sequence.bytesHeld()).isEqualTo(perHead * TINY.layers() * TINY.kvHeads());
+        sequence.truncate(4);
+        assertThat(sequence.length()).isEqualTo(4);
+        assertThatThrownBy(() -> new DeviceSequence(TINY, 64, KvCacheConfig.parse("window", Map.of())))
+                .hasMessageContaining("full cache only");
     }
 
     @Test

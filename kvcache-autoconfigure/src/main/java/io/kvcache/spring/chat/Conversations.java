@@ -3,8 +3,8 @@ package io.kvcache.spring.chat;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
-import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvMemoryReport;
+import io.kvcache.core.kv.Sequence;
 
 import java.time.Duration;
 import java.util.Map;
@@ -27,14 +27,14 @@ import java.util.function.Supplier;
 final class Conversations {
     private final Cache<String, Conversation> idle;
     private final Map<String, Conversation> active = new ConcurrentHashMap<>();
-    private final Supplier<KvCache> newCache;
+    private final Supplier<Sequence> newCache;
     private final AtomicLong evictions = new AtomicLong();
 
     /** One conversation's cache, the text its tokens stand for, and its id (shown by the Actuator endpoint). */
-    record Conversation(String id, KvCache cache, ConversationText text) {
+    record Conversation(String id, Sequence cache, ConversationText text) {
     }
 
-    Conversations(long maxBytes, Duration expireAfterAccess, Supplier<KvCache> newCache) {
+    Conversations(long maxBytes, Duration expireAfterAccess, Supplier<Sequence> newCache) {
         this.newCache = newCache;
         this.idle = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
@@ -97,7 +97,7 @@ final class Conversations {
         active.remove(conversation.id());
     }
 
-    static int commonPrefix(KvCache cache, int[] prompt) {
+    static int commonPrefix(Sequence cache, int[] prompt) {
         int n = Math.min(cache.length(), prompt.length);
         int i = 0;
         while (i < n && cache.token(i) == prompt[i]) {
@@ -114,7 +114,7 @@ final class Conversations {
         return reports;
     }
 
-    KvCache find(String id) {
+    Sequence find(String id) {
         Conversation c = active.get(id);
         if (c == null) {
             c = idle.getIfPresent(id);

@@ -3,10 +3,10 @@ package io.kvcache.spring.chat;
 import io.kvcache.core.backend.Backend;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.cpu.CpuBackend;
-import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvFootprint;
 import io.kvcache.core.kv.KvMemoryReport;
+import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
@@ -60,7 +60,7 @@ public final class KvcacheEngine implements AutoCloseable {
                 contextLength == model.config().contextLength() ? "the model's context length" : "kvcache.model.context-length",
                 policy.name());
         this.contextLength = budget.contextLength();
-        this.conversations = new Conversations(sessionBytes, sessionExpiry, this::newCache);
+        this.conversations = new Conversations(sessionBytes, sessionExpiry, this::newSequence);
     }
 
     public Model model() {
@@ -103,9 +103,9 @@ public final class KvcacheEngine implements AutoCloseable {
         return budget;
     }
 
-    /** An empty cache for one conversation, run by the configured policy. */
-    public KvCache newCache() {
-        return new KvCache(model.config(), contextLength, policy, classes);
+    /** An empty sequence for one conversation, held by the backend and run by the configured policy. */
+    public Sequence newSequence() {
+        return backend.forwardPass().newSequence(contextLength, policy, classes);
     }
 
     Conversations conversations() {
@@ -113,7 +113,7 @@ public final class KvcacheEngine implements AutoCloseable {
     }
 
     /** The cache of conversation {@code id}, stored or running. */
-    public Optional<KvCache> conversation(String id) {
+    public Optional<Sequence> conversation(String id) {
         return Optional.ofNullable(conversations.find(id));
     }
 

@@ -81,7 +81,7 @@ class KvcacheApplicationTest {
     private String expected(String prompt) {
         int[] ids = engine.model().tokenizer().encode(prompt, true, false);
         return new Generator(engine.model(), engine.transformer())
-                .generate(engine.newCache(), ids, SamplingParams.greedy(24), 0, step -> true).text();
+                .generate(engine.newSequence(), ids, SamplingParams.greedy(24), 0, step -> true).text();
     }
 
     private JsonNode get(String path) throws Exception {

@@ -4,6 +4,7 @@ import io.kvcache.core.SharedData;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.WindowPolicy;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
@@ -224,7 +225,7 @@ class KvcacheAutoConfigurationTest {
             ChatResponse reply = context.getBean(ChatModel.class).call(new Prompt("Once upon a time there was a secret word: zebra.",
                     ChatOptions.builder().maxTokens(8).build()));
             String id = reply.getMetadata().getId();
-            KvCache cache = engine.conversation(id).orElseThrow();
+            Sequence cache = engine.conversation(id).orElseThrow();
             Map<String, Object> view = context.getBean(KvcacheEndpoint.class).kvcache();
             assertThat(view.get("conversations")).isEqualTo(1);
             @SuppressWarnings("unchecked")

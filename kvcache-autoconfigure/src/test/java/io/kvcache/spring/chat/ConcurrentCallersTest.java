@@ -70,7 +70,7 @@ class ConcurrentCallersTest {
 
     /** What greedy decoding of the prompt alone, in a fresh cache, generates. */
     private static String alone(String prompt, int maxTokens) {
-        return reference.generate(engine.newCache(), model.tokenizer().encode(prompt, true, false),
+        return reference.generate(engine.newSequence(), model.tokenizer().encode(prompt, true, false),
                 SamplingParams.greedy(maxTokens), 0, step -> true).text();
     }
 

@@ -5,6 +5,7 @@ import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.generate.Generator;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.sampling.SamplingParams;
 import org.springframework.ai.chat.model.ChatResponse;
 
@@ -48,7 +49,7 @@ final class FreshCacheReplay {
         assertThat(held.length).isGreaterThanOrEqualTo(prompt.length + expected.tokens().length - 1);
     }
 
-    static int[] tokens(KvCache cache) {
+    static int[] tokens(Sequence cache) {
         return IntStream.range(0, cache.length()).map(cache::token).toArray();
     }
 

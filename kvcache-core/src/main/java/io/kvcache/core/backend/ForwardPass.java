@@ -1,6 +1,8 @@
 package io.kvcache.core.backend;
 
-import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.Sequence;
+import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.ModelConfig;
 import io.kvcache.core.sampling.Sampler;
 
@@ -20,12 +22,22 @@ public interface ForwardPass {
     }
 
     /**
-     * Evaluates {@code tokens[from, from+count)} at the next positions of {@code cache} and returns
-     * logits ({@code vocabulary} floats per returned row).
+     * An empty sequence of up to {@code capacity} positions whose cache runs {@code config}, held
+     * where this backend keeps keys and values; {@code classes} tells special and punctuation
+     * tokens apart for the policies that keep them.
      *
-     * @throws io.kvcache.core.ContextOverflowException when the cache cannot hold {@code count} more positions
+     * @throws IllegalArgumentException when the capacity exceeds the model's context or this
+     *                                  backend cannot hold such a cache
      */
-    float[] forward(KvCache cache, int[] tokens, int from, int count, Logits logits);
+    Sequence newSequence(int capacity, KvCacheConfig config, TokenClasses classes);
+
+    /**
+     * Evaluates {@code tokens[from, from+count)} at the next positions of {@code sequence} (one
+     * this backend made) and returns logits ({@code vocabulary} floats per returned row).
+     *
+     * @throws io.kvcache.core.ContextOverflowException when the sequence cannot hold {@code count} more positions
+     */
+    float[] forward(Sequence sequence, int[] tokens, int from, int count, Logits logits);
 
     /**
      * Evaluates the tokens as {@link #forward} does and picks the next token from the last row of
@@ -33,9 +45,9 @@ public interface ForwardPass {
      * repetition penalty looks at). A backend may pick it where the logits are: the CUDA backend
      * samples on the GPU, so only the token id comes back.
      */
-    default int forwardAndSample(KvCache cache, int[] tokens, int from, int count, Sampler sampler, int[] history,
+    default int forwardAndSample(Sequence sequence, int[] tokens, int from, int count, Sampler sampler, int[] history,
                                  int historyLength) {
-        float[] logits = forward(cache, tokens, from, count, Logits.LAST);
+        float[] logits = forward(sequence, tokens, from, count, Logits.LAST);
         return sampler.sample(logits, 0, config().vocabularySize(), history, historyLength);
     }
 }

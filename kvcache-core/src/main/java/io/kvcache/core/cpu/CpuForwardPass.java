@@ -4,7 +4,10 @@ import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.HeadCache;
 import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.PromptAttention;
+import io.kvcache.core.kv.Sequence;
+import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.LayerWeights;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.model.ModelConfig;
@@ -46,14 +49,24 @@ public final class CpuForwardPass implements ForwardPass {
         return config;
     }
 
+    /** A {@link KvCache}: the CPU keeps keys and values on the heap. */
+    @Override
+    public KvCache newSequence(int capacity, KvCacheConfig cacheConfig, TokenClasses classes) {
+        return new KvCache(config, capacity, cacheConfig, classes);
+    }
+
     /**
-     * Evaluates {@code tokens[from, from+count)} at the next positions of {@code cache} and returns
-     * logits ({@code vocabulary} floats per returned row).
+     * Evaluates {@code tokens[from, from+count)} at the next positions of {@code sequence}, a
+     * {@link KvCache}, and returns logits ({@code vocabulary} floats per returned row).
      *
      * @throws ContextOverflowException when the cache cannot hold {@code count} more positions
      */
     @Override
-    public float[] forward(KvCache cache, int[] tokens, int from, int count, Logits logits) {
+    public float[] forward(Sequence sequence, int[] tokens, int from, int count, Logits logits) {
+        if (!(sequence instanceof KvCache cache)) {
+            throw new IllegalArgumentException("the cpu backend evaluates sequences it made (a KvCache), not a "
+                    + sequence.getClass().getSimpleName());
+        }
         if (count <= 0) {
             throw new IllegalArgumentException("nothing to evaluate: " + count + " tokens");
         }

@@ -1,9 +1,9 @@
 package io.kvcache.core.eval;
 
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvMemoryReport;
+import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tokenizer.Tokenizer;
@@ -137,8 +137,8 @@ public final class KvQuality {
         int probes;
     }
 
-    private KvCache cache(KvCacheConfig policy, int length) {
-        return new KvCache(model.config(), length, policy, classes);
+    private Sequence cache(KvCacheConfig policy, int length) {
+        return transformer.newSequence(length, policy, classes);
     }
 
     /**
@@ -146,8 +146,8 @@ public final class KvQuality {
      * token at a time, scoring each next-token prediction into {@code scores} or the recall probe.
      */
     private KvMemoryReport teacherForced(int[] tokens, int prompt, KvCacheConfig policy, Scores scores, Recall recall) {
-        KvCache full = cache(KvCacheConfig.full(), tokens.length);
-        KvCache compressed = cache(policy, tokens.length);
+        Sequence full = cache(KvCacheConfig.full(), tokens.length);
+        Sequence compressed = cache(policy, tokens.length);
         float[] fullLogits = transformer.forward(full, tokens, 0, prompt, ForwardPass.Logits.LAST);
         float[] logits = transformer.forward(compressed, tokens, 0, prompt, ForwardPass.Logits.LAST);
         for (int next = prompt; next < tokens.length; next++) {
@@ -200,7 +200,7 @@ public final class KvQuality {
         return same;
     }
 
-    private int[] greedy(KvCache cache, int[] tokens, int prompt, int count) {
+    private int[] greedy(Sequence cache, int[] tokens, int prompt, int count) {
         int[] out = new int[count];
         float[] logits = transformer.forward(cache, tokens, 0, prompt, ForwardPass.Logits.LAST);
         for (int i = 0; i < count; i++) {

@@ -1,7 +1,9 @@
 package io.kvcache.core.eval;
 
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.Sequence;
+import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 
 /**
@@ -47,7 +49,8 @@ public final class Perplexity {
             if (model.tokenizer().addsBos()) {
                 chunk[0] = model.tokenizer().bosId();
             }
-            KvCache cache = new KvCache(model.config(), context);
+            Sequence cache = transformer.newSequence(context, KvCacheConfig.full(),
+                    TokenClasses.ordinary(model.config().vocabularySize()));
             float[] logits = transformer.forward(cache, chunk, 0, context, ForwardPass.Logits.ALL);
             for (int j = first; j < context - 1; j++) {
                 nll -= logSoftmax(logits, j * vocabulary, vocabulary, tokens[c * context + j + 1]);

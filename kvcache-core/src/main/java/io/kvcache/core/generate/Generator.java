@@ -2,7 +2,9 @@ package io.kvcache.core.generate;
 
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.backend.ForwardPass;
-import io.kvcache.core.kv.KvCache;
+import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.Sequence;
+import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.sampling.SamplingParams;
@@ -45,11 +47,12 @@ public final class Generator {
      * @param topProbabilities how many most likely candidates to report per step (0: none)
      */
     public GenerationResult generate(int[] prompt, SamplingParams params, int topProbabilities, StepListener listener) {
-        return generate(new KvCache(model.config(), model.config().contextLength()), prompt, params, topProbabilities, listener);
+        return generate(transformer.newSequence(model.config().contextLength(), KvCacheConfig.full(),
+                TokenClasses.ordinary(model.config().vocabularySize())), prompt, params, topProbabilities, listener);
     }
 
     /** Generates after {@code prompt}, appending to {@code cache} (which must be empty or hold a prefix already evaluated). */
-    public GenerationResult generate(KvCache cache, int[] prompt, SamplingParams params, int topProbabilities,
+    public GenerationResult generate(Sequence cache, int[] prompt, SamplingParams params, int topProbabilities,
                                      StepListener listener) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty: give at least one token (a BOS token counts)");

@@ -3,17 +3,16 @@ package io.kvcache.core.kv;
 import io.kvcache.core.model.ModelConfig;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * The key/value cache of one sequence, per layer and per key/value head, with the policy that
- * compresses it, plus the token ids of the sequence so far. A forward pass appends entries as it
+ * A sequence held on the host: its token ids and its key/value cache, per layer and per key/value
+ * head, with the policy that compresses it. A forward pass appends entries as it
  * evaluates tokens, calls {@link #afterPrompt} in each layer that holds its own cache once the
  * prompt's attention has run, and {@link #compact()} after each call, which applies every head's
  * {@link HeadPolicy}. Layers that share another layer's cache hold nothing themselves.
  */
-public final class KvCache {
+public final class KvCache implements Sequence {
     private final HeadCache[][] heads;
     private final int[] owners;
     private final HeadPolicy[][] headPolicies;
@@ -21,10 +20,8 @@ public final class KvCache {
     private final TokenClasses classes;
     private final StorageLayout layout;
     private final int keyDim;
-    private final int capacity;
+    private final TokenSequence tokens;
     private final Compactor compactor = new Compactor();
-    private int[] tokens;
-    private int length;
 
     /** An empty {@code full} cache for up to {@code capacity} positions of a model shaped like {@code model}. */
     public KvCache(ModelConfig model, int capacity) {
@@ -42,7 +39,7 @@ public final class KvCache {
             throw new IllegalArgumentException("cache capacity " + capacity + " must be between 1 and the model's context length "
                     + model.contextLength());
         }
-        this.capacity = capacity;
+        this.tokens = new TokenSequence(capacity);
         this.config = config;
         this.classes = classes;
         this.keyDim = model.headDim();
@@ -62,7 +59,6 @@ public final class KvCache {
         for (int layer = 0; layer < heads.length; layer++) {
             heads[layer] = heads[owners[layer]];
         }
-        this.tokens = new int[Math.min(capacity, 256)];
     }
 
     /**
@@ -107,8 +103,14 @@ public final class KvCache {
         headPolicies[layer][kvHead] = policy;
     }
 
+    @Override
     public KvCacheConfig config() {
         return config;
+    }
+
+    @Override
+    public TokenSequence tokens() {
+        return tokens;
     }
 
     public int layers() {
@@ -119,31 +121,14 @@ public final class KvCache {
         return heads[0].length;
     }
 
-    /** Positions this cache may reach. */
-    public int capacity() {
-        return capacity;
-    }
-
-    /** Tokens of the sequence so far; the next one goes to this position. */
-    public int length() {
-        return length;
-    }
-
-    public int token(int position) {
-        return tokens[position];
-    }
-
     /** The class (special, punctuation, ordinary) of the token at {@code position}. */
     TokenClass tokenClass(int position) {
-        return classes.of(tokens[position]);
+        return classes.of(tokens.token(position));
     }
 
-    /** Records that {@code token} is evaluated at the next position. */
+    /** Records that {@code token} is evaluated at the next position (its entries are appended head by head). */
     public void advance(int token) {
-        if (length == tokens.length) {
-            tokens = Arrays.copyOf(tokens, Math.min(capacity, tokens.length * 2));
-        }
-        tokens[length++] = token;
+        tokens.advance(token);
     }
 
     /**
@@ -166,6 +151,7 @@ public final class KvCache {
     /** Applies every head's policy; called after each forward call. */
     public void compact() {
         int sinks = config.policy().sinks();
+        int length = tokens.length();
         for (int layer = 0; layer < heads.length; layer++) {
             if (ownsLayer(layer)) {
                 for (int h = 0; h < heads[layer].length; h++) {
@@ -175,11 +161,9 @@ public final class KvCache {
         }
     }
 
-    /** Forgets every position from {@code position} on, so the sequence can continue from there. */
+    @Override
     public void truncate(int position) {
-        if (position < 0 || position > length) {
-            throw new IllegalArgumentException("cannot truncate a sequence of " + length + " tokens to " + position);
-        }
+        tokens.truncate(position);
         for (int layer = 0; layer < heads.length; layer++) {
             if (ownsLayer(layer)) {
                 for (HeadCache head : heads[layer]) {
@@ -187,15 +171,10 @@ public final class KvCache {
                 }
             }
         }
-        length = position;
-    }
-
-    /** Bytes held by every head of every layer. */
-    public long bytesHeld() {
-        return memory().bytesHeld();
     }
 
     /** Bytes of the arrays allocated for the entries of every head (at least {@link #bytesHeld}). */
+    @Override
     public long bytesAllocated() {
         long bytes = 0;
         for (int layer = 0; layer < heads.length; layer++) {
@@ -208,8 +187,9 @@ public final class KvCache {
         return bytes;
     }
 
-    /** Per layer and KV head: policy, entries and bytes held, and what the full cache would hold. */
+    @Override
     public KvMemoryReport memory() {
+        int length = tokens.length();
         long fullPerHead = length * StorageLayout.FULL.keptEntryBytes(keyDim, heads[owners[0]][0].valueDim());
         List<HeadMemory> report = new ArrayList<>();
         for (int layer = 0; layer < heads.length; layer++) {

@@ -12,7 +12,8 @@ import java.util.List;
  */
 public record KvMemoryReport(int tokens, List<HeadMemory> heads, long bytesHeld, long fullBytes) {
 
-    static KvMemoryReport of(int tokens, List<HeadMemory> heads) {
+    /** The report of {@code heads}, with the totals summed from them. */
+    public static KvMemoryReport of(int tokens, List<HeadMemory> heads) {
         long held = 0;
         long full = 0;
         for (HeadMemory head : heads) {
