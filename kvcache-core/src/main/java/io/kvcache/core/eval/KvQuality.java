@@ -6,6 +6,7 @@ import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
+import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -151,8 +152,8 @@ public final class KvQuality {
         float[] fullLogits = transformer.forward(full, tokens, 0, prompt, ForwardPass.Logits.LAST);
         float[] logits = transformer.forward(compressed, tokens, 0, prompt, ForwardPass.Logits.LAST);
         for (int next = prompt; next < tokens.length; next++) {
-            double[] p = logSoftmax(logits);
-            double[] q = logSoftmax(fullLogits);
+            double[] p = LogSoftmax.of(logits);
+            double[] q = LogSoftmax.of(fullLogits);
             int target = tokens[next];
             if (scores != null) {
                 scores.nll -= p[target];
@@ -162,7 +163,7 @@ public final class KvQuality {
                     kl += Math.exp(q[i]) * (q[i] - p[i]);
                 }
                 scores.kl += kl;
-                scores.agree += argmax(p) == argmax(q) ? 1 : 0;
+                scores.agree += LogSoftmax.argmax(p) == LogSoftmax.argmax(q) ? 1 : 0;
                 scores.count++;
             } else if (next >= recall.nameStart) {
                 if (next == recall.nameStart) {
@@ -171,8 +172,8 @@ public final class KvQuality {
                     recall.allFirst = true;
                     recall.fullAllFirst = true;
                 }
-                recall.allFirst &= argmax(p) == target;
-                recall.fullAllFirst &= argmax(q) == target;
+                recall.allFirst &= LogSoftmax.argmax(p) == target;
+                recall.fullAllFirst &= LogSoftmax.argmax(q) == target;
             }
             if (next == tokens.length - 1) {
                 break;
@@ -204,7 +205,7 @@ public final class KvQuality {
         int[] out = new int[count];
         float[] logits = transformer.forward(cache, tokens, 0, prompt, ForwardPass.Logits.LAST);
         for (int i = 0; i < count; i++) {
-            out[i] = argmax(logits);
+            out[i] = Sampler.argmax(logits, 0, logits.length);
             if (i + 1 < count) {
                 logits = transformer.forward(cache, out, i, 1, ForwardPass.Logits.LAST);
             }
@@ -237,42 +238,5 @@ public final class KvQuality {
             ids.add(id);
         }
         return ids.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static int argmax(double[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static double[] logSoftmax(float[] logits) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (float l : logits) {
-            sum += Math.exp(l - max);
-        }
-        double log = Math.log(sum);
-        double[] out = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            out[i] = logits[i] - max - log;
-        }
-        return out;
     }
 }

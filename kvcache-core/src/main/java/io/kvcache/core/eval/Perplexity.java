@@ -53,23 +53,11 @@ public final class Perplexity {
                     TokenClasses.ordinary(model.config().vocabularySize()));
             float[] logits = transformer.forward(cache, chunk, 0, context, ForwardPass.Logits.ALL);
             for (int j = first; j < context - 1; j++) {
-                nll -= logSoftmax(logits, j * vocabulary, vocabulary, tokens[c * context + j + 1]);
+                nll -= LogSoftmax.of(logits, j * vocabulary, vocabulary, tokens[c * context + j + 1]);
                 scored++;
             }
             running[c] = Math.exp(nll / scored);
         }
         return new Result(running[chunks - 1], chunks, scored, running);
-    }
-
-    private static double logSoftmax(float[] logits, int offset, int n, int target) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, logits[offset + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(logits[offset + i] - max);
-        }
-        return logits[offset + target] - max - Math.log(sum);
     }
 }

@@ -25,7 +25,7 @@ public final class HeadCache {
         this.lowPrecision = layout.lowBits() == 0 ? null
                 : new Entries(layout.lowRows(keyDim), layout.lowRows(valueDim), layout.tracksAttention(), false);
         this.merged = layout.merges()
-                ? new Entries(new HalfRows(keyDim), new HalfRows(valueDim), layout.tracksAttention(), true) : null;
+                ? new Entries(new Float16Rows(keyDim), new Float16Rows(valueDim), layout.tracksAttention(), true) : null;
         this.keyBalance = layout.balancesKeys() ? KeyBalance.identity(keyDim) : null;
     }
 

@@ -4,7 +4,7 @@ package io.kvcache.core.kv;
  * Rows of one width (keys or values of one head) in some storage precision, in entry order.
  * Rows are appended at the end and removed by compaction; reading decodes to floats.
  */
-sealed interface RowStore permits HalfRows, QuantizedRows {
+sealed interface RowStore permits Float16Rows, QuantizedRows {
 
     /** Floats per row. */
     int width();

@@ -35,7 +35,7 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
     }
 
     RowStore highRows(int width) {
-        return highBits == 16 ? new HalfRows(width) : new QuantizedRows(lowBitRows(width, highBits));
+        return highBits == 16 ? new Float16Rows(width) : new QuantizedRows(lowBitRows(width, highBits));
     }
 
     RowStore lowRows(int width) {

@@ -5,14 +5,14 @@ import io.kvcache.core.tensor.Float16s;
 import java.util.Arrays;
 
 /** Rows stored as fp16: the precision of the {@code full} cache. */
-final class HalfRows implements RowStore {
+final class Float16Rows implements RowStore {
     private static final int INITIAL_ROWS = 64;
 
     private final int width;
     private short[] data;
     private int rows;
 
-    HalfRows(int width) {
+    Float16Rows(int width) {
         this.width = width;
         this.data = new short[INITIAL_ROWS * width];
     }
