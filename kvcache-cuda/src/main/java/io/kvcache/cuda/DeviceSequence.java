@@ -36,6 +36,17 @@ final class DeviceSequence implements Sequence {
         this.model = model;
     }
 
+    private DeviceSequence(DeviceSequence other) {
+        this.tokens = other.tokens.copy();
+        this.model = other.model;
+    }
+
+    /** A copy of the tokens; its keys and values are evaluated again from them into a slot of its own. */
+    @Override
+    public DeviceSequence copy() {
+        return new DeviceSequence(this);
+    }
+
     @Override
     public TokenSequence tokens() {
         return tokens;

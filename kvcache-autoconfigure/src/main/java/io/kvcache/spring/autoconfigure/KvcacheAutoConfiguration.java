@@ -83,7 +83,7 @@ public class KvcacheAutoConfiguration {
             backend = choice.provider().open(model, new BackendSettings(threads, context, sessions.getMaxActive()));
             return new KvcacheEngine(model, backend, policy, context,
                     budget == null ? OptionalLong.empty() : OptionalLong.of(budget.toBytes()),
-                    sessions.getMaxBytes().toBytes(), sessions.getExpireAfterAccess());
+                    sessions.settings());
         } catch (RuntimeException e) {
             if (backend != null) {
                 backend.close();

@@ -1,6 +1,7 @@
 package io.kvcache.spring.autoconfigure;
 
 import jakarta.validation.constraints.Min;
+import io.kvcache.spring.chat.SessionSettings;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
@@ -26,6 +27,27 @@ public class KvcacheSessionsProperties {
 
     /** How long a request waits for a free conversation slot, and for memory.budget, before it is refused. */
     private Duration maxWait = Duration.ofSeconds(60);
+
+    /**
+     * Whether a new conversation may start from a copy of the longest token prefix it shares with
+     * another stored conversation (e.g. the same long system prompt), which stays untouched. Off, a
+     * conversation is only continued by a turn that names it or extends its whole text, so no
+     * caller learns from its time to first token how much of another's prompt it matched.
+     */
+    private boolean sharePrefixes = false;
+
+    /** These settings as the conversation store takes them. */
+    public SessionSettings settings() {
+        return new SessionSettings(maxBytes.toBytes(), expireAfterAccess, sharePrefixes);
+    }
+
+    public boolean isSharePrefixes() {
+        return sharePrefixes;
+    }
+
+    public void setSharePrefixes(boolean sharePrefixes) {
+        this.sharePrefixes = sharePrefixes;
+    }
 
     public DataSize getMaxBytes() {
         return maxBytes;

@@ -6,7 +6,6 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.kv.Sequence;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -17,29 +16,33 @@ import java.util.function.Supplier;
 
 /**
  * The KV caches of conversations between turns, in a Caffeine cache weighed by the bytes each
- * holds (bounded by {@code kvcache.sessions.max-bytes}, expiring after access). A turn whose prompt
- * text extends a stored conversation's text takes that conversation's ids for it (see
- * {@link ConversationText}), then checks out the stored conversation whose tokens share the longest
- * prefix with its prompt, so a follow-up turn that extends the same history only evaluates the new
- * tokens; while a turn runs its conversation is out of the store (no two turns use one cache) and
- * counted as active.
+ * holds (bounded by {@code kvcache.sessions.max-bytes}, expiring after access). A turn continues a
+ * stored conversation only when it names it (the id of its last {@code ChatResponse}, through
+ * {@link KvcacheChatOptions#getConversationId()}) or when its prompt extends that conversation's
+ * whole text (see {@link ConversationText}), so a follow-up turn only evaluates the new tokens.
+ * No other caller's turn ever continues, overwrites or evicts a conversation: with
+ * {@code kvcache.sessions.share-prefixes}, a new conversation may start from a copy of the longest
+ * token prefix it shares with a stored one, which stays as it was. While a turn runs its
+ * conversation is out of the store (no two turns use one cache) and counted as active.
  */
 final class Conversations {
     private final Cache<String, Conversation> idle;
     private final Map<String, Conversation> active = new ConcurrentHashMap<>();
     private final Supplier<Sequence> newCache;
+    private final boolean sharePrefixes;
     private final AtomicLong evictions = new AtomicLong();
 
     /** One conversation's cache, the text its tokens stand for, and its id (shown by the Actuator endpoint). */
     record Conversation(String id, Sequence cache, ConversationText text) {
     }
 
-    Conversations(long maxBytes, Duration expireAfterAccess, Supplier<Sequence> newCache) {
+    Conversations(SessionSettings settings, Supplier<Sequence> newCache) {
         this.newCache = newCache;
+        this.sharePrefixes = settings.sharePrefixes();
         this.idle = Caffeine.newBuilder()
-                .maximumWeight(maxBytes)
+                .maximumWeight(settings.maxBytes())
                 .weigher((String id, Conversation c) -> (int) Math.min(Integer.MAX_VALUE, c.cache().bytesAllocated()))
-                .expireAfterAccess(expireAfterAccess)
+                .expireAfterAccess(settings.expireAfterAccess())
                 .removalListener((String id, Conversation c, RemovalCause cause) -> {
                     if (cause.wasEvicted()) {
                         evictions.incrementAndGet();
@@ -49,10 +52,15 @@ final class Conversations {
     }
 
     /**
-     * The longest text of a stored conversation that {@code promptText} extends. Its ids are only
-     * read: the conversation stays in the store, and the turn checks it out by these ids.
+     * The text of the stored conversation a turn would continue by text: the one named
+     * {@code id}, or without a name the longest stored text that {@code promptText} extends. Its
+     * ids are only read: the conversation stays in the store, and the turn checks it out by them.
      */
-    Optional<ConversationText> longestExtendedBy(String promptText) {
+    Optional<ConversationText> extendedText(String id, String promptText) {
+        if (id != null) {
+            Conversation named = idle.getIfPresent(id);
+            return named != null && named.text().isExtendedBy(promptText) ? Optional.of(named.text()) : Optional.empty();
+        }
         ConversationText best = null;
         for (Conversation c : idle.asMap().values()) {
             if (c.text().isExtendedBy(promptText) && (best == null || c.text().text().length() > best.text().length())) {
@@ -63,27 +71,72 @@ final class Conversations {
     }
 
     /**
-     * The stored conversation sharing the longest token prefix with {@code prompt}, or a new empty
-     * one. A stored conversation is only continued when the prompt shares at least half of its
-     * tokens: a mere common start (a system prompt) is not worth another conversation's cache.
+     * The conversation a turn of {@code prompt} runs in: the one named {@code id} (a new one
+     * under that id when it is not stored, e.g. expired); without a name, the stored conversation
+     * whose every token the prompt starts with (the longest), else a new one, which with
+     * share-prefixes starts from a copy of the stored cache sharing the longest prefix.
+     *
+     * @throws ConversationLimitException when the named conversation has a turn running
      */
-    synchronized Conversation checkOut(int[] prompt) {
-        Conversation best = null;
-        int bestPrefix = 0;
-        for (Conversation c : idle.asMap().values()) {
-            int prefix = commonPrefix(c.cache(), prompt);
-            if (prefix > bestPrefix && 2 * prefix >= c.cache().length()) {
-                best = c;
-                bestPrefix = prefix;
+    synchronized Conversation checkOut(int[] prompt, String id) {
+        Conversation chosen;
+        if (id != null) {
+            if (active.containsKey(id)) {
+                throw new ConversationLimitException("conversation " + id + " has a turn running; send its next turn "
+                        + "when that one has finished");
+            }
+            chosen = idle.asMap().remove(id);
+            if (chosen == null) {
+                chosen = new Conversation(id, newCache.get(), ConversationText.NONE);
+            }
+        } else {
+            chosen = continuedWhole(prompt);
+            if (chosen != null) {
+                idle.asMap().remove(chosen.id());
+            } else {
+                chosen = new Conversation(UUID.randomUUID().toString(), sharedPrefix(prompt), ConversationText.NONE);
             }
         }
-        if (best != null) {
-            idle.invalidate(best.id());
-        } else {
-            best = new Conversation(UUID.randomUUID().toString(), newCache.get(), ConversationText.NONE);
+        active.put(chosen.id(), chosen);
+        return chosen;
+    }
+
+    /** The stored conversation with the most tokens, all of which start {@code prompt}; null when none does. */
+    private Conversation continuedWhole(int[] prompt) {
+        Conversation best = null;
+        for (Conversation c : idle.asMap().values()) {
+            int length = c.cache().length();
+            if (length > 0 && commonPrefix(c.cache(), prompt) == length
+                    && (best == null || length > best.cache().length())) {
+                best = c;
+            }
         }
-        active.put(best.id(), best);
         return best;
+    }
+
+    /**
+     * With share-prefixes, a copy of the stored cache sharing the longest token prefix with
+     * {@code prompt} (copied here, under the store's lock, so its owner cannot be writing to it);
+     * otherwise, or when none shares more than a first token, an empty cache.
+     */
+    private Sequence sharedPrefix(int[] prompt) {
+        if (sharePrefixes) {
+            Conversation best = null;
+            int bestPrefix = 1;
+            for (Conversation c : idle.asMap().values()) {
+                int prefix = commonPrefix(c.cache(), prompt);
+                if (prefix > bestPrefix) {
+                    best = c;
+                    bestPrefix = prefix;
+                }
+            }
+            if (best != null) {
+                Sequence copy = best.cache().copy();
+                copy.truncate(bestPrefix);
+                return copy;
+            }
+        }
+        return newCache.get();
     }
 
     /** Stores the conversation for a later turn, with the text its cache now stands for. */

@@ -17,7 +17,6 @@ import org.springframework.ai.chat.observation.ChatModelObservationContext;
 import org.springframework.ai.chat.observation.ChatModelObservationConvention;
 import org.springframework.ai.chat.observation.ChatModelObservationDocumentation;
 import org.springframework.ai.chat.observation.DefaultChatModelObservationConvention;
-import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
@@ -133,14 +132,16 @@ public class KvcacheChatModel implements ChatModel {
         // A prompt extending a stored conversation's text reads that conversation's ids for it (the
         // reply's sampled ids, which encoding the reply's text again may not give), so the cache
         // holding them is found and continued; any other prompt is encoded from the start.
-        int[] tokens = engine.conversations().longestExtendedBy(text)
+        KvcacheChatOptions options = defaults.overlay(prompt.getOptions());
+        String named = options.getConversationId();
+        int[] tokens = engine.conversations().extendedText(named, text)
                 .map(held -> renderer.tokens(text, held))
                 .orElseGet(() -> renderer.tokens(text));
-        SamplingParams params = samplingParams(prompt.getOptions());
+        SamplingParams params = samplingParams(options);
         checkFits(tokens.length, params.maxTokens());
         Admission.Ticket ticket = admission.admit(tokens.length + params.maxTokens());
         try {
-            Conversations.Conversation conversation = engine.conversations().checkOut(tokens);
+            Conversations.Conversation conversation = engine.conversations().checkOut(tokens, named);
             // What the conversation's cache stands for after the turn; none when it was cancelled or failed.
             ConversationText held = null;
             try {
@@ -210,9 +211,8 @@ public class KvcacheChatModel implements ChatModel {
         return new ChatResponse(List.of(generation), metadata);
     }
 
-    /** The request's options laid over the defaults, as the engine's sampling settings. */
-    private SamplingParams samplingParams(ChatOptions request) {
-        KvcacheChatOptions o = defaults.overlay(request);
+    /** A request's options (laid over the defaults) as the engine's sampling settings. */
+    private static SamplingParams samplingParams(KvcacheChatOptions o) {
         long seed = o.getSeed() != null ? o.getSeed() : ThreadLocalRandom.current().nextLong();
         return new SamplingParams(o.getTemperature().floatValue(), o.getTopK(), o.getTopP().floatValue(),
                 o.getMinP().floatValue(), o.getRepetitionPenalty().floatValue(), 64, seed, o.getMaxTokens(),

@@ -8,8 +8,8 @@ import java.util.Objects;
 
 /**
  * The options of a kvcache chat request: Spring AI's portable ones (temperature, top-p, top-k, max
- * tokens, stop sequences) and the engine's own sampling settings (min-p, repetition penalty,
- * seed). Each request's options are laid over the chat model's defaults ({@link #overlay}); a
+ * tokens, stop sequences), the engine's own sampling settings (min-p, repetition penalty, seed) and
+ * the conversation the turn continues. Each request's options are laid over the chat model's defaults ({@link #overlay}); a
  * {@code ChatClient} builds them from {@link #mutate()}, so the engine's own settings survive its
  * merging. Frequency and presence penalties are not supported by the engine and are ignored.
  */
@@ -30,6 +30,7 @@ public final class KvcacheChatOptions implements ChatOptions {
     private final List<String> stopSequences;
     private final Long seed;
     private final Double repetitionPenalty;
+    private final String conversationId;
 
     private KvcacheChatOptions(Builder b) {
         this.model = b.model();
@@ -41,6 +42,7 @@ public final class KvcacheChatOptions implements ChatOptions {
         this.stopSequences = b.stopSequences() == null ? null : List.copyOf(b.stopSequences());
         this.seed = b.seed;
         this.repetitionPenalty = b.repetitionPenalty;
+        this.conversationId = b.conversationId;
     }
 
     public static Builder builder() {
@@ -101,6 +103,17 @@ public final class KvcacheChatOptions implements ChatOptions {
         return repetitionPenalty;
     }
 
+    /**
+     * The conversation this turn continues: the id of its last {@code ChatResponse}
+     * ({@code response.getMetadata().getId()}), or an application's own id for a new one. Whoever
+     * knows the id continues that conversation, so an application sets it from its own session,
+     * never from what a user sends. Null: the turn continues a stored conversation only if its
+     * prompt extends that conversation's whole text. Never taken from the defaults.
+     */
+    public String getConversationId() {
+        return conversationId;
+    }
+
     /** Not supported by the engine: always null. */
     @Override
     public Double getFrequencyPenalty() {
@@ -124,7 +137,7 @@ public final class KvcacheChatOptions implements ChatOptions {
      */
     public KvcacheChatOptions overlay(ChatOptions request) {
         if (request == null) {
-            return this;
+            return conversationId == null ? this : mutate().conversationId(null).build();
         }
         Builder merged = mutate();
         if (request.getModel() != null) {
@@ -150,6 +163,8 @@ public final class KvcacheChatOptions implements ChatOptions {
             merged.seed(own.seed != null ? own.seed : seed);
             merged.repetitionPenalty(own.repetitionPenalty != null ? own.repetitionPenalty : repetitionPenalty);
         }
+        // A conversation is the request's own: the defaults never name one.
+        merged.conversationId(request instanceof KvcacheChatOptions own ? own.conversationId : null);
         return merged.build();
     }
 
@@ -159,19 +174,21 @@ public final class KvcacheChatOptions implements ChatOptions {
                 && Objects.equals(temperature, other.temperature) && Objects.equals(topP, other.topP)
                 && Objects.equals(topK, other.topK) && Objects.equals(minP, other.minP)
                 && Objects.equals(maxTokens, other.maxTokens) && Objects.equals(stopSequences, other.stopSequences)
-                && Objects.equals(seed, other.seed) && Objects.equals(repetitionPenalty, other.repetitionPenalty);
+                && Objects.equals(seed, other.seed) && Objects.equals(repetitionPenalty, other.repetitionPenalty)
+                && Objects.equals(conversationId, other.conversationId);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(model, temperature, topP, topK, minP, maxTokens, stopSequences, seed, repetitionPenalty);
+        return Objects.hash(model, temperature, topP, topK, minP, maxTokens, stopSequences, seed, repetitionPenalty,
+                conversationId);
     }
 
     @Override
     public String toString() {
         return "KvcacheChatOptions[model=" + model + ", temperature=" + temperature + ", topP=" + topP + ", topK=" + topK
                 + ", minP=" + minP + ", maxTokens=" + maxTokens + ", stopSequences=" + stopSequences + ", seed=" + seed
-                + ", repetitionPenalty=" + repetitionPenalty + "]";
+                + ", repetitionPenalty=" + repetitionPenalty + ", conversationId=" + conversationId + "]";
     }
 
     /** Builds {@link KvcacheChatOptions}; Spring AI's builder for the portable options, plus the engine's own. */
@@ -179,6 +196,7 @@ public final class KvcacheChatOptions implements ChatOptions {
         private Double minP;
         private Long seed;
         private Double repetitionPenalty;
+        private String conversationId;
 
         public Builder minP(Double minP) {
             this.minP = minP;
@@ -195,12 +213,19 @@ public final class KvcacheChatOptions implements ChatOptions {
             return this;
         }
 
+        /** The conversation to continue: see {@link KvcacheChatOptions#getConversationId()}. */
+        public Builder conversationId(String conversationId) {
+            this.conversationId = conversationId;
+            return this;
+        }
+
         Builder from(KvcacheChatOptions o) {
             model(o.model).temperature(o.temperature).topP(o.topP).topK(o.topK).maxTokens(o.maxTokens)
                     .stopSequences(o.stopSequences);
             this.minP = o.minP;
             this.seed = o.seed;
             this.repetitionPenalty = o.repetitionPenalty;
+            this.conversationId = o.conversationId;
             return this;
         }
 
@@ -236,6 +261,7 @@ public final class KvcacheChatOptions implements ChatOptions {
                 minP = own.minP != null ? own.minP : minP;
                 seed = own.seed != null ? own.seed : seed;
                 repetitionPenalty = own.repetitionPenalty != null ? own.repetitionPenalty : repetitionPenalty;
+                conversationId = own.conversationId != null ? own.conversationId : conversationId;
             }
             return this;
         }

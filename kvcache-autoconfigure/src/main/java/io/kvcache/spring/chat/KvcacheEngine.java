@@ -33,7 +33,8 @@ public final class KvcacheEngine implements AutoCloseable {
     /** An engine on the CPU backend with {@code pool}'s threads (the engine closes the pool), without a memory budget. */
     public KvcacheEngine(Model model, ComputePool pool, KvCacheConfig policy, int contextLength, long sessionBytes,
                          Duration sessionExpiry) {
-        this(model, new CpuBackend(model, pool), policy, contextLength, OptionalLong.empty(), sessionBytes, sessionExpiry);
+        this(model, new CpuBackend(model, pool), policy, contextLength, OptionalLong.empty(),
+                new SessionSettings(sessionBytes, sessionExpiry, false));
     }
 
     /**
@@ -41,11 +42,10 @@ public final class KvcacheEngine implements AutoCloseable {
      * @param contextLength most positions a conversation may reach, before the memory budget
      * @param memoryBudget  bytes the KV caches of the conversations generating at once may hold
      *                      together ({@code kvcache.memory.budget}), or empty for no budget
-     * @param sessionBytes  most bytes the stored conversations' caches may hold together
-     * @param sessionExpiry how long an unused conversation is kept
+     * @param sessions      how conversations are kept between turns
      */
     public KvcacheEngine(Model model, Backend backend, KvCacheConfig policy, int contextLength, OptionalLong memoryBudget,
-                         long sessionBytes, Duration sessionExpiry) {
+                         SessionSettings sessions) {
         if (contextLength < 1 || contextLength > model.config().contextLength()) {
             throw new IllegalArgumentException("kvcache.model.context-length: " + contextLength
                     + " must be from 1 to the model's context length " + model.config().contextLength());
@@ -60,7 +60,7 @@ public final class KvcacheEngine implements AutoCloseable {
                 contextLength == model.config().contextLength() ? "the model's context length" : "kvcache.model.context-length",
                 policy.name());
         this.contextLength = budget.contextLength();
-        this.conversations = new Conversations(sessionBytes, sessionExpiry, this::newSequence);
+        this.conversations = new Conversations(sessions, this::newSequence);
     }
 
     public Model model() {

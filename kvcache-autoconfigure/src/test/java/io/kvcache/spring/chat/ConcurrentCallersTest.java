@@ -51,8 +51,8 @@ class ConcurrentCallersTest {
     @BeforeAll
     static void start() {
         model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
-        engine = new KvcacheEngine(model, new CpuBackend(model, new ComputePool(2)), KvCacheConfig.full(), 512, OptionalLong.of(BUDGET), 1 << 24,
-                Duration.ofMinutes(5));
+        engine = new KvcacheEngine(model, new CpuBackend(model, new ComputePool(2)), KvCacheConfig.full(), 512, OptionalLong.of(BUDGET),
+                new SessionSettings(1 << 24, Duration.ofMinutes(5), false));
         reference = new Generator(model, engine.transformer());
     }
 

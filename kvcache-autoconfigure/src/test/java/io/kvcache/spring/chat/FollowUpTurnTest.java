@@ -135,17 +135,19 @@ class FollowUpTurnTest {
     }
 
     /**
-     * A reply the client changed (here: its last character dropped) is not extended: the prompt is
-     * encoded from the start, and the stored conversation is continued as far as the ids agree.
+     * A reply the client changed (here: cut to its first half) is not extended: without a name the
+     * turn starts a conversation of its own and the stored one stays as it was; naming the stored
+     * conversation continues it as far as the ids agree.
      */
     @Test
-    void aHistoryWithAnEditedReplyFallsBackToTheTokenPrefix() {
+    void anEditedHistoryContinuesOnlyTheConversationItNames() {
         String first = "Tom and Sam went to the park to play.";
         int[] firstTokens = tokenizer.encode(first, true, false);
         ChatResponse reply = chat.call(new Prompt(new UserMessage(first)));
+        String id = reply.getMetadata().getId();
         String replyText = reply.getResult().getOutput().getText();
-        String edited = replyText.substring(0, replyText.length() - 1);
-        int[] heldTokens = tokens(engine.conversation(reply.getMetadata().getId()).orElseThrow());
+        String edited = replyText.substring(0, replyText.length() / 2);
+        int[] heldTokens = tokens(engine.conversation(id).orElseThrow());
 
         List<Message> history = List.of(new UserMessage(first), new AssistantMessage(edited), new UserMessage("The sun was warm."));
         int[] expected = renderer.tokens(history);
@@ -153,13 +155,31 @@ class FollowUpTurnTest {
         while (common < Math.min(heldTokens.length, expected.length) && heldTokens[common] == expected[common]) {
             common++;
         }
-        assertThat(2 * common).as("the prompt shares at least half of the stored tokens").isGreaterThanOrEqualTo(heldTokens.length);
-        Turn second = turn(history);
-        assertThat(second.response().getMetadata().getId()).isEqualTo(reply.getMetadata().getId());
-        assertThat(second.promptTokens()).isEqualTo(expected.length);
-        assertThat(second.evaluated()).isEqualTo(expected.length - common);
-        assertAnswersAsAFreshCache(engine, second.response(), expected, firstTokens.length, second.reused(),
+        assertThat(common).as("the prompt shares more than the first prompt, not the whole conversation")
+                .isGreaterThan(firstTokens.length).isLessThan(heldTokens.length);
+
+        Turn anonymous = turn(new Prompt(history));
+        assertThat(anonymous.response().getMetadata().getId()).isNotEqualTo(id);
+        assertThat(anonymous.reused()).isZero();
+        assertThat(tokens(engine.conversation(id).orElseThrow())).as("the stored conversation is untouched")
+                .containsExactly(heldTokens);
+
+        Turn named = turn(new Prompt(history, KvcacheChatOptions.builder().conversationId(id).build()));
+        assertThat(named.response().getMetadata().getId()).isEqualTo(id);
+        assertThat(named.promptTokens()).isEqualTo(expected.length);
+        assertThat(named.evaluated()).isEqualTo(expected.length - common);
+        assertAnswersAsAFreshCache(engine, named.response(), expected, firstTokens.length, named.reused(),
                 SamplingParams.greedy(MAX_TOKENS));
+    }
+
+    /** A name no stored conversation has starts a conversation under that name. */
+    @Test
+    void aNewNameStartsAConversationUnderIt() {
+        String prompt = "Ben found a shiny stone.";
+        Turn turn = turn(new Prompt(new UserMessage(prompt), KvcacheChatOptions.builder().conversationId("bens-stone").build()));
+        assertThat(turn.response().getMetadata().getId()).isEqualTo("bens-stone");
+        assertThat(turn.reused()).isZero();
+        assertThat(engine.conversation("bens-stone")).isPresent();
     }
 
     /** A cancelled stream stores nothing, so the same prompt again starts from an empty cache. */
@@ -189,8 +209,12 @@ class FollowUpTurnTest {
     }
 
     private static Turn turn(List<Message> history) {
+        return turn(new Prompt(history));
+    }
+
+    private static Turn turn(Prompt prompt) {
         double reusedBefore = meters.get("kvcache.prompt.reused").summary().totalAmount();
-        ChatResponse response = chat.call(new Prompt(history));
+        ChatResponse response = chat.call(prompt);
         int reused = (int) (meters.get("kvcache.prompt.reused").summary().totalAmount() - reusedBefore);
         int promptTokens = response.getMetadata().getUsage().getPromptTokens();
         return new Turn(response, promptTokens, reused);

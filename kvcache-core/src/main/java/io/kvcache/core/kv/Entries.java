@@ -26,6 +26,21 @@ final class Entries {
         this.bias = biased ? new float[INITIAL_CAPACITY] : null;
     }
 
+    /** An independent class holding the same entries. */
+    Entries copy() {
+        return new Entries(keys.copy(), values.copy(), positions.clone(),
+                attention == null ? null : attention.clone(), bias == null ? null : bias.clone(), size);
+    }
+
+    private Entries(RowStore keys, RowStore values, int[] positions, float[] attention, float[] bias, int size) {
+        this.keys = keys;
+        this.values = values;
+        this.positions = positions;
+        this.attention = attention;
+        this.bias = bias;
+        this.size = size;
+    }
+
     int size() {
         return size;
     }

@@ -61,6 +61,14 @@ final class Float16Rows implements RowStore {
     }
 
     @Override
+    public Float16Rows copy() {
+        Float16Rows copy = new Float16Rows(width);
+        copy.data = data.clone();
+        copy.rows = rows;
+        return copy;
+    }
+
+    @Override
     public long bytesHeld() {
         return (long) rows * width * Short.BYTES;
     }

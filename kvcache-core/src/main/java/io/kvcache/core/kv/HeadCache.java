@@ -29,6 +29,22 @@ public final class HeadCache {
         this.keyBalance = layout.balancesKeys() ? KeyBalance.identity(keyDim) : null;
     }
 
+    private HeadCache(HeadCache other) {
+        this.keyDim = other.keyDim;
+        this.valueDim = other.valueDim;
+        this.layout = other.layout;
+        this.kept = other.kept.copy();
+        this.lowPrecision = other.lowPrecision == null ? null : other.lowPrecision.copy();
+        this.merged = other.merged == null ? null : other.merged.copy();
+        // The factors never change once set; the copy may share them.
+        this.keyBalance = other.keyBalance;
+    }
+
+    /** An independent head holding the same entries. */
+    HeadCache copy() {
+        return new HeadCache(this);
+    }
+
     /** Appends one entry as computed; {@code key} and {@code value} are rounded to the head's precision. */
     public void append(int position, float[] key, int keyOffset, float[] value, int valueOffset) {
         kept.append(position, key, keyOffset, value, valueOffset, 0f, 0f);

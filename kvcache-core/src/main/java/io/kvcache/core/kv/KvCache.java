@@ -61,6 +61,35 @@ public final class KvCache implements Sequence {
         }
     }
 
+    private KvCache(KvCache other) {
+        this.config = other.config;
+        this.classes = other.classes;
+        this.layout = other.layout;
+        this.keyDim = other.keyDim;
+        this.owners = other.owners;
+        this.tokens = other.tokens.copy();
+        this.heads = new HeadCache[other.heads.length][];
+        this.headPolicies = new HeadPolicy[other.heads.length][];
+        for (int layer = 0; layer < heads.length; layer++) {
+            headPolicies[layer] = other.headPolicies[layer].clone();
+            if (owners[layer] == layer) {
+                heads[layer] = new HeadCache[other.heads[layer].length];
+                for (int h = 0; h < heads[layer].length; h++) {
+                    heads[layer][h] = other.heads[layer][h].copy();
+                }
+            }
+        }
+        for (int layer = 0; layer < heads.length; layer++) {
+            heads[layer] = heads[owners[layer]];
+        }
+    }
+
+    /** An independent cache of the same sequence: tokens, entries and per-head policies, copied. */
+    @Override
+    public KvCache copy() {
+        return new KvCache(this);
+    }
+
     /**
      * The layer each layer attends to: the model's own sharing when its checkpoint declares one
      * (LCKV {@code layer_types}), otherwise the first layer of the config's sharing group, or itself.

@@ -64,6 +64,14 @@ final class QuantizedRows implements RowStore {
     }
 
     @Override
+    public QuantizedRows copy() {
+        QuantizedRows copy = new QuantizedRows(codec);
+        copy.data = data.clone();
+        copy.rows = rows;
+        return copy;
+    }
+
+    @Override
     public long bytesHeld() {
         return (long) rows * rowBytes;
     }

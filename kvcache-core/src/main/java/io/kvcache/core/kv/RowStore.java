@@ -26,6 +26,9 @@ sealed interface RowStore permits Float16Rows, QuantizedRows {
     /** Forgets rows from {@code rows} on. */
     void truncate(int rows);
 
+    /** An independent store holding the same rows. */
+    RowStore copy();
+
     /** Bytes of the rows held. */
     long bytesHeld();
 

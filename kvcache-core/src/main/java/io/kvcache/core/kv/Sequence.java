@@ -16,6 +16,12 @@ public interface Sequence {
     /** Forgets every position from {@code position} on, tokens and keys and values alike, so it can continue from there. */
     void truncate(int position);
 
+    /**
+     * An independent sequence of the same tokens, keys and values, which either may continue
+     * without touching the other (a conversation's prefix reused by another, copy-on-write).
+     */
+    Sequence copy();
+
     /** Per layer and KV head: policy, entries and bytes held, and what the full cache would hold. */
     KvMemoryReport memory();
 

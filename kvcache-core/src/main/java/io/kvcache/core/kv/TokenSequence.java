@@ -20,6 +20,14 @@ public final class TokenSequence {
         this.tokens = new int[Math.min(capacity, 256)];
     }
 
+    /** An independent sequence of the same tokens and capacity. */
+    public TokenSequence copy() {
+        TokenSequence copy = new TokenSequence(capacity);
+        copy.tokens = Arrays.copyOf(tokens, tokens.length);
+        copy.length = length;
+        return copy;
+    }
+
     /** Positions this sequence may reach. */
     public int capacity() {
         return capacity;

@@ -47,6 +47,30 @@ class TokenSequenceTest {
         assertThat(cache.memory().heads().getFirst().entries()).isEqualTo(2);
     }
 
+    /** A copy continues apart from its original: each holds what the same prompt and its own continuation give. */
+    @Test
+    void aCopiedCacheContinuesIndependentlyOfItsOriginal() {
+        try (Model model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
+             ComputePool pool = new ComputePool(2)) {
+            ForwardPass pass = new CpuForwardPass(model, pool);
+            int[] prompt = model.tokenizer().encode("Once upon a time there was a little dog.", true, false);
+            for (KvCacheConfig config : new KvCacheConfig[] {KvCacheConfig.full(),
+                    KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT), KvCacheConfig.of(SpanPolicy.DEFAULT.withRecent(2).withLength(2))}) {
+                KvCache original = new KvCache(model.config(), 64, config, TokenClasses.of(model.tokenizer()));
+                pass.forward(original, prompt, 0, prompt.length, ForwardPass.Logits.LAST);
+                KvCache copy = original.copy();
+                assertThat(copy.memory()).as(config.name()).isEqualTo(original.memory());
+                float[] fromCopy = pass.forward(copy, new int[] {42}, 0, 1, ForwardPass.Logits.LAST);
+                assertThat(original.length()).as("the original is untouched").isEqualTo(prompt.length);
+                float[] fromOriginal = pass.forward(original, new int[] {42}, 0, 1, ForwardPass.Logits.LAST);
+                assertThat(fromCopy).as(config.name() + ": the same continuation from the copy").containsExactly(fromOriginal);
+                pass.forward(copy, new int[] {7, 8}, 0, 2, ForwardPass.Logits.LAST);
+                assertThat(copy.length()).isEqualTo(prompt.length + 3);
+                assertThat(original.length()).isEqualTo(prompt.length + 1);
+            }
+        }
+    }
+
     @Test
     void theCpuForwardPassRefusesASequenceItDidNotMake() {
         Sequence foreign = new Sequence() {
@@ -65,6 +89,11 @@ class TokenSequenceTest {
             @Override
             public void truncate(int position) {
                 tokens.truncate(position);
+            }
+
+            @Override
+            public Sequence copy() {
+                throw new UnsupportedOperationException();
             }
 
             @Override

@@ -1,5 +1,6 @@
 package io.kvcache.samples.chatbot;
 
+import io.kvcache.spring.chat.KvcacheChatOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.ai.chat.model.ChatModel;
@@ -33,7 +34,7 @@ class ChatTurns {
     ChatReply reply(ChatRequest request) {
         Transcript transcript = claim(request);
         try {
-            ChatResponse response = chatModel.call(new Prompt(transcript.promptWith(request.message())));
+            ChatResponse response = chatModel.call(promptOf(transcript, request));
             String text = response.getResult().getOutput().getText();
             ChatReply reply = ChatReply.of(transcript.id(), text, response);
             transcript.record(request.message(), text);
@@ -52,7 +53,7 @@ class ChatTurns {
     Flux<ChatEvent> stream(ChatRequest request) {
         Transcript transcript = claim(request);
         StringBuilder text = new StringBuilder();
-        Flux<ChatEvent> reply = chatModel.stream(new Prompt(transcript.promptWith(request.message())))
+        Flux<ChatEvent> reply = chatModel.stream(promptOf(transcript, request))
                 .<ChatEvent>handle((response, sink) -> {
                     String piece = response.getResult().getOutput().getText();
                     if (piece != null && !piece.isEmpty()) {
@@ -72,6 +73,15 @@ class ChatTurns {
                 });
         return Flux.concat(Mono.just(new ChatEvent.Started(transcript.id())), reply)
                 .doFinally(signal -> transcript.endTurn());
+    }
+
+    /**
+     * The history and the new message, naming the transcript as the chat model's conversation: its
+     * turns continue that KV cache and no other caller's, whatever text they share.
+     */
+    private static Prompt promptOf(Transcript transcript, ChatRequest request) {
+        return new Prompt(transcript.promptWith(request.message()),
+                KvcacheChatOptions.builder().conversationId(transcript.id()).build());
     }
 
     /** The chat model's last response of a stream carries the finish reason and usage; the others carry text. */

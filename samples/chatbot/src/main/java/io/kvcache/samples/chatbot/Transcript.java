@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One conversation of the page: the messages exchanged so far. The whole history is sent with
- * every turn; the chat model recognises the text of the conversation it stored at the last turn
+ * every turn under the transcript's id; the chat model recognises the text it stored at the last turn
  * and evaluates only the new message's tokens. One turn runs at a time, so two replies never interleave in the history.
  */
 final class Transcript {

@@ -59,7 +59,8 @@ class ChatEndpointsTest extends TinyModelApp {
         JsonNode two = chat(one.get("conversation").asString(), second);
 
         assertThat(two.get("conversation").asString()).isEqualTo(one.get("conversation").asString());
-        assertThat(two.get("kvcacheConversation").asString()).isEqualTo(one.get("kvcacheConversation").asString());
+        assertThat(two.get("kvcacheConversation").asString()).isEqualTo(one.get("kvcacheConversation").asString())
+                .isEqualTo(one.get("conversation").asString());
         boolean endedOnEndOfGeneration = one.get("finishReason").asString().equals("STOP");
         int replyIds = one.get("usage").get("completionTokens").asInt() - (endedOnEndOfGeneration ? 1 : 0);
         int newIds = engine.model().tokenizer().encodeContinuation("\n" + second, false).length;
