@@ -59,8 +59,7 @@ public class KvcacheEndpoint {
 
     @ReadOperation
     public Map<String, Object> conversation(@Selector String conversation) {
-        return engine.conversation(conversation).map(cache -> {
-            KvMemoryReport report = cache.memory();
+        return engine.memory(conversation).map(report -> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("conversation", conversation);
             out.put("tokens", report.tokens());

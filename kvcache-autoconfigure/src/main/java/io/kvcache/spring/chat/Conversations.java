@@ -6,11 +6,11 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.kv.Sequence;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -24,16 +24,24 @@ import java.util.function.Supplier;
  * {@code kvcache.sessions.share-prefixes}, a new conversation may start from a copy of the longest
  * token prefix it shares with a stored one, which stays as it was. While a turn runs its
  * conversation is out of the store (no two turns use one cache) and counted as active.
+ *
+ * <p>A stored cache is only written after it is checked out, and checking out, checking in and
+ * reading memory hold this store's lock, so a memory report never sees a cache half-written: a
+ * stored conversation reports what it holds, a running one what it held when its turn began.
  */
 final class Conversations {
     private final Cache<String, Conversation> idle;
-    private final Map<String, Conversation> active = new ConcurrentHashMap<>();
+    private final Map<String, Running> active = new HashMap<>();
     private final Supplier<Sequence> newCache;
     private final boolean sharePrefixes;
     private final AtomicLong evictions = new AtomicLong();
 
     /** One conversation's cache, the text its tokens stand for, and its id (shown by the Actuator endpoint). */
     record Conversation(String id, Sequence cache, ConversationText text) {
+    }
+
+    /** A conversation whose turn is writing its cache, with the cache's memory as the turn began. */
+    private record Running(Conversation conversation, KvMemoryReport atStart) {
     }
 
     Conversations(SessionSettings settings, Supplier<Sequence> newCache) {
@@ -97,7 +105,7 @@ final class Conversations {
                 chosen = new Conversation(UUID.randomUUID().toString(), sharedPrefix(prompt), ConversationText.NONE);
             }
         }
-        active.put(chosen.id(), chosen);
+        active.put(chosen.id(), new Running(chosen, chosen.cache().memory()));
         return chosen;
     }
 
@@ -140,13 +148,13 @@ final class Conversations {
     }
 
     /** Stores the conversation for a later turn, with the text its cache now stands for. */
-    void checkIn(Conversation conversation, ConversationText text) {
+    synchronized void checkIn(Conversation conversation, ConversationText text) {
         active.remove(conversation.id());
         idle.put(conversation.id(), new Conversation(conversation.id(), conversation.cache(), text));
     }
 
     /** Forgets the conversation (a cancelled or failed turn leaves no half-written cache behind). */
-    void discard(Conversation conversation) {
+    synchronized void discard(Conversation conversation) {
         active.remove(conversation.id());
     }
 
@@ -159,19 +167,28 @@ final class Conversations {
         return i;
     }
 
-    /** Memory of every conversation, stored or running, by id. */
-    Map<String, KvMemoryReport> memory() {
+    /** Memory of every conversation, stored or running (as its turn began), by id. */
+    synchronized Map<String, KvMemoryReport> memory() {
         Map<String, KvMemoryReport> reports = new TreeMap<>();
         idle.asMap().forEach((id, c) -> reports.put(id, c.cache().memory()));
-        active.forEach((id, c) -> reports.put(id, c.cache().memory()));
+        active.forEach((id, running) -> reports.put(id, running.atStart()));
         return reports;
     }
 
-    Sequence find(String id) {
-        Conversation c = active.get(id);
-        if (c == null) {
-            c = idle.getIfPresent(id);
+    /** Memory of conversation {@code id}, stored or running (as its turn began); null when there is none. */
+    synchronized KvMemoryReport memory(String id) {
+        Running running = active.get(id);
+        if (running != null) {
+            return running.atStart();
         }
+        Conversation stored = idle.getIfPresent(id);
+        return stored == null ? null : stored.cache().memory();
+    }
+
+    /** The cache of conversation {@code id}, stored or running (then being written); null when there is none. */
+    synchronized Sequence find(String id) {
+        Running running = active.get(id);
+        Conversation c = running != null ? running.conversation() : idle.getIfPresent(id);
         return c == null ? null : c.cache();
     }
 
@@ -179,7 +196,7 @@ final class Conversations {
         return evictions.get();
     }
 
-    void clear() {
+    synchronized void clear() {
         idle.invalidateAll();
         active.clear();
     }

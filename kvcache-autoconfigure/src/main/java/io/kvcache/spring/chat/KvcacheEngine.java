@@ -112,14 +112,22 @@ public final class KvcacheEngine implements AutoCloseable {
         return conversations;
     }
 
-    /** The cache of conversation {@code id}, stored or running. */
+    /** The cache of conversation {@code id}, stored or running (a running turn is writing it). */
     public Optional<Sequence> conversation(String id) {
         return Optional.ofNullable(conversations.find(id));
     }
 
-    /** The memory report of every conversation, by id. */
+    /**
+     * The memory report of every conversation, by id: a consistent snapshot, where a running
+     * conversation reports its cache as its turn began.
+     */
     public Map<String, KvMemoryReport> memory() {
         return conversations.memory();
+    }
+
+    /** The memory report of conversation {@code id}, as {@link #memory()} gives it. */
+    public Optional<KvMemoryReport> memory(String id) {
+        return Optional.ofNullable(conversations.memory(id));
     }
 
     /** Conversations the session store evicted for size or expiry. */

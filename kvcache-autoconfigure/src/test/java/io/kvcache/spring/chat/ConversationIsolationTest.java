@@ -21,7 +21,9 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.Prompt;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalLong;
 
 import static io.kvcache.spring.chat.FreshCacheReplay.tokens;
@@ -137,6 +139,34 @@ class ConversationIsolationTest {
                 Arrays.copyOfRange(strangerPrompt, shared, strangerPrompt.length), SamplingParams.greedy(MAX_TOKENS), 0,
                 step -> true);
         assertThat(stranger.response().getResult().getOutput().getText()).isEqualTo(expected.text());
+    }
+
+    /**
+     * While a turn writes a conversation's cache, its memory reads as the cache held when the turn
+     * began: the reports are taken at a point where no thread writes, never from a cache mid-step.
+     */
+    @Test
+    void aRunningConversationReportsItsMemoryAsItsTurnBegan() {
+        KvcacheChatModel chat = chat(isolated, new SimpleMeterRegistry());
+        String first = SHARED + " he sang.";
+        String id = chat.call(new Prompt(new UserMessage(first))).getMetadata().getId();
+        KvMemoryReport before = isolated.memory(id).orElseThrow();
+        assertThat(before).isEqualTo(isolated.conversation(id).orElseThrow().memory());
+
+        List<KvMemoryReport> seenWhileRunning = new ArrayList<>();
+        Prompt next = new Prompt(List.of(new UserMessage(first + " Then he sang again, louder.")),
+                KvcacheChatOptions.builder().conversationId(id).build());
+        // The subscriber runs on the generating thread between steps, when the cache has grown.
+        chat.stream(next).doOnNext(piece -> {
+            if (seenWhileRunning.isEmpty()) {
+                assertThat(isolated.conversation(id).orElseThrow().length()).isGreaterThan(before.tokens());
+                seenWhileRunning.add(isolated.memory(id).orElseThrow());
+                seenWhileRunning.add(isolated.memory().get(id));
+            }
+        }).blockLast();
+
+        assertThat(seenWhileRunning).containsExactly(before, before);
+        assertThat(isolated.memory(id).orElseThrow().tokens()).isGreaterThan(before.tokens());
     }
 
     @Test
