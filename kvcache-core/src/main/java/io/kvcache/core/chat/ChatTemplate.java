@@ -1,23 +1,35 @@
 package io.kvcache.core.chat;
 
 import com.hubspot.jinjava.interpret.TemplateError;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A model's Jinja chat template, rendering a conversation into the prompt text the model was
  * trained on, as llama.cpp's server does (its minja engine, which follows Hugging Face's
  * transformers): the template sees {@code messages}, {@code add_generation_prompt},
- * {@code bos_token}, {@code eos_token} and the functions {@code raise_exception} and
- * {@code strftime_now}; a template that rejects system messages gets them folded into the next user
- * message ({@link SystemRoleFolding}). Instances are immutable and safe to share between threads.
+ * {@code bos_token}, {@code eos_token}, {@code enable_thinking} (whether the template opens a
+ * reasoning block, as llama.cpp's server sets it by default), the {@code tools} a model may call
+ * (only when there are some) and the functions {@code raise_exception} and {@code strftime_now}; a template that rejects
+ * system messages gets them folded into the next user message ({@link SystemRoleFolding}). Tool
+ * calls reach the template as OpenAI's API sends them ({@code tool_calls} of
+ * {@code {id, type, function: {name, arguments}}}, {@code tool_call_id} on the tool's answer), the
+ * arguments as JSON text, or as an object for a template that only prints them as one (as llama.cpp
+ * finds by rendering a probe). Instances are immutable and safe to share between threads.
  */
 public final class ChatTemplate {
     private static final String SYSTEM_NEEDLE = "<System Needle>";
+    private static final String ARGUMENT_NEEDLE = "argument_needle";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String name;
     private final String source;
@@ -26,10 +38,28 @@ public final class ChatTemplate {
     private final boolean tokenizerAddsBos;
     private final boolean tokenizerAddsEos;
     private final JinjaEngine engine;
-    private final boolean systemRole;
+    private final Traits traits;
+
+    /**
+     * What rendering probes found out about the template, as llama.cpp probes it: whether it
+     * accepts a system message, needs a tool call's arguments as an object, and opens a reasoning
+     * block of its own (tags such as {@code <think>}) that {@code enable_thinking} switches.
+     */
+    private record Traits(boolean systemRole, boolean objectArguments, boolean thinking) {
+        /** What probing starts from. */
+        static final Traits ASSUMED = new Traits(true, false, false);
+
+        Traits withObjectArguments(boolean objectArguments) {
+            return new Traits(systemRole, objectArguments, thinking);
+        }
+
+        Traits withThinking(boolean thinking) {
+            return new Traits(systemRole, objectArguments, thinking);
+        }
+    }
 
     private ChatTemplate(String name, String source, String bosToken, String eosToken, boolean tokenizerAddsBos,
-                         boolean tokenizerAddsEos, JinjaEngine engine, boolean systemRole) {
+                         boolean tokenizerAddsEos, JinjaEngine engine, Traits traits) {
         this.name = name;
         this.source = source;
         this.bosToken = bosToken;
@@ -37,7 +67,7 @@ public final class ChatTemplate {
         this.tokenizerAddsBos = tokenizerAddsBos;
         this.tokenizerAddsEos = tokenizerAddsEos;
         this.engine = engine;
-        this.systemRole = systemRole;
+        this.traits = traits;
     }
 
     /** {@link #named} with the name "chat template". */
@@ -48,8 +78,8 @@ public final class ChatTemplate {
     /**
      * Parses {@code jinjaSource}; {@code name} (a model file, say) identifies it in error messages.
      * The BOS/EOS texts are what the template sees as {@code bos_token}/{@code eos_token} ("" for a
-     * vocabulary without one). The template renders once here to find whether it accepts a system
-     * message, as llama.cpp does.
+     * vocabulary without one). The template renders here to find whether it accepts a system
+     * message and how it reads a tool call's arguments, as llama.cpp does.
      *
      * @throws ChatTemplateException when the template does not parse
      */
@@ -63,9 +93,9 @@ public final class ChatTemplate {
         engine.structureError(source).ifPresent(e -> {
             throw notParsing(name, e);
         });
-        boolean systemRole = new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, true)
-                .acceptsSystemRole();
-        return new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, systemRole);
+        ChatTemplate probe = new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, Traits.ASSUMED);
+        Traits traits = new Traits(probe.acceptsSystemRole(), probe.requiresObjectArguments(), probe.opensReasoning());
+        return new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, traits);
     }
 
     /**
@@ -74,7 +104,7 @@ public final class ChatTemplate {
      */
     public ChatTemplate withClock(Clock clock) {
         return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos,
-                new JinjaEngine(Objects.requireNonNull(clock, "clock")), systemRole);
+                new JinjaEngine(Objects.requireNonNull(clock, "clock")), traits);
     }
 
     /**
@@ -83,7 +113,7 @@ public final class ChatTemplate {
      * from the render, as llama.cpp removes them, so that the prompt does not get them twice.
      */
     public ChatTemplate forTokenizerAdding(boolean bos, boolean eos) {
-        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, engine, systemRole);
+        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, engine, traits);
     }
 
     /**
@@ -93,9 +123,24 @@ public final class ChatTemplate {
      * @throws ChatTemplateException when the template fails or calls raise_exception
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, List.of(), addGenerationPrompt);
+    }
+
+    /**
+     * The prompt for {@code messages} offering the model {@code tools} (none: as
+     * {@link #render(List, boolean)}).
+     *
+     * @throws ChatTemplateException when the template fails or calls raise_exception, or a tool's
+     *                               schema or a call's arguments are not JSON objects
+     */
+    public String render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
         List<ChatMessage> conversation = List.copyOf(messages);
-        JinjaEngine.Result result = engine.render(source,
-                variables(systemRole ? conversation : SystemRoleFolding.fold(conversation), addGenerationPrompt));
+        Map<String, Object> variables = variables(
+                traits.systemRole() ? conversation : SystemRoleFolding.fold(conversation), addGenerationPrompt, traits);
+        if (!tools.isEmpty()) {
+            variables.put("tools", tools.stream().map(ChatTemplate::asMap).toList());
+        }
+        JinjaEngine.Result result = engine.render(source, variables);
         if (result.failed()) {
             throw failure(result);
         }
@@ -109,21 +154,124 @@ public final class ChatTemplate {
         return prompt;
     }
 
-    private Map<String, Object> variables(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    private Map<String, Object> variables(List<ChatMessage> messages, boolean addGenerationPrompt, Traits traits) {
         Map<String, Object> variables = new LinkedHashMap<>();
-        variables.put("messages", messages.stream().map(ChatTemplate::asMap).toList());
+        variables.put("messages", messages.stream().map(m -> asMap(m, traits.objectArguments())).toList());
         variables.put("add_generation_prompt", addGenerationPrompt);
         variables.put("bos_token", bosToken);
         variables.put("eos_token", eosToken);
+        variables.put("enable_thinking", traits.thinking());
         return variables;
     }
 
-    /** Templates index messages as dicts: message['role'], message.content. */
-    private static Map<String, Object> asMap(ChatMessage message) {
+    /** Templates index messages as dicts: message['role'], message.content, message.tool_calls. */
+    private static Map<String, Object> asMap(ChatMessage message, boolean objectArguments) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("role", message.role());
         map.put("content", message.content());
+        if (!message.toolCalls().isEmpty()) {
+            List<Map<String, Object>> calls = new ArrayList<>();
+            for (ToolCall call : message.toolCalls()) {
+                Map<String, Object> function = new LinkedHashMap<>();
+                function.put("name", call.name());
+                function.put("arguments", objectArguments ? jsonObject(call.arguments(), "tool call " + call.name()
+                        + "'s arguments") : call.arguments());
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("id", call.id());
+                entry.put("type", "function");
+                entry.put("function", function);
+                calls.add(entry);
+            }
+            map.put("tool_calls", calls);
+        }
+        if (message.toolCallId() != null) {
+            map.put("tool_call_id", message.toolCallId());
+        }
         return map;
+    }
+
+    /** A tool as OpenAI's API lists it: {@code {type: function, function: {name, description, parameters}}}. */
+    private static Map<String, Object> asMap(ToolDefinition tool) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", tool.name());
+        function.put("description", tool.description());
+        function.put("parameters", jsonObject(tool.parametersSchema(), "tool " + tool.name() + "'s parameter schema"));
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("type", "function");
+        map.put("function", function);
+        return map;
+    }
+
+    /** {@code json} read as a JSON object, keys in their order; {@code what} names it in the error. */
+    private static Map<String, Object> jsonObject(String json, String what) {
+        try {
+            JsonNode node = JSON.readTree(json);
+            if (!node.isObject()) {
+                throw new ChatTemplateException(what + " must be a JSON object, not " + node.getNodeType());
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> object = JSON.treeToValue(node, LinkedHashMap.class);
+            return object;
+        } catch (JacksonException e) {
+            throw new ChatTemplateException(what + " are not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * Whether the template needs a tool call's arguments as an object, as llama.cpp finds it: a
+     * probe call renders with its arguments as JSON text and as an object; the text form fails
+     * when the template raises on it or only escapes it (dumping it with tojson), i.e. when its
+     * argument never shows as a key, while the object form shows the argument.
+     */
+    private boolean requiresObjectArguments() {
+        ChatMessage probe = ChatMessage.assistant("", List.of(new ToolCall("call_probe", "probe_tool",
+                "{\"" + ARGUMENT_NEEDLE + "\": \"probe\"}")));
+        List<ChatMessage> conversation = List.of(ChatMessage.user("<User Needle>"), probe);
+        Optional<String> asText = probeRender(conversation, false, Traits.ASSUMED);
+        boolean textShowsKey = asText.isPresent() && (asText.get().contains("\"" + ARGUMENT_NEEDLE + "\":")
+                || asText.get().contains("'" + ARGUMENT_NEEDLE + "':"));
+        return !textShowsKey && probeRender(conversation, false, Traits.ASSUMED.withObjectArguments(true))
+                .filter(out -> out.contains(ARGUMENT_NEEDLE)).isPresent();
+    }
+
+    /**
+     * Whether {@code enable_thinking} opens or closes a reasoning block: the generation prompts
+     * with it on and off hold different tags (DeepSeek's {@code <think>} against
+     * {@code <think></think>}, GLM's {@code <think>} against {@code </think>}), not only different
+     * words (Apertus's "Deliberation: enabled"), which llama.cpp does not count as reasoning and
+     * renders with it off.
+     */
+    private boolean opensReasoning() {
+        List<ChatMessage> conversation = List.of(ChatMessage.user("test"));
+        Optional<String> on = probeRender(conversation, true, Traits.ASSUMED.withThinking(true));
+        Optional<String> off = probeRender(conversation, true, Traits.ASSUMED);
+        return on.isPresent() && off.isPresent() && !tags(on.get()).equals(tags(off.get()));
+    }
+
+    /** The tags ({@code <...>} without a nested angle bracket) in {@code text}, in order. */
+    private static List<String> tags(String text) {
+        List<String> tags = new ArrayList<>();
+        int open = text.indexOf('<');
+        while (open >= 0) {
+            int close = text.indexOf('>', open);
+            if (close < 0) {
+                break;
+            }
+            int nested = text.lastIndexOf('<', close);
+            tags.add(text.substring(nested, close + 1));
+            open = text.indexOf('<', close);
+        }
+        return tags;
+    }
+
+    /** The probe conversation's render; empty when the template fails on it. */
+    private Optional<String> probeRender(List<ChatMessage> conversation, boolean addGenerationPrompt, Traits traits) {
+        try {
+            JinjaEngine.Result result = engine.render(source, variables(conversation, addGenerationPrompt, traits));
+            return result.failed() ? Optional.empty() : Optional.of(result.output());
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -133,7 +281,8 @@ public final class ChatTemplate {
      */
     private boolean acceptsSystemRole() {
         JinjaEngine.Result result = engine.render(source,
-                variables(List.of(ChatMessage.system(SYSTEM_NEEDLE), ChatMessage.user("<User Needle>")), false));
+                variables(List.of(ChatMessage.system(SYSTEM_NEEDLE), ChatMessage.user("<User Needle>")), false,
+                        Traits.ASSUMED));
         result.expressionSyntaxError().ifPresent(e -> {
             throw notParsing(name, e);
         });

@@ -13,6 +13,7 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
 import jinjava.de.odysseus.el.tree.impl.ast.AstParameters;
 import jinjava.de.odysseus.el.tree.impl.ast.AstProperty;
+import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +25,11 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.EXTENSION;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.IDENTIFIER;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LBRACK;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LPAREN;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.NOT;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
 
 /**
- * Jinjava's expression parser with two Python rules it gets wrong, both used by real chat templates:
+ * Jinjava's expression parser with three Python rules it gets wrong, all used by real chat templates:
  * <ul>
  *   <li>A keyword argument's value is a whole expression. Jinjava parses {@code name=value} as an
  *       operator binding tighter than {@code +} and {@code -}, so Qwen3's
@@ -36,6 +38,7 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
  *   <li>Subscripts may be slices with a step: {@code messages[::-1]} (Qwen3 walks the conversation
  *       backwards). Jinjava only parses {@code [start:stop]}; every slice here becomes a
  *       {@link PythonSlice}.</li>
+ *   <li>{@code not} applies to a whole comparison or test (see {@link #unary}).</li>
  * </ul>
  * The parser expects Jinjava's natural operator precedence (filters bind tighter than arithmetic,
  * as in Jinja), which {@link JinjaEngine} turns on.
@@ -69,6 +72,20 @@ final class PythonExpressionParser extends ExtendedParser {
             return new AstNamedParameter(name, expr(true));
         }
         return expr(required);
+    }
+
+    /**
+     * Python's {@code not} binds looser than comparisons and tests: {@code not tools is defined}
+     * is {@code not (tools is defined)} (Llama 3.x), where Jinjava read {@code (not tools) is defined},
+     * always true.
+     */
+    @Override
+    protected AstNode unary(boolean required) throws ScanException, ParseException {
+        if (getToken().getSymbol() == NOT) {
+            consumeToken();
+            return createAstUnary(eq(true), AstUnary.NOT);
+        }
+        return super.unary(required);
     }
 
     @Override

@@ -102,4 +102,11 @@ class PythonJinjaTest {
         assertThat(template.withClock(clock.withZone(ZoneOffset.ofHours(2))).render(List.of(), false))
                 .startsWith("08 Mar 2025");
     }
+
+    @Test
+    void notAppliesToAWholeTest() {
+        assertThat(render("{% if not messages is defined %}undefined{% else %}defined{% endif %}"
+                + "|{% if not nothing is defined %}undefined{% endif %}|{{ not 1 == 2 }}|{{ not true and false }}", "a"))
+                .isEqualTo("defined|undefined|true|false");
+    }
 }
