@@ -6,14 +6,16 @@ import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.filter.AdvancedFilter;
 import jinjava.javax.el.ELException;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * Jinja filters and tests whose Jinjava namesakes behave differently from Python's Jinja in ways a
  * prompt shows: {@code trim} (Jinjava strips control characters, Python strips Unicode
- * whitespace), {@code tojson} (see {@link PythonJson}) and the {@code iterable} test (strings and
- * dicts are iterable in Python; Llama 3.x relies on it to print tool results as JSON).
+ * whitespace), {@code tojson} (see {@link PythonJson}), {@code items} (Jinja 3.1's, missing from
+ * Jinjava; Hermes 2 Pro lists a tool's parameters with it) and the {@code iterable} test (strings
+ * and dicts are iterable in Python; Llama 3.x relies on it to print tool results as JSON).
  */
 final class PythonFilters {
     private PythonFilters() {
@@ -22,6 +24,7 @@ final class PythonFilters {
     static void register(Context globals) {
         globals.registerFilter(new Trim());
         globals.registerFilter(new ToJson());
+        globals.registerFilter(new Items());
         globals.registerExpTest(new Iterable());
     }
 
@@ -53,6 +56,23 @@ final class PythonFilters {
                 throw new ELException("tojson: indent must be an integer, got '" + indent + "'");
             }
             return PythonJson.dumps(var, indent == null ? null : ((Number) indent).intValue());
+        }
+    }
+
+    /** {@code dict|items}: the (key, value) pairs in the dict's order; nothing for an undefined value. */
+    private static final class Items implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "items";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            return switch (var) {
+                case null -> List.of();
+                case Map<?, ?> map -> List.copyOf(map.entrySet());
+                default -> throw new ELException("items: " + var.getClass().getSimpleName() + " is not a mapping");
+            };
         }
     }
 
