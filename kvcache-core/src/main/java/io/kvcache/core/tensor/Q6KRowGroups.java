@@ -37,7 +37,7 @@ final class Q6KRowGroups implements RowGroups {
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     /** Per thread, the 8 lane accumulators of one group (lane t at 16t) before hsum_float_8. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * ROWS]);
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * 8 * ROWS]);
 
     private final int cols;
     private final int blocks;
@@ -89,14 +89,84 @@ final class Q6KRowGroups implements RowGroups {
         for (int t = 0; t < 8; t++) {
             lane(group, x, col, t, lanes);
         }
-        hsum8(lanes, out, at);
+        hsum8(lanes, 0, out, at);
     }
 
     @Override
     public void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
-        for (int k = 0; k < 4; k++) {
-            dot(group, x, col + k, out, at + k * stride);
+        float[] lanes = LANES.get();
+        for (int t = 0; t < 8; t++) {
+            lane4(group, x, col, t, lanes);
         }
+        for (int k = 0; k < 4; k++) {
+            hsum8(lanes, 8 * ROWS * k, out, at + k * stride);
+        }
+    }
+
+    /** As {@link #lane} for input columns col .. col+3, each weight vector loaded once; column k's lane at lanes[16(8k+t) ..]. */
+    private void lane4(int group, Activations x, int col, int t, float[] lanes) {
+        MemorySegment w = groups;
+        short[] q = x.quants;
+        int[] sums = x.sums;
+        float[] xs = x.scales;
+        int gn = cols / 16;
+        FloatVector acc0 = FloatVector.zero(F16);
+        FloatVector acc1 = FloatVector.zero(F16);
+        FloatVector acc2 = FloatVector.zero(F16);
+        FloatVector acc3 = FloatVector.zero(F16);
+        long p = (long) group * blocks * GROUP_BYTES;
+        int half = t >> 2;
+        for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
+            int x0 = col * cols + 256 * b;
+            IntVector isum0 = IntVector.zero(I16);
+            IntVector isum1 = IntVector.zero(I16);
+            IntVector isum2 = IntVector.zero(I16);
+            IntVector isum3 = IntVector.zero(I16);
+            for (int c = 0; c < 8; c++) {
+                int v = 32 * c + 4 * t;
+                long wv = p + QS + (long) ROWS * v;
+                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                IntVector scale = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * c + half), LE)
+                        .convertShape(VectorOperators.B2I, I16, 0);
+                int xi = x0 + v;
+                isum0 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
+                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum0);
+                xi += cols;
+                isum1 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
+                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum1);
+                xi += cols;
+                isum2 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
+                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum2);
+                xi += cols;
+                isum3 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
+                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum3);
+            }
+            IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
+                    .convertShape(VectorOperators.B2I, I16, 0);
+            IntVector odd = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * t + 1), LE)
+                    .convertShape(VectorOperators.B2I, I16, 0);
+            FloatVector d = FloatVector.fromMemorySegment(F16, w, p + D, LE);
+            int g = x0 / 16 + t;
+            int s = col * blocks + b;
+            acc0 = ((FloatVector) isum0.sub(even.mul(sums[g]).add(odd.mul(sums[g + 8])).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s]), acc0);
+            g += gn;
+            acc1 = ((FloatVector) isum1.sub(even.mul(sums[g]).add(odd.mul(sums[g + 8])).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + blocks]), acc1);
+            g += gn;
+            acc2 = ((FloatVector) isum2.sub(even.mul(sums[g]).add(odd.mul(sums[g + 8])).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 2 * blocks]), acc2);
+            g += gn;
+            acc3 = ((FloatVector) isum3.sub(even.mul(sums[g]).add(odd.mul(sums[g + 8])).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 3 * blocks]), acc3);
+        }
+        acc0.intoArray(lanes, ROWS * t);
+        acc1.intoArray(lanes, ROWS * (8 + t));
+        acc2.intoArray(lanes, ROWS * (16 + t));
+        acc3.intoArray(lanes, ROWS * (24 + t));
     }
 
     /** ggml's lane t of every row of the group, accumulated over all super-blocks, into lanes[16t ..]. */
@@ -140,16 +210,16 @@ final class Q6KRowGroups implements RowGroups {
         acc.intoArray(lanes, ROWS * t);
     }
 
-    /** hsum_float_8 of each row's 8 lanes: (l0+l4)+(l2+l6), plus (l1+l5)+(l3+l7). */
-    static void hsum8(float[] lanes, float[] out, int at) {
-        FloatVector l0 = FloatVector.fromArray(F16, lanes, 0);
-        FloatVector l1 = FloatVector.fromArray(F16, lanes, ROWS);
-        FloatVector l2 = FloatVector.fromArray(F16, lanes, 2 * ROWS);
-        FloatVector l3 = FloatVector.fromArray(F16, lanes, 3 * ROWS);
-        FloatVector l4 = FloatVector.fromArray(F16, lanes, 4 * ROWS);
-        FloatVector l5 = FloatVector.fromArray(F16, lanes, 5 * ROWS);
-        FloatVector l6 = FloatVector.fromArray(F16, lanes, 6 * ROWS);
-        FloatVector l7 = FloatVector.fromArray(F16, lanes, 7 * ROWS);
+    /** hsum_float_8 of each row's 8 lanes (lane t at lanes[from + 16t ..]): (l0+l4)+(l2+l6), plus (l1+l5)+(l3+l7). */
+    static void hsum8(float[] lanes, int from, float[] out, int at) {
+        FloatVector l0 = FloatVector.fromArray(F16, lanes, from);
+        FloatVector l1 = FloatVector.fromArray(F16, lanes, from + ROWS);
+        FloatVector l2 = FloatVector.fromArray(F16, lanes, from + 2 * ROWS);
+        FloatVector l3 = FloatVector.fromArray(F16, lanes, from + 3 * ROWS);
+        FloatVector l4 = FloatVector.fromArray(F16, lanes, from + 4 * ROWS);
+        FloatVector l5 = FloatVector.fromArray(F16, lanes, from + 5 * ROWS);
+        FloatVector l6 = FloatVector.fromArray(F16, lanes, from + 6 * ROWS);
+        FloatVector l7 = FloatVector.fromArray(F16, lanes, from + 7 * ROWS);
         FloatVector even = l0.add(l4).add(l2.add(l6));
         FloatVector odd = l1.add(l5).add(l3.add(l7));
         even.add(odd).intoArray(out, at);

@@ -34,7 +34,7 @@ final class Q8_0RowGroups implements RowGroups {
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     /** Per thread, the 8 lane accumulators of one group (lane t at 16t) before hsum_float_8. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * ROWS]);
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * 8 * ROWS]);
 
     private final int cols;
     private final int blocks;
@@ -74,14 +74,60 @@ final class Q8_0RowGroups implements RowGroups {
         for (int t = 0; t < 8; t++) {
             lane(group, x, col, t, lanes);
         }
-        Q6KRowGroups.hsum8(lanes, out, at);
+        Q6KRowGroups.hsum8(lanes, 0, out, at);
     }
 
     @Override
     public void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
-        for (int k = 0; k < 4; k++) {
-            dot(group, x, col + k, out, at + k * stride);
+        float[] lanes = LANES.get();
+        for (int t = 0; t < 8; t++) {
+            lane4(group, x, col, t, lanes);
         }
+        for (int k = 0; k < 4; k++) {
+            Q6KRowGroups.hsum8(lanes, 8 * ROWS * k, out, at + k * stride);
+        }
+    }
+
+    /** As {@link #lane} for input columns col .. col+3, each weight vector loaded once; column k's lane at lanes[16(8k+t) ..]. */
+    private void lane4(int group, Activations x, int col, int t, float[] lanes) {
+        MemorySegment w = groups;
+        short[] q = x.quants;
+        float[] scales = x.scales;
+        FloatVector acc0 = FloatVector.zero(F16);
+        FloatVector acc1 = FloatVector.zero(F16);
+        FloatVector acc2 = FloatVector.zero(F16);
+        FloatVector acc3 = FloatVector.zero(F16);
+        long p = (long) group * blocks * GROUP_BYTES;
+        int xv = col * cols + 4 * t;
+        int xs = col * blocks;
+        long wv = p + QS + (long) ROWS * 4 * t;
+        for (int b = 0; b < blocks; b++, p += GROUP_BYTES, wv += GROUP_BYTES, xv += 32) {
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE).convertShape(VectorOperators.B2S, S16, 0);
+            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE).convertShape(VectorOperators.B2S, S16, 0);
+            ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE).convertShape(VectorOperators.B2S, S16, 0);
+            ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE).convertShape(VectorOperators.B2S, S16, 0);
+            FloatVector d = FloatVector.fromMemorySegment(F16, w, p + D, LE);
+            int xi = xv;
+            acc0 = ((FloatVector) ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).convertShape(VectorOperators.S2I, I16, 0))
+                    .add((IntVector) w2.mul(q[xi + 2]).add(w3.mul(q[xi + 3])).convertShape(VectorOperators.S2I, I16, 0))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(scales[xs + b]), acc0);
+            xi += cols;
+            acc1 = ((FloatVector) ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).convertShape(VectorOperators.S2I, I16, 0))
+                    .add((IntVector) w2.mul(q[xi + 2]).add(w3.mul(q[xi + 3])).convertShape(VectorOperators.S2I, I16, 0))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(scales[xs + blocks + b]), acc1);
+            xi += cols;
+            acc2 = ((FloatVector) ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).convertShape(VectorOperators.S2I, I16, 0))
+                    .add((IntVector) w2.mul(q[xi + 2]).add(w3.mul(q[xi + 3])).convertShape(VectorOperators.S2I, I16, 0))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(scales[xs + 2 * blocks + b]), acc2);
+            xi += cols;
+            acc3 = ((FloatVector) ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).convertShape(VectorOperators.S2I, I16, 0))
+                    .add((IntVector) w2.mul(q[xi + 2]).add(w3.mul(q[xi + 3])).convertShape(VectorOperators.S2I, I16, 0))
+                    .convert(VectorOperators.I2F, 0)).fma(d.mul(scales[xs + 3 * blocks + b]), acc3);
+        }
+        acc0.intoArray(lanes, ROWS * t);
+        acc1.intoArray(lanes, ROWS * (8 + t));
+        acc2.intoArray(lanes, ROWS * (16 + t));
+        acc3.intoArray(lanes, ROWS * (24 + t));
     }
 
     /** ggml's lane t of every row of the group, accumulated over all blocks, into lanes[16t ..]. */
