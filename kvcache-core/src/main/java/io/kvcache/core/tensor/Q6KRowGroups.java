@@ -38,6 +38,8 @@ final class Q6KRowGroups implements RowGroups {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     /** Per thread, the 8 lane accumulators of one group (lane t at 16t) before hsum_float_8. */
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * 8 * ROWS]);
+    /** Per thread, the 8 lanes' integers of the current super-block (lane t at 16t). */
+    private static final ThreadLocal<int[]> INTS = ThreadLocal.withInitial(() -> new int[8 * ROWS]);
 
     private final int cols;
     private final int blocks;
@@ -83,11 +85,59 @@ final class Q6KRowGroups implements RowGroups {
         }
     }
 
+    /**
+     * One pass over the group's weights in memory order (a decode step streams them from memory):
+     * each lane's integers of the current super-block and its float accumulator are kept in
+     * per-thread arrays, lane t at [16t ..].
+     */
     @Override
     public void dot(int group, Activations x, int col, float[] out, int at) {
+        MemorySegment w = groups;
+        short[] q = x.quants;
+        int[] sums = x.sums;
         float[] lanes = LANES.get();
+        int[] ints = INTS.get();
+        FloatVector zero = FloatVector.zero(F16);
         for (int t = 0; t < 8; t++) {
-            lane(group, x, col, t, lanes);
+            zero.intoArray(lanes, ROWS * t);
+        }
+        long p = (long) group * blocks * GROUP_BYTES;
+        for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
+            int xb = col * cols + 256 * b;
+            for (int c = 0; c < 8; c++) {
+                for (int t = 0; t < 8; t++) {
+                    int v = 32 * c + 4 * t;
+                    long wv = p + QS + (long) ROWS * v;
+                    ShortVector s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v]);
+                    s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 1]).add(s);
+                    s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 2]).add(s);
+                    s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 3]).add(s);
+                    // Lanes 0-3 take the first sub-block of 16 of each 32 values, lanes 4-7 the second.
+                    IntVector scaled = ((IntVector) s.convertShape(VectorOperators.S2I, I16, 0))
+                            .mul((IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * c + (t >> 2)), LE)
+                                    .convertShape(VectorOperators.B2I, I16, 0));
+                    if (c > 0) {
+                        scaled = scaled.add(IntVector.fromArray(I16, ints, ROWS * t));
+                    }
+                    scaled.intoArray(ints, ROWS * t);
+                }
+            }
+            int g = xb / 16;
+            FloatVector d = FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(x.scales[col * blocks + b]);
+            for (int t = 0; t < 8; t++) {
+                // The offset of q6 - 32, through the sums of 16 activation quants of sub-blocks 2t and 2t+1.
+                IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
+                        .convertShape(VectorOperators.B2I, I16, 0);
+                IntVector odd = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * t + 1), LE)
+                        .convertShape(VectorOperators.B2I, I16, 0);
+                IntVector offset = even.mul(sums[g + t]).add(odd.mul(sums[g + 8 + t])).lanewise(VectorOperators.LSHL, 5);
+                ((FloatVector) IntVector.fromArray(I16, ints, ROWS * t).sub(offset).convert(VectorOperators.I2F, 0))
+                        .fma(d, FloatVector.fromArray(F16, lanes, ROWS * t)).intoArray(lanes, ROWS * t);
+            }
         }
         hsum8(lanes, 0, out, at);
     }
@@ -103,7 +153,7 @@ final class Q6KRowGroups implements RowGroups {
         }
     }
 
-    /** As {@link #lane} for input columns col .. col+3, each weight vector loaded once; column k's lane at lanes[16(8k+t) ..]. */
+    /** As the lanes of {@link #dot} for input columns col .. col+3, each weight vector loaded once; column k's lane at lanes[16(8k+t) ..]. */
     private void lane4(int group, Activations x, int col, int t, float[] lanes) {
         MemorySegment w = groups;
         short[] q = x.quants;
@@ -167,47 +217,6 @@ final class Q6KRowGroups implements RowGroups {
         acc1.intoArray(lanes, ROWS * (8 + t));
         acc2.intoArray(lanes, ROWS * (16 + t));
         acc3.intoArray(lanes, ROWS * (24 + t));
-    }
-
-    /** ggml's lane t of every row of the group, accumulated over all super-blocks, into lanes[16t ..]. */
-    private void lane(int group, Activations x, int col, int t, float[] lanes) {
-        MemorySegment w = groups;
-        short[] q = x.quants;
-        int[] sums = x.sums;
-        FloatVector acc = FloatVector.zero(F16);
-        long p = (long) group * blocks * GROUP_BYTES;
-        // Lanes 0-3 take the first sub-block of 16 of each 32 values, lanes 4-7 the second.
-        int half = t >> 2;
-        for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
-            int xb = col * cols + 256 * b;
-            IntVector isum = IntVector.zero(I16);
-            for (int c = 0; c < 8; c++) {
-                int v = 32 * c + 4 * t;
-                long wv = p + QS + (long) ROWS * v;
-                ShortVector s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v]);
-                s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 1]).add(s);
-                s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 2]).add(s);
-                s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 3]).add(s);
-                IntVector scale = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * c + half), LE)
-                        .convertShape(VectorOperators.B2I, I16, 0);
-                isum = ((IntVector) s.convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum);
-            }
-            // The offset of q6 - 32, through the sums of 16 activation quants of sub-blocks 2t and 2t+1.
-            int g = xb / 16;
-            IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
-                    .convertShape(VectorOperators.B2I, I16, 0);
-            IntVector odd = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * t + 1), LE)
-                    .convertShape(VectorOperators.B2I, I16, 0);
-            IntVector offset = even.mul(sums[g + t]).add(odd.mul(sums[g + 8 + t])).lanewise(VectorOperators.LSHL, 5);
-            float dx = x.scales[col * blocks + b];
-            acc = ((FloatVector) isum.sub(offset).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(dx), acc);
-        }
-        acc.intoArray(lanes, ROWS * t);
     }
 
     /** hsum_float_8 of each row's 8 lanes (lane t at lanes[from + 16t ..]): (l0+l4)+(l2+l6), plus (l1+l5)+(l3+l7). */

@@ -68,11 +68,40 @@ final class Q8_0RowGroups implements RowGroups {
         }
     }
 
+    /**
+     * One pass over the group's weights in memory order (a decode step streams them from memory),
+     * the 8 lanes' float accumulators kept in a per-thread array, lane t at [16t ..].
+     */
     @Override
     public void dot(int group, Activations x, int col, float[] out, int at) {
+        MemorySegment w = groups;
+        short[] q = x.quants;
         float[] lanes = LANES.get();
+        FloatVector zero = FloatVector.zero(F16);
         for (int t = 0; t < 8; t++) {
-            lane(group, x, col, t, lanes);
+            zero.intoArray(lanes, ROWS * t);
+        }
+        long p = (long) group * blocks * GROUP_BYTES;
+        int xb = col * cols;
+        int xs = col * blocks;
+        for (int b = 0; b < blocks; b++, p += GROUP_BYTES, xb += 32) {
+            FloatVector d = FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(x.scales[xs + b]);
+            for (int t = 0; t < 8; t++) {
+                long wv = p + QS + (long) ROWS * 4 * t;
+                int xv = xb + 4 * t;
+                ShortVector first = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE)
+                        .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv]);
+                first = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE)
+                        .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv + 1]).add(first);
+                ShortVector second = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE)
+                        .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv + 2]);
+                second = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE)
+                        .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv + 3]).add(second);
+                IntVector sum = ((IntVector) first.convertShape(VectorOperators.S2I, I16, 0))
+                        .add((IntVector) second.convertShape(VectorOperators.S2I, I16, 0));
+                ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(d, FloatVector.fromArray(F16, lanes, ROWS * t))
+                        .intoArray(lanes, ROWS * t);
+            }
         }
         Q6KRowGroups.hsum8(lanes, 0, out, at);
     }
@@ -88,7 +117,7 @@ final class Q8_0RowGroups implements RowGroups {
         }
     }
 
-    /** As {@link #lane} for input columns col .. col+3, each weight vector loaded once; column k's lane at lanes[16(8k+t) ..]. */
+    /** As the lanes of {@link #dot} for input columns col .. col+3, each weight vector loaded once; column k's lane at lanes[16(8k+t) ..]. */
     private void lane4(int group, Activations x, int col, int t, float[] lanes) {
         MemorySegment w = groups;
         short[] q = x.quants;
@@ -128,32 +157,5 @@ final class Q8_0RowGroups implements RowGroups {
         acc1.intoArray(lanes, ROWS * (8 + t));
         acc2.intoArray(lanes, ROWS * (16 + t));
         acc3.intoArray(lanes, ROWS * (24 + t));
-    }
-
-    /** ggml's lane t of every row of the group, accumulated over all blocks, into lanes[16t ..]. */
-    private void lane(int group, Activations x, int col, int t, float[] lanes) {
-        MemorySegment w = groups;
-        short[] q = x.quants;
-        float[] scales = x.scales;
-        FloatVector acc = FloatVector.zero(F16);
-        long p = (long) group * blocks * GROUP_BYTES;
-        int xv = col * cols + 4 * t;
-        int xs = col * blocks;
-        long wv = p + QS + (long) ROWS * 4 * t;
-        for (int b = 0; b < blocks; b++, p += GROUP_BYTES, wv += GROUP_BYTES, xv += 32) {
-            ShortVector first = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE)
-                    .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv]);
-            first = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE)
-                    .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv + 1]).add(first);
-            ShortVector second = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE)
-                    .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv + 2]);
-            second = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE)
-                    .convertShape(VectorOperators.B2S, S16, 0)).mul(q[xv + 3]).add(second);
-            IntVector sum = ((IntVector) first.convertShape(VectorOperators.S2I, I16, 0))
-                    .add((IntVector) second.convertShape(VectorOperators.S2I, I16, 0));
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(scales[xs + b]), acc);
-        }
-        acc.intoArray(lanes, ROWS * t);
     }
 }
