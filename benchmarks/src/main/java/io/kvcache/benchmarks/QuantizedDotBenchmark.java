@@ -40,7 +40,10 @@ import java.util.concurrent.TimeUnit;
  * $JAVA_HOME/bin/java --add-modules jdk.incubator.vector -cp "benchmarks/target/classes:benchmarks/target/lib/*" \
  *     org.openjdk.jmh.Main QuantizedDot -f 1 -wi 2 -i 3
  * </pre>
- * Both matrices fit in a typical L3 cache, so this measures the kernels rather than DRAM.
+ * The two SmolLM2 shapes fit in a typical L3 cache, so they measure the kernels rather than DRAM;
+ * {@code 2048x8192} (Llama-3.2-1B's feed-forward, 9-17 MB quantized) reads from memory. Q8_0, Q4_K
+ * and Q6_K matrices whose row count is a multiple of 16 are copied into row groups at their first
+ * multiply (see {@code RowGroups} in kvcache-core), which happens during the warm-up iterations.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -54,7 +57,7 @@ public class QuantizedDotBenchmark {
     public String type;
 
     /** rows x cols. */
-    @Param({"576x1536", "1536x576"})
+    @Param({"576x1536", "1536x576", "2048x8192"})
     public String shape;
 
     @Param({"1", "2"})

@@ -165,17 +165,34 @@ public final class CpuForwardPass implements ForwardPass {
             }
         }
         int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
-        pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
-            AttentionScratch s = scratch.get();
-            for (int t = fromTask; t < toTask; t++) {
-                HeadCache head = cache.head(layer, t / blocks);
-                if (head.attendsWeighted()) {
-                    attendWeighted(head, t / blocks, t % blocks, start, count, a, s, null);
-                } else {
-                    attend(head, t / blocks, t % blocks, start, count, a, s);
+        int groupSize = config.groupSize();
+        if (blocks == 1 && groupSize > 1 && !anyWeighted(cache, layer)) {
+            // One block of queries (a decode step): a task per query head, so that two threads share
+            // e.g. SmolLM2's three key/value heads evenly; a range of tasks reads each head's keys
+            // and values once. Each query head is computed as before, so the results are unchanged.
+            pool.parallelFor(config.kvHeads() * groupSize, (fromTask, toTask) -> {
+                AttentionScratch s = scratch.get();
+                for (int t = fromTask; t < toTask; ) {
+                    int group = t / groupSize;
+                    int end = Math.min(toTask, (group + 1) * groupSize);
+                    attend(cache.head(layer, group), group, 0, start, count, a, s,
+                            t - group * groupSize, end - group * groupSize);
+                    t = end;
                 }
-            }
-        });
+            });
+        } else {
+            pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
+                AttentionScratch s = scratch.get();
+                for (int t = fromTask; t < toTask; t++) {
+                    HeadCache head = cache.head(layer, t / blocks);
+                    if (head.attendsWeighted()) {
+                        attendWeighted(head, t / blocks, t % blocks, start, count, a, s, null);
+                    } else {
+                        attend(head, t / blocks, t % blocks, start, count, a, s, 0, groupSize);
+                    }
+                }
+            });
+        }
         if (owns && start == 0) {
             cache.afterPrompt(layer, new Prompt(cache, layer, count, a));
         }
@@ -183,8 +200,22 @@ public final class CpuForwardPass implements ForwardPass {
         VectorMath.add(a.out, a.x, count * dim);
     }
 
-    /** Attention of the queries of one block and one key/value group over what that head holds. */
-    private void attend(HeadCache head, int group, int block, int start, int count, Activations a, AttentionScratch s) {
+    /** Whether some key/value head of the layer attends through {@link #attendWeighted} (whose statistics are per head). */
+    private boolean anyWeighted(KvCache cache, int layer) {
+        for (int g = 0; g < config.kvHeads(); g++) {
+            if (cache.head(layer, g).attendsWeighted()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Attention of the queries of one block and query heads [firstHead, endHead) of one key/value
+     * group (numbered within the group) over what that head holds.
+     */
+    private void attend(HeadCache head, int group, int block, int start, int count, Activations a, AttentionScratch s,
+                        int firstHead, int endHead) {
         int hd = config.headDim();
         int vd = config.valueDim();
         int firstQuery = block * QUERY_BLOCK;
@@ -203,7 +234,7 @@ public final class CpuForwardPass implements ForwardPass {
         int outWidth = config.heads() * vd;
         for (int b = firstQuery; b <= lastQuery; b++) {
             int visible = head.countUpTo(start + b);
-            for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
+            for (int h = group * config.groupSize() + firstHead; h < group * config.groupSize() + endHead; h++) {
                 int qOff = b * qWidth + h * hd;
                 int outOff = b * outWidth + h * vd;
                 if (tiled) {

@@ -94,6 +94,12 @@ final class Activations {
      * group of each 32 values (ggml pairs them: its bsums[2j] and bsums[2j+1]).
      */
     int[] sums = new int[0];
+    /**
+     * For the Q8_0 and Q8_K formats, the quants again as 16-bit integers, each block in its own
+     * order: the kernels of {@link RowGroups} multiply them with 16-bit weights in integer lanes (a
+     * product of two 8-bit quants, or of a 6-bit and an 8-bit one, fits in 16 bits).
+     */
+    short[] quants = new short[0];
 
     /** Sizes the buffers for {@code batch} rows of {@code cols}; call before {@link #convert}. */
     void prepare(Format format, float[] x, int cols, int batch) {
@@ -109,6 +115,9 @@ final class Activations {
             owned = new float[n];
         }
         values = owned;
+        if (format.ordinal() >= Format.Q8_0.ordinal() && quants.length < n) {
+            quants = new short[n];
+        }
         if ((format == Format.Q8_0 || format == Format.Q8_0_PLAIN) && scales.length < n / 32) {
             scales = new float[n / 32];
         }
@@ -176,7 +185,9 @@ final class Activations {
         float amax = max.reduceLanes(VectorOperators.MAX);
         float inverse = amax != 0 ? 127f / amax : 0f;
         for (int i = 0; i < 32; i++) {
-            values[at + i] = x[at + order[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
+            float q = x[at + order[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
+            values[at + i] = q;
+            quants[at + order[i]] = (short) q;
         }
         scales[at / 32] = Float16s.round(amax / 127f);
     }
@@ -197,6 +208,7 @@ final class Activations {
         float amax = maxAbs.reduceLanes(VectorOperators.MAX);
         if (amax == 0) {
             Arrays.fill(values, at, at + 256, 0f);
+            Arrays.fill(quants, at, at + 256, (short) 0);
             Arrays.fill(sums, at / 16, at / 16 + 16, 0);
             scales[at / 256] = 0;
             return;
@@ -217,6 +229,7 @@ final class Activations {
             for (int i = g; i < g + 16; i++) {
                 float q = Math.min(x[i] * iscale + ROUNDING_MAGIC - ROUNDING_MAGIC, 127f);
                 values[chunk + position[i - chunk]] = q;
+                quants[i] = (short) q;
                 sum += (int) q;
             }
             sums[at / 16 + (group >> 1) + 8 * (group & 1)] = sum;

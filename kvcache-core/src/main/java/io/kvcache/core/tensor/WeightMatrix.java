@@ -27,6 +27,10 @@ public final class WeightMatrix {
     private final long rowBytes;
     private final int tileRows;
     private final boolean batchOrder;
+    /** Whether {@link #groups} applies to this matrix (its type has a row-group layout and its row count fits). */
+    private final boolean grouped;
+    /** The row-group copy, made at the first multiply (so loading stays a mapping); null until then. */
+    private volatile RowGroups groups;
 
     private WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, Kernel kernel) {
         this.name = name;
@@ -38,6 +42,7 @@ public final class WeightMatrix {
         this.rowBytes = type.bytesFor(cols);
         this.tileRows = (int) Math.max(1, Math.min(rows, TILE_BYTES / rowBytes));
         this.batchOrder = kernel.batchOrder(rows, cols);
+        this.grouped = RowGroups.of(type, rows, 1 << 8) != null;
     }
 
     /**
@@ -100,6 +105,7 @@ public final class WeightMatrix {
             throw new IllegalArgumentException("multiply " + name + " [" + rows + " x " + cols + "] by " + batch
                     + " input rows: x has " + x.length + " values, out has room for " + out.length);
         }
+        RowGroups g = grouped ? groups(pool) : null;
         Activations a = SCRATCH.get();
         a.prepare(kernel.activations(), x, cols, batch);
         if (batch == 1) {
@@ -107,7 +113,52 @@ public final class WeightMatrix {
         } else {
             pool.parallelFor(batch, (from, to) -> a.convert(x, from, to));
         }
-        pool.parallelFor(rows, (from, to) -> multiplyRows(a, out, from, to));
+        if (g != null) {
+            pool.parallelFor(rows / RowGroups.ROWS, (from, to) -> multiplyGroups(g, a, out, from, to));
+        } else {
+            pool.parallelFor(rows, (from, to) -> multiplyRows(a, out, from, to));
+        }
+    }
+
+    private RowGroups groups(ComputePool pool) {
+        RowGroups g = groups;
+        if (g == null) {
+            synchronized (this) {
+                g = groups;
+                if (g == null) {
+                    RowGroups copy = RowGroups.of(type, rows, cols);
+                    pool.parallelFor(rows / RowGroups.ROWS, (from, to) -> copy.copy(data, from, to));
+                    groups = g = copy;
+                }
+            }
+        }
+        return g;
+    }
+
+    private void multiplyGroups(RowGroups g, Activations a, float[] out, int from, int to) {
+        int batch = a.batch;
+        int n = RowGroups.ROWS;
+        if (batch == 1) {
+            for (int group = from; group < to; group++) {
+                g.dot(group, a, 0, out, group * n);
+            }
+            return;
+        }
+        int tileGroups = Math.max(1, tileRows / n);
+        for (int tile = from; tile < to; tile += tileGroups) {
+            int end = Math.min(to, tile + tileGroups);
+            int b = 0;
+            for (; b + 4 <= batch; b += 4) {
+                for (int group = tile; group < end; group++) {
+                    g.dot4(group, a, b, out, b * rows + group * n, rows);
+                }
+            }
+            for (; b < batch; b++) {
+                for (int group = tile; group < end; group++) {
+                    g.dot(group, a, b, out, b * rows + group * n);
+                }
+            }
+        }
     }
 
     private void multiplyRows(Activations a, float[] out, int from, int to) {

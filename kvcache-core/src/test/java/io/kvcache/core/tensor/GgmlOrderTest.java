@@ -24,7 +24,7 @@ class GgmlOrderTest {
         ByteBuffer bytes = ByteBuffer.allocate((int) type.bytesFor((long) rows * COLS)).order(ByteOrder.LITTLE_ENDIAN);
         random.nextBytes(bytes.array());
         int[] scaleOffsets = switch (type) {
-            case Q4_0 -> new int[] {0};
+            case Q4_0, Q8_0 -> new int[] {0};
             case Q4_K, Q5_K -> new int[] {0, 2};
             case Q6_K -> new int[] {208};
             default -> throw new IllegalArgumentException(type.toString());
@@ -58,7 +58,7 @@ class GgmlOrderTest {
             boolean repacked = rows % 8 == 0 && (type == GgmlType.Q4_0 || type == GgmlType.Q4_K);
             for (int b = 0; b < batch; b++) {
                 boolean inGemm = repacked && b < batch - batch % 4;
-                ReferenceQuantizer.Quantized q = type == GgmlType.Q4_0
+                ReferenceQuantizer.Quantized q = type == GgmlType.Q4_0 || type == GgmlType.Q8_0
                         ? ReferenceQuantizer.q8_0(x, b * COLS, COLS)
                         : ReferenceQuantizer.q8K(x, b * COLS, COLS, inGemm);
                 for (int r = 0; r < rows; r++) {
@@ -251,9 +251,37 @@ class GgmlOrderTest {
         return hsum8(acc);
     }
 
+    /** ggml_vec_dot_q8_0_q8_0 (AVX2): lane t holds the integer sum of products 4t..4t+3 of each block. */
+    private static float q8_0(ByteBuffer w, int row, ReferenceQuantizer.Quantized x, boolean inGemm) {
+        int blocks = COLS / 32;
+        float[] acc = new float[8];
+        for (int b = 0; b < blocks; b++) {
+            int p = (row * blocks + b) * 34;
+            float d = fp16(w, p) * x.d()[b];
+            for (int t = 0; t < 8; t++) {
+                int sum = 0;
+                for (int k = 0; k < 4; k++) {
+                    sum += w.get(p + 2 + 4 * t + k) * x.q()[32 * b + 4 * t + k];
+                }
+                acc[t] = Math.fma((float) sum, d, acc[t]);
+            }
+        }
+        return hsum8(acc);
+    }
+
+    // Row counts that are multiples of 16 take the row-group kernels (RowGroups), the others the
+    // per-row ones; both must sum as ggml does.
+
+    @Test
+    void q8_0SumsAsVecDot() {
+        compare(GgmlType.Q8_0, 32, GgmlOrderTest::q8_0);
+        compare(GgmlType.Q8_0, 12, GgmlOrderTest::q8_0);
+    }
+
     @Test
     void q6KSumsAsVecDot() {
         compare(GgmlType.Q6_K, 16, GgmlOrderTest::q6K);
+        compare(GgmlType.Q6_K, 12, GgmlOrderTest::q6K);
     }
 
     @Test
@@ -264,6 +292,7 @@ class GgmlOrderTest {
     @Test
     void q4KSumsAsRepackedGemvAndGemm() {
         compare(GgmlType.Q4_K, 16, GgmlOrderTest::q4KRepacked);
+        compare(GgmlType.Q4_K, 24, GgmlOrderTest::q4KRepacked);
     }
 
     @Test

@@ -1,0 +1,221 @@
+package io.kvcache.core.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static io.kvcache.core.tensor.Lanes.FLOAT;
+import static io.kvcache.core.tensor.Lanes.INT;
+import static io.kvcache.core.tensor.Lanes.LE;
+import static io.kvcache.core.tensor.Lanes.SHORT;
+
+/**
+ * A Q4_K matrix in {@link RowGroups} of 16 rows, summed as llama.cpp's repacked Q4_K kernels sum
+ * (see {@link Q4KKernel}: its GEMV adds one integer per super-block to each row's accumulators,
+ * its GEMM one per 64 values). Per group and super-block: d[16] and dmin[16] as floats, the 6-bit
+ * scales as bytes [sub-block][row], the mins likewise, then the 128 packed bytes [byte][row]
+ * (low nibble: value 64j+i of byte 32j+i, high nibble: value 64j+32+i).
+ *
+ * <p>Nibble times activation quant (at most 15*128) is formed in 16-bit lanes and 16 of them are
+ * added there (below 2^15), then widened once to 32 bits for the sub-block's scale. The decoding is
+ * written out in each loop: a vector that crosses a call is boxed.
+ */
+final class Q4KRowGroups implements RowGroups {
+    private static final int BLOCK_BYTES = 144;
+    private static final int D = 0;
+    private static final int DMIN = 64;
+    private static final int SCALES = 128;
+    private static final int MINS = 256;
+    private static final int QS = 384;
+    private static final int GROUP_BYTES = QS + 128 * ROWS;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+
+    private final int cols;
+    private final int blocks;
+    private final MemorySegment groups;
+
+    Q4KRowGroups(int rows, int cols) {
+        this.cols = cols;
+        this.blocks = cols / 256;
+        this.groups = RowGroups.allocate((long) rows / ROWS * blocks * GROUP_BYTES);
+    }
+
+    @Override
+    public Activations.Format activations() {
+        return Activations.Format.Q8_K_PLAIN;
+    }
+
+    @Override
+    public void copy(MemorySegment data, int from, int to) {
+        long rowBytes = (long) blocks * BLOCK_BYTES;
+        for (int g = from; g < to; g++) {
+            for (int b = 0; b < blocks; b++) {
+                long dst = ((long) g * blocks + b) * GROUP_BYTES;
+                for (int r = 0; r < ROWS; r++) {
+                    long src = ((long) g * ROWS + r) * rowBytes + (long) b * BLOCK_BYTES;
+                    groups.set(FLOAT, dst + D + 4 * r, Float16s.toFloat(data.get(SHORT, src)));
+                    groups.set(FLOAT, dst + DMIN + 4 * r, Float16s.toFloat(data.get(SHORT, src + 2)));
+                    int a = data.get(INT, src + 4);
+                    int m = data.get(INT, src + 8);
+                    int c = data.get(INT, src + 12);
+                    long scales = KScales.scales(a, m, c);
+                    long mins = KScales.mins(a, m, c);
+                    for (int j = 0; j < 8; j++) {
+                        groups.set(ValueLayout.JAVA_BYTE, dst + SCALES + ROWS * j + r, (byte) KScales.get(scales, j));
+                        groups.set(ValueLayout.JAVA_BYTE, dst + MINS + ROWS * j + r, (byte) KScales.get(mins, j));
+                    }
+                    for (int i = 0; i < 128; i++) {
+                        groups.set(ValueLayout.JAVA_BYTE, dst + QS + ROWS * i + r, data.get(ValueLayout.JAVA_BYTE, src + 16 + i));
+                    }
+                }
+            }
+        }
+    }
+
+    /** ggml_gemv_q4_K_8x8_q8_K: per row, d*d_x times one integer per super-block, minus the mins' share. */
+    @Override
+    public void dot(int group, Activations x, int col, float[] out, int at) {
+        MemorySegment w = groups;
+        short[] q = x.quants;
+        int[] sums = x.sums;
+        FloatVector acc = FloatVector.zero(F16);
+        FloatVector accMin = FloatVector.zero(F16);
+        long p = (long) group * blocks * GROUP_BYTES;
+        for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
+            int xb = col * cols + 256 * b;
+            IntVector isum = IntVector.zero(I16);
+            for (int j = 0; j < 4; j++) {
+                IntVector scaleLo = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+                IntVector scaleHi = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * j + 1), LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+                for (int h = 0; h < 32; h += 16) {
+                    ShortVector lo = ShortVector.zero(S16);
+                    ShortVector hi = ShortVector.zero(S16);
+                    for (int i = h; i < h + 16; i++) {
+                        ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + QS + ROWS * (32 * j + i), LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                        lo = packed.and((short) 0x0F).mul(q[xb + 64 * j + i]).add(lo);
+                        hi = packed.lanewise(VectorOperators.LSHR, 4).mul(q[xb + 64 * j + 32 + i]).add(hi);
+                    }
+                    isum = ((IntVector) lo.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum)
+                            .add(((IntVector) hi.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
+                }
+            }
+            IntVector minSum = IntVector.zero(I16);
+            int g = xb / 16;
+            for (int j = 0; j < 8; j++) {
+                minSum = ((IntVector) ByteVector.fromMemorySegment(B16, w, p + MINS + ROWS * j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0)).mul(sums[g + j] + sums[g + 8 + j]).add(minSum);
+            }
+            float dx = x.scales[col * blocks + b];
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(dx), acc);
+            accMin = ((FloatVector) minSum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F16, w, p + DMIN, LE).mul(dx), accMin);
+        }
+        acc.sub(accMin).intoArray(out, at);
+    }
+
+    /** ggml_gemm_q4_K_8x8_q8_K for four input rows: per row and input, one integer per 64 values. */
+    @Override
+    public void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
+        MemorySegment w = groups;
+        short[] q = x.quants;
+        int[] sums = x.sums;
+        float[] xs = x.scales;
+        int gn = cols / 16;
+        FloatVector acc0 = FloatVector.zero(F16);
+        FloatVector acc1 = FloatVector.zero(F16);
+        FloatVector acc2 = FloatVector.zero(F16);
+        FloatVector acc3 = FloatVector.zero(F16);
+        FloatVector min0 = FloatVector.zero(F16);
+        FloatVector min1 = FloatVector.zero(F16);
+        FloatVector min2 = FloatVector.zero(F16);
+        FloatVector min3 = FloatVector.zero(F16);
+        long p = (long) group * blocks * GROUP_BYTES;
+        for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
+            int x0 = col * cols + 256 * b;
+            int s = col * blocks + b;
+            FloatVector d = FloatVector.fromMemorySegment(F16, w, p + D, LE);
+            FloatVector dmin = FloatVector.fromMemorySegment(F16, w, p + DMIN, LE);
+            for (int j = 0; j < 4; j++) {
+                IntVector scaleLo = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+                IntVector scaleHi = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * j + 1), LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+                IntVector isum0 = IntVector.zero(I16);
+                IntVector isum1 = IntVector.zero(I16);
+                IntVector isum2 = IntVector.zero(I16);
+                IntVector isum3 = IntVector.zero(I16);
+                for (int h = 0; h < 32; h += 16) {
+                    ShortVector lo0 = ShortVector.zero(S16);
+                    ShortVector lo1 = ShortVector.zero(S16);
+                    ShortVector lo2 = ShortVector.zero(S16);
+                    ShortVector lo3 = ShortVector.zero(S16);
+                    ShortVector hi0 = ShortVector.zero(S16);
+                    ShortVector hi1 = ShortVector.zero(S16);
+                    ShortVector hi2 = ShortVector.zero(S16);
+                    ShortVector hi3 = ShortVector.zero(S16);
+                    for (int i = h; i < h + 16; i++) {
+                        ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + QS + ROWS * (32 * j + i), LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                        ShortVector wl = packed.and((short) 0x0F);
+                        ShortVector wh = packed.lanewise(VectorOperators.LSHR, 4);
+                        int xl = x0 + 64 * j + i;
+                        lo0 = wl.mul(q[xl]).add(lo0);
+                        hi0 = wh.mul(q[xl + 32]).add(hi0);
+                        lo1 = wl.mul(q[xl + cols]).add(lo1);
+                        hi1 = wh.mul(q[xl + cols + 32]).add(hi1);
+                        lo2 = wl.mul(q[xl + 2 * cols]).add(lo2);
+                        hi2 = wh.mul(q[xl + 2 * cols + 32]).add(hi2);
+                        lo3 = wl.mul(q[xl + 3 * cols]).add(lo3);
+                        hi3 = wh.mul(q[xl + 3 * cols + 32]).add(hi3);
+                    }
+                    isum0 = ((IntVector) lo0.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum0)
+                            .add(((IntVector) hi0.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
+                    isum1 = ((IntVector) lo1.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum1)
+                            .add(((IntVector) hi1.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
+                    isum2 = ((IntVector) lo2.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum2)
+                            .add(((IntVector) hi2.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
+                    isum3 = ((IntVector) lo3.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum3)
+                            .add(((IntVector) hi3.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
+                }
+                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s]), acc0);
+                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + blocks]), acc1);
+                acc2 = ((FloatVector) isum2.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 2 * blocks]), acc2);
+                acc3 = ((FloatVector) isum3.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 3 * blocks]), acc3);
+                IntVector minLo = (IntVector) ByteVector.fromMemorySegment(B16, w, p + MINS + ROWS * 2 * j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+                IntVector minHi = (IntVector) ByteVector.fromMemorySegment(B16, w, p + MINS + ROWS * (2 * j + 1), LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
+                // Sub-block k's quant sum is sums[k] + sums[k+8] of its 256-block (see Activations#sums).
+                int k = x0 / 16 + 2 * j;
+                min0 = ((FloatVector) minLo.mul(sums[k] + sums[k + 8]).add(minHi.mul(sums[k + 1] + sums[k + 9]))
+                        .convert(VectorOperators.I2F, 0)).fma(dmin.mul(xs[s]), min0);
+                k += gn;
+                min1 = ((FloatVector) minLo.mul(sums[k] + sums[k + 8]).add(minHi.mul(sums[k + 1] + sums[k + 9]))
+                        .convert(VectorOperators.I2F, 0)).fma(dmin.mul(xs[s + blocks]), min1);
+                k += gn;
+                min2 = ((FloatVector) minLo.mul(sums[k] + sums[k + 8]).add(minHi.mul(sums[k + 1] + sums[k + 9]))
+                        .convert(VectorOperators.I2F, 0)).fma(dmin.mul(xs[s + 2 * blocks]), min2);
+                k += gn;
+                min3 = ((FloatVector) minLo.mul(sums[k] + sums[k + 8]).add(minHi.mul(sums[k + 1] + sums[k + 9]))
+                        .convert(VectorOperators.I2F, 0)).fma(dmin.mul(xs[s + 3 * blocks]), min3);
+            }
+        }
+        acc0.sub(min0).intoArray(out, at);
+        acc1.sub(min1).intoArray(out, at + stride);
+        acc2.sub(min2).intoArray(out, at + 2 * stride);
+        acc3.sub(min3).intoArray(out, at + 3 * stride);
+    }
+}
