@@ -25,17 +25,19 @@ public final class ChatTemplate {
     private final String eosToken;
     private final boolean tokenizerAddsBos;
     private final boolean tokenizerAddsEos;
+    private final TemplateLimits limits;
     private final JinjaEngine engine;
     private final boolean systemRole;
 
     private ChatTemplate(String name, String source, String bosToken, String eosToken, boolean tokenizerAddsBos,
-                         boolean tokenizerAddsEos, JinjaEngine engine, boolean systemRole) {
+                         boolean tokenizerAddsEos, TemplateLimits limits, JinjaEngine engine, boolean systemRole) {
         this.name = name;
         this.source = source;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.tokenizerAddsBos = tokenizerAddsBos;
         this.tokenizerAddsEos = tokenizerAddsEos;
+        this.limits = limits;
         this.engine = engine;
         this.systemRole = systemRole;
     }
@@ -45,27 +47,37 @@ public final class ChatTemplate {
         return named("chat template", jinjaSource, bosToken, eosToken);
     }
 
+    /** {@link #named(String, String, String, String, TemplateLimits)} with {@link TemplateLimits#DEFAULT}. */
+    public static ChatTemplate named(String name, String jinjaSource, String bosToken, String eosToken) {
+        return named(name, jinjaSource, bosToken, eosToken, TemplateLimits.DEFAULT);
+    }
+
     /**
      * Parses {@code jinjaSource}; {@code name} (a model file, say) identifies it in error messages.
      * The BOS/EOS texts are what the template sees as {@code bos_token}/{@code eos_token} ("" for a
      * vocabulary without one). The template renders once here to find whether it accepts a system
-     * message, as llama.cpp does.
+     * message, as llama.cpp does. Every render is held to {@code limits}; the template may use only
+     * the tags, filters, tests, functions and methods real chat templates use, and may not load
+     * other files.
      *
-     * @throws ChatTemplateException when the template does not parse
+     * @throws ChatTemplateException when the template does not parse, loads a file or passes a limit
      */
-    public static ChatTemplate named(String name, String jinjaSource, String bosToken, String eosToken) {
+    public static ChatTemplate named(String name, String jinjaSource, String bosToken, String eosToken,
+                                     TemplateLimits limits) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(jinjaSource, "jinjaSource");
         Objects.requireNonNull(bosToken, "bosToken");
         Objects.requireNonNull(eosToken, "eosToken");
+        Objects.requireNonNull(limits, "limits");
         String source = JinjaSourceWhitespace.apply(jinjaSource);
-        JinjaEngine engine = new JinjaEngine(Clock.systemDefaultZone());
+        TemplateStructure.check(name, source, limits);
+        JinjaEngine engine = new JinjaEngine(Clock.systemDefaultZone(), limits);
         engine.structureError(source).ifPresent(e -> {
             throw notParsing(name, e);
         });
-        boolean systemRole = new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, true)
+        boolean systemRole = new ChatTemplate(name, source, bosToken, eosToken, false, false, limits, engine, true)
                 .acceptsSystemRole();
-        return new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, systemRole);
+        return new ChatTemplate(name, source, bosToken, eosToken, false, false, limits, engine, systemRole);
     }
 
     /**
@@ -73,8 +85,8 @@ public final class ChatTemplate {
      * local zone, like llama.cpp and transformers).
      */
     public ChatTemplate withClock(Clock clock) {
-        return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos,
-                new JinjaEngine(Objects.requireNonNull(clock, "clock")), systemRole);
+        return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos, limits,
+                new JinjaEngine(Objects.requireNonNull(clock, "clock"), limits), systemRole);
     }
 
     /**
@@ -83,14 +95,14 @@ public final class ChatTemplate {
      * from the render, as llama.cpp removes them, so that the prompt does not get them twice.
      */
     public ChatTemplate forTokenizerAdding(boolean bos, boolean eos) {
-        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, engine, systemRole);
+        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, limits, engine, systemRole);
     }
 
     /**
      * The prompt for {@code messages}; with {@code addGenerationPrompt} it ends with the opening of
      * the assistant's turn, ready for generation.
      *
-     * @throws ChatTemplateException when the template fails or calls raise_exception
+     * @throws ChatTemplateException when the template fails, passes a limit or calls raise_exception
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
         List<ChatMessage> conversation = List.copyOf(messages);
@@ -134,6 +146,9 @@ public final class ChatTemplate {
     private boolean acceptsSystemRole() {
         JinjaEngine.Result result = engine.render(source,
                 variables(List.of(ChatMessage.system(SYSTEM_NEEDLE), ChatMessage.user("<User Needle>")), false));
+        result.limit().ifPresent(e -> {
+            throw overLimit(name, e);
+        });
         result.expressionSyntaxError().ifPresent(e -> {
             throw notParsing(name, e);
         });
@@ -144,7 +159,14 @@ public final class ChatTemplate {
         return new ChatTemplateException(name + " does not parse: " + describe(error), error.getException());
     }
 
+    private static ChatTemplateException overLimit(String name, TemplateLimitException e) {
+        return new ChatTemplateException(name + " was stopped: " + e.getMessage(), e);
+    }
+
     private ChatTemplateException failure(JinjaEngine.Result result) {
+        if (result.limit().isPresent()) {
+            return overLimit(name, result.limit().get());
+        }
         return result.raised()
                 .map(raised -> new ChatTemplateException(name + " rejected the conversation: " + raised.getMessage(), raised))
                 .orElseGet(() -> {
