@@ -67,7 +67,7 @@ final class JinjaEngine {
         jinjava = new PythonJinjava(config, limits.maxNesting());
         jinjava.setResourceLocator(new TemplateSandbox.NoLoading());
         TemplateFunctions.register(jinjava.getGlobalContext());
-        PythonFilters.register(jinjava.getGlobalContext());
+        PythonFilters.register(jinjava.getGlobalContext(), limits);
         TemplateSandbox.guardFilters(jinjava.getGlobalContext(), limits);
     }
 

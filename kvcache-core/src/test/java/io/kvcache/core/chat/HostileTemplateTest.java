@@ -75,6 +75,18 @@ class HostileTemplateTest {
     }
 
     @Test
+    void tojsonOfDeeplyNestedDataStopsAtTheNestingLimit() {
+        assertStopped("{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = [ns.l] %}{% endfor %}"
+                + "{{ ns.l|tojson }}", "TemplateLimits.maxNesting");
+    }
+
+    @Test
+    void tojsonOfManyReferencesToOneLargeListStopsAtTheStringLimit() {
+        assertStopped("{% set big = range(50000)|list %}{% set l = [] %}{% for i in range(50000) %}{% do l.append(big) %}{% endfor %}"
+                + "{{ l|tojson|length }}", "TemplateLimits.maxStringChars");
+    }
+
+    @Test
     void nestedLoopsStopAtTheDeadline() {
         TemplateLimits quick = new TemplateLimits(1 << 20, 1 << 20, 1000, 100, Duration.ofMillis(200));
         long start = System.nanoTime();
