@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * A model's Jinja chat template, rendering a conversation into the prompt text the model was
@@ -28,9 +29,17 @@ public final class ChatTemplate {
     private final TemplateLimits limits;
     private final JinjaEngine engine;
     private final boolean systemRole;
+    private final UnaryOperator<String> messageText;
 
     private ChatTemplate(String name, String source, String bosToken, String eosToken, boolean tokenizerAddsBos,
                          boolean tokenizerAddsEos, TemplateLimits limits, JinjaEngine engine, boolean systemRole) {
+        this(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos, limits, engine, systemRole,
+                UnaryOperator.identity());
+    }
+
+    private ChatTemplate(String name, String source, String bosToken, String eosToken, boolean tokenizerAddsBos,
+                         boolean tokenizerAddsEos, TemplateLimits limits, JinjaEngine engine, boolean systemRole,
+                         UnaryOperator<String> messageText) {
         this.name = name;
         this.source = source;
         this.bosToken = bosToken;
@@ -40,6 +49,7 @@ public final class ChatTemplate {
         this.limits = limits;
         this.engine = engine;
         this.systemRole = systemRole;
+        this.messageText = messageText;
     }
 
     /** {@link #named} with the name "chat template". */
@@ -86,7 +96,18 @@ public final class ChatTemplate {
      */
     public ChatTemplate withClock(Clock clock) {
         return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos, limits,
-                new JinjaEngine(Objects.requireNonNull(clock, "clock"), limits), systemRole);
+                new JinjaEngine(Objects.requireNonNull(clock, "clock"), limits), systemRole, messageText);
+    }
+
+    /**
+     * Passes every message's text through {@code messageText} before the template sees it. A model's
+     * template gets its tokenizer's {@code markSpecialAsText}, so that control-token text in a
+     * message is encoded as plain text and only the template's own text yields control tokens;
+     * {@code UnaryOperator.identity()} trusts the messages (for callers that write them themselves).
+     */
+    public ChatTemplate withMessageText(UnaryOperator<String> messageText) {
+        return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos, limits, engine,
+                systemRole, Objects.requireNonNull(messageText, "messageText"));
     }
 
     /**
@@ -95,7 +116,7 @@ public final class ChatTemplate {
      * from the render, as llama.cpp removes them, so that the prompt does not get them twice.
      */
     public ChatTemplate forTokenizerAdding(boolean bos, boolean eos) {
-        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, limits, engine, systemRole);
+        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, limits, engine, systemRole, messageText);
     }
 
     /**
@@ -123,7 +144,7 @@ public final class ChatTemplate {
 
     private Map<String, Object> variables(List<ChatMessage> messages, boolean addGenerationPrompt) {
         Map<String, Object> variables = new LinkedHashMap<>();
-        variables.put("messages", messages.stream().map(ChatTemplate::asMap).toList());
+        variables.put("messages", messages.stream().map(this::asMap).toList());
         variables.put("add_generation_prompt", addGenerationPrompt);
         variables.put("bos_token", bosToken);
         variables.put("eos_token", eosToken);
@@ -131,10 +152,10 @@ public final class ChatTemplate {
     }
 
     /** Templates index messages as dicts: message['role'], message.content. */
-    private static Map<String, Object> asMap(ChatMessage message) {
+    private Map<String, Object> asMap(ChatMessage message) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("role", message.role());
-        map.put("content", message.content());
+        map.put("content", messageText.apply(message.content()));
         return map;
     }
 
