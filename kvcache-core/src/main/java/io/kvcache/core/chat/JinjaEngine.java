@@ -8,6 +8,7 @@ import com.hubspot.jinjava.el.JinjavaProcessors;
 import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.interpret.CollectionTooBigException;
 import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.InterpretException;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.OutputTooBigException;
 import com.hubspot.jinjava.interpret.RenderResult;
@@ -97,7 +98,12 @@ final class JinjaEngine {
      */
     Optional<TemplateError> structureError(String source) {
         JinjavaInterpreter interpreter = jinjava.newInterpreter();
-        interpreter.parse(source);
+        try {
+            interpreter.parse(source);
+        } catch (InterpretException e) {
+            // Most faults are recorded as errors; a few (a bare "{%}") are thrown.
+            return Optional.of(TemplateError.fromSyntaxError(e));
+        }
         return interpreter.getErrors().stream()
                 .filter(e -> e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR)
                 .findFirst();
@@ -121,6 +127,8 @@ final class JinjaEngine {
         } catch (OutputTooBigException e) {
             return new Result("", List.of(), Optional.of(new TemplateLimitException(e.getMessage()
                     + " (TemplateLimits.maxOutputChars)")));
+        } catch (InterpretException e) {
+            return new Result("", List.of(TemplateError.fromSyntaxError(e)), Optional.empty());
         } catch (StackOverflowError e) {
             return new Result("", List.of(), Optional.of(new TemplateLimitException(
                     "the template nests too deeply for the stack (TemplateLimits.maxNesting)")));

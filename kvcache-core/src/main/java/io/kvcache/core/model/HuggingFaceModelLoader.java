@@ -34,7 +34,17 @@ final class HuggingFaceModelLoader {
         return config.kvLayer(layer) == layer ? matrix(file, name) : file.tensor(name).map(HuggingFaceModelLoader::matrix).orElse(null);
     }
 
+    /** @throws ModelFormatException for a missing file, invalid JSON or a value of the wrong JSON type */
     static Model load(Path folder) {
+        try {
+            return parse(folder);
+        } catch (JacksonException e) {
+            throw new ModelFormatException(folder + ": a value in config.json has the wrong type: "
+                    + UntrustedText.quote(e.getOriginalMessage()), e);
+        }
+    }
+
+    private static Model parse(Path folder) {
         JsonNode json = readConfig(folder.resolve("config.json"));
         String modelType = json.path("model_type").asString("");
         Architecture arch = MODEL_TYPES.get(modelType);

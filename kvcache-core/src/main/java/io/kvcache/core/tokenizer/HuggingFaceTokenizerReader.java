@@ -24,7 +24,21 @@ final class HuggingFaceTokenizerReader {
     private HuggingFaceTokenizerReader() {
     }
 
+    /**
+     * @throws ModelFormatException when a file is missing, not JSON, or holds a value of the wrong
+     *                              type where a string, number or object is needed
+     */
     static Tokenizer read(Path folder) {
+        try {
+            return parse(folder);
+        } catch (JacksonException e) {
+            // A tokenizer.json value of the wrong JSON type, found where it is read.
+            throw new ModelFormatException(folder.resolve("tokenizer.json") + ": a value has the wrong type: "
+                    + UntrustedText.quote(e.getOriginalMessage()), e);
+        }
+    }
+
+    private static Tokenizer parse(Path folder) {
         Path file = folder.resolve("tokenizer.json");
         JsonNode root = readJson(file).orElseThrow(() -> new ModelFormatException(file + ": no tokenizer.json in " + folder));
         JsonNode config = readJson(folder.resolve("tokenizer_config.json")).orElse(JSON.missingNode());

@@ -140,6 +140,14 @@ class HostileTemplateTest {
                 .hasMessageContaining("may not load other templates");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"{%}", "x{%}y"})
+    void malformedTagsJinjavaThrowsOnAreNamedParseErrors(String source) {
+        assertThatThrownBy(() -> load(source))
+                .isInstanceOf(ChatTemplateException.class)
+                .hasMessageContaining("hostile.jinja does not parse");
+    }
+
     @Test
     void outputPastTheLimitIsRefused() {
         TemplateLimits small = new TemplateLimits(1000, 1000, 1000, 100, Duration.ofSeconds(2));
