@@ -13,6 +13,7 @@ import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.OutputTooBigException;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.interpret.TemplateSyntaxException;
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
 import jinjava.de.odysseus.el.tree.TreeBuilder;
 import jinjava.de.odysseus.el.tree.TreeBuilderException;
@@ -103,6 +104,10 @@ final class JinjaEngine {
         } catch (InterpretException e) {
             // Most faults are recorded as errors; a few (a bare "{%}") are thrown.
             return Optional.of(TemplateError.fromSyntaxError(e));
+        } catch (IndexOutOfBoundsException e) {
+            // Jinjava's tag scanner cuts malformed tags ("{%%}", "{%-%}" in some places) past their ends.
+            return Optional.of(TemplateError.fromException(new TemplateSyntaxException("",
+                    "a malformed tag that Jinjava cannot scan", 0, 0)));
         }
         return interpreter.getErrors().stream()
                 .filter(e -> e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR)

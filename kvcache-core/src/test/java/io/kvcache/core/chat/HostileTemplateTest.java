@@ -82,7 +82,7 @@ class HostileTemplateTest {
 
     @Test
     void tojsonOfManyReferencesToOneLargeListStopsAtTheStringLimit() {
-        assertStopped("{% set big = range(50000)|list %}{% set l = [] %}{% for i in range(50000) %}{% do l.append(big) %}{% endfor %}"
+        assertStopped("{% set big = range(50000)|list %}{% set l = [] %}{% for i in range(20) %}{% do l.append(big) %}{% endfor %}"
                 + "{{ l|tojson|length }}", "TemplateLimits.maxStringChars");
     }
 
@@ -141,7 +141,7 @@ class HostileTemplateTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"{%}", "x{%}y"})
+    @ValueSource(strings = {"{%}", "x{%}y", "{%%}", "a{% if x %}{%%}{% endif %}"})
     void malformedTagsJinjavaThrowsOnAreNamedParseErrors(String source) {
         assertThatThrownBy(() -> load(source))
                 .isInstanceOf(ChatTemplateException.class)
