@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -20,7 +21,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -37,7 +40,7 @@ import java.util.regex.Pattern;
  * resume asks with {@code If-Range} and the ETag of the first answer, so a file that changed on the
  * server is fetched whole instead of spliced; a plain-http download without a SHA-256 is warned
  * about; the {@code .part} file is never followed if it is a symbolic link; directories it creates
- * are its owner's only; credentials in the URL never reach a log line or a message.
+ * are its owner's only; two starts sharing a cache download a file once, holding {@code <file>.lock}; credentials in the URL never reach a log line or a message.
  */
 public final class ModelDownloader implements AutoCloseable {
     private static final Log log = LogFactory.getLog(ModelDownloader.class);
@@ -46,6 +49,9 @@ public final class ModelDownloader implements AutoCloseable {
     /** How long a server may take to start answering a request (the body may then take as long as it needs). */
     private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(1);
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (?:(\\d+)-\\d+|\\*)/(\\d+|\\*)");
+
+    /** The files being fetched in this process (a file lock is held per process, not per thread). */
+    private static final Map<Path, Object> IN_PROCESS = new ConcurrentHashMap<>();
 
     private final HttpClient client;
 
@@ -69,6 +75,24 @@ public final class ModelDownloader implements AutoCloseable {
      */
     Path fetch(ModelUrl url, Path cacheDir, String sha256) {
         Path target = url.cachePath(cacheDir);
+        // One download per file: other threads of this process wait on the monitor, other processes
+        // on the lock file; whoever comes second finds the file in place.
+        synchronized (IN_PROCESS.computeIfAbsent(target.toAbsolutePath().normalize(), t -> new Object())) {
+            try {
+                createOwnerOnly(target.getParent());
+                try (FileChannel lockFile = FileChannel.open(target.resolveSibling(target.getFileName() + ".lock"),
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                     FileLock lock = lockFile.lock()) {
+                    return fetchLocked(url, target, sha256);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(ModelUrl.PROPERTY + "=" + url.redactedValue() + ": cannot lock the download in "
+                        + target.getParent() + " (kvcache.model.cache-dir): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private Path fetchLocked(ModelUrl url, Path target, String sha256) {
         if (sha256 == null && url.uri().getScheme().equalsIgnoreCase("http")) {
             log.warn(ModelUrl.PROPERTY + ": " + url.redacted() + " is plain http and no " + Sha256.PROPERTY
                     + " is set: anyone on the network path can replace the model; use https or set its SHA-256");

@@ -278,4 +278,19 @@ class ModelDownloaderTest {
                     .hasMessageContaining("was expected");
         }
     }
+
+    @Test
+    void callersFetchingTheSameFileAtOnceDownloadItOnce() throws Exception {
+        try (ModelServer server = new ModelServer(NAME, model)) {
+            ModelUrl url = url(server.fileUrl());
+            java.util.List<java.util.concurrent.Future<Path>> results;
+            try (var callers = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                results = callers.invokeAll(java.util.Collections.nCopies(4, () -> downloader.fetch(url, cache, modelSha256)));
+            }
+            for (var result : results) {
+                assertThat(Files.readAllBytes(result.get())).isEqualTo(model);
+            }
+            assertThat(server.requests()).as("one download, the others found the file").hasSize(1);
+        }
+    }
 }
