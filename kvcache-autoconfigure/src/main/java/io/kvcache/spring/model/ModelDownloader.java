@@ -106,7 +106,6 @@ public final class ModelDownloader implements AutoCloseable {
         }
         Path part = target.resolveSibling(target.getFileName() + ".part");
         try {
-            createOwnerOnly(target.getParent());
             long start = System.nanoTime();
             log.info(ModelUrl.PROPERTY + ": downloading " + url.redacted() + " to " + target);
             download(url, part);
