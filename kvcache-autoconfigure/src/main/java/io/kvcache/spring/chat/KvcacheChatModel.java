@@ -187,9 +187,9 @@ public class KvcacheChatModel implements ChatModel {
             throw new ContextOverflowException("the prompt has " + promptTokens + " tokens, and a conversation may reach "
                     + context + " (set by " + engine.contextLimit() + ") with room for a reply; shorten the prompt");
         }
-        if (promptTokens + maxTokens > context) {
+        if ((long) promptTokens + maxTokens > context) {
             throw new ContextOverflowException("the prompt's " + promptTokens + " tokens and up to " + maxTokens
-                    + " generated ones make " + (promptTokens + maxTokens) + ", more than the " + context
+                    + " generated ones make " + ((long) promptTokens + maxTokens) + ", more than the " + context
                     + " a conversation may reach (set by " + engine.contextLimit() + "); shorten the prompt or ask for "
                     + "at most " + (context - promptTokens) + " tokens (max tokens, kvcache.chat.max-tokens)");
         }

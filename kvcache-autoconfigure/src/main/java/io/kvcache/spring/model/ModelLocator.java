@@ -29,7 +29,7 @@ public final class ModelLocator {
         boolean hasUrl = source.hasUrl();
         if (hasPath && hasUrl) {
             throw new IllegalArgumentException(PATH + "=" + source.path() + " and " + ModelUrl.PROPERTY + "="
-                    + source.url() + " are both set; set one: path for a model on disk or the classpath, url for one "
+                    + ModelUrl.redact(source.url()) + " are both set; set one: path for a model on disk or the classpath, url for one "
                     + "to download");
         }
         if (!hasPath && !hasUrl) {
@@ -52,7 +52,7 @@ public final class ModelLocator {
 
     private static Path onDisk(String location, ResourceLoader resources) {
         if (location.startsWith("http://") || location.startsWith("https://") || location.startsWith("hf:")) {
-            throw new IllegalArgumentException(PATH + "=" + location + " is a URL; set " + ModelUrl.PROPERTY
+            throw new IllegalArgumentException(PATH + "=" + ModelUrl.redact(location) + " is a URL; set " + ModelUrl.PROPERTY
                     + " to download the model, or give " + PATH + " a file on disk");
         }
         if (location.startsWith(CLASSPATH)) {

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * A model to download, as {@code kvcache.model.url} names it: an {@code http://} or
@@ -16,12 +18,40 @@ import java.util.HexFormat;
  * branch, tag or commit with {@code @revision} at the end. The shorthand means
  * {@code <hf-endpoint>/owner/repo/resolve/<revision or main>/file.gguf}.
  *
- * @param value the property's value, for messages
+ * @param value the property's value
  * @param uri   what is downloaded
  */
 record ModelUrl(String value, URI uri) {
     static final String PROPERTY = "kvcache.model.url";
     private static final String HF = "hf:";
+    /** user:password@ after the scheme, and a query string: where URLs carry credentials and tokens. */
+    private static final Pattern USER_INFO = Pattern.compile("(//)[^/@?#]*@");
+    private static final Pattern QUERY = Pattern.compile("\\?[^#]*");
+
+    /**
+     * {@code text} (a URL, or a property value holding one) with its user information and query
+     * replaced by {@code ***}, for log lines and messages: those are where credentials and access
+     * tokens travel, and logs are read by more people than configuration.
+     */
+    static String redact(String text) {
+        return QUERY.matcher(USER_INFO.matcher(text).replaceAll("$1***@")).replaceAll("?***");
+    }
+
+    /** The URL for messages, without credentials ({@link #redact}). */
+    String redacted() {
+        return redact(uri.toString());
+    }
+
+    /** The property's value for messages, without credentials ({@link #redact}). */
+    String redactedValue() {
+        return redact(value);
+    }
+
+    /** Credentials stay out of logs that print the record. */
+    @Override
+    public String toString() {
+        return redacted();
+    }
 
     /** Parses the property's value; {@code hfEndpoint} is the base URL the shorthand expands against. */
     static ModelUrl parse(String value, String hfEndpoint) {
@@ -33,18 +63,18 @@ record ModelUrl(String value, URI uri) {
         try {
             uri = new URI(trimmed).normalize();
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException(PROPERTY + "=" + value + " is not a valid URL: " + e.getMessage());
+            throw new IllegalArgumentException(PROPERTY + "=" + redact(value) + " is not a valid URL: " + redact(e.getMessage()));
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new IllegalArgumentException(PROPERTY + "=" + value + ": give an http:// or https:// URL, or "
+            throw new IllegalArgumentException(PROPERTY + "=" + redact(value) + ": give an http:// or https:// URL, or "
                     + "hf:owner/repo/file.gguf (optionally with @revision); for a file on disk use kvcache.model.path");
         }
         if (uri.getHost() == null) {
-            throw new IllegalArgumentException(PROPERTY + "=" + value + ": the URL has no host");
+            throw new IllegalArgumentException(PROPERTY + "=" + redact(value) + ": the URL has no host");
         }
         if (fileName(uri).isEmpty()) {
-            throw new IllegalArgumentException(PROPERTY + "=" + value + ": the URL does not end in a file name");
+            throw new IllegalArgumentException(PROPERTY + "=" + redact(value) + ": the URL does not end in a file name");
         }
         return new ModelUrl(value, uri);
     }
@@ -76,7 +106,7 @@ record ModelUrl(String value, URI uri) {
         try {
             return new URI(url.toString());
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("kvcache.model.hf-endpoint=" + endpoint + " does not make a valid URL: "
+            throw new IllegalArgumentException("kvcache.model.hf-endpoint=" + redact(endpoint) + " does not make a valid URL: "
                     + e.getMessage());
         }
     }
@@ -91,20 +121,21 @@ record ModelUrl(String value, URI uri) {
     }
 
     /**
-     * Where the download is kept under {@code cacheDir}: the host (and port), then the URL's path
+     * Where the download is kept under {@code cacheDir}: the scheme (a file fetched over plain http
+     * is not the one https would give), the host (and port), then the URL's path
      * as it is written (percent-encoded, so every segment is a plain file name), so the same URL
      * always finds its earlier download and different URLs never share a file. A query string,
      * which may hold anything, becomes a folder named by its digest.
      */
     Path cachePath(Path cacheDir) {
         String host = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + "_" + uri.getPort();
-        Path file = cacheDir.resolve(host.replace(':', '_'));
+        Path file = cacheDir.resolve(uri.getScheme().toLowerCase(Locale.ROOT)).resolve(host.replace(':', '_'));
         for (String segment : uri.getRawPath().split("/")) {
             if (segment.isEmpty() || segment.equals(".")) {
                 continue;
             }
             if (segment.equals("..")) {
-                throw new IllegalArgumentException(PROPERTY + "=" + value + ": the URL's path leaves its root");
+                throw new IllegalArgumentException(PROPERTY + "=" + redact(value) + ": the URL's path leaves its root");
             }
             file = file.resolve(segment);
         }

@@ -137,6 +137,10 @@ class ConcurrentCallersTest {
         assertThatThrownBy(() -> chat.call(new Prompt(shortPrompt, ChatOptions.builder().maxTokens(73).build())))
                 .hasMessageContaining("and up to 73 generated ones make " + (shortTokens + 73))
                 .hasMessageContaining("ask for at most " + (73 - shortTokens) + " tokens");
+        // The sum is exact: max tokens near the int limit must not wrap around to a small number.
+        assertThatThrownBy(() -> chat.call(new Prompt(shortPrompt, ChatOptions.builder().maxTokens(Integer.MAX_VALUE).build())))
+                .isInstanceOf(ContextOverflowException.class)
+                .hasMessageContaining("make " + (shortTokens + (long) Integer.MAX_VALUE));
     }
 
     /**

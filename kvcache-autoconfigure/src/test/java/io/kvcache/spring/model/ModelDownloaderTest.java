@@ -116,7 +116,7 @@ class ModelDownloaderTest {
         try (ModelServer server = new ModelServer(NAME, model)) {
             ModelUrl url = url(server.fileUrl());
             Path file = downloader.fetch(url, cache, modelSha256);
-            assertThat(Files.readString(file.resolveSibling(NAME + ".sha256"))).isEqualTo(modelSha256);
+            assertThat(Files.readString(file.resolveSibling(NAME + ".sha256"))).as("the digest and the size verified").isEqualTo(modelSha256 + " " + model.length);
 
             String wrong = "0".repeat(64);
             ModelUrl other = url(server.baseUrl() + "/files/" + NAME + "?copy=2");
@@ -190,11 +190,107 @@ class ModelDownloaderTest {
     void cachePathsFollowHostAndPathAndKeepQueriesApart() {
         Path root = Path.of("/cache");
         assertThat(url("https://huggingface.co/o/r/resolve/main/m.gguf").cachePath(root))
-                .isEqualTo(Path.of("/cache/huggingface.co/o/r/resolve/main/m.gguf"));
-        assertThat(url("http://127.0.0.1:8080/a/../m.gguf").cachePath(root)).isEqualTo(Path.of("/cache/127.0.0.1_8080/m.gguf"));
+                .isEqualTo(Path.of("/cache/https/huggingface.co/o/r/resolve/main/m.gguf"));
+        assertThat(url("http://127.0.0.1:8080/a/../m.gguf").cachePath(root)).isEqualTo(Path.of("/cache/http/127.0.0.1_8080/m.gguf"));
+        assertThat(url("http://h/m.gguf").cachePath(root)).as("plain http never finds what https fetched")
+                .isNotEqualTo(url("https://h/m.gguf").cachePath(root));
         Path one = url("https://h/m.gguf?v=1").cachePath(root);
         Path two = url("https://h/m.gguf?v=2").cachePath(root);
         assertThat(one).isNotEqualTo(two);
         assertThat(one.getFileName()).hasToString("m.gguf");
+    }
+
+    @Test
+    void credentialsInTheUrlNeverReachAMessage() throws Exception {
+        try (ModelServer server = new ModelServer(NAME, model)) {
+            String secret = server.baseUrl().replace("http://", "http://user:hunter2@") + "/files/absent.gguf?token=s3cr3t";
+            ModelUrl url = url(secret);
+            assertThat(url.toString()).doesNotContain("hunter2").doesNotContain("s3cr3t");
+            assertThatThrownBy(() -> downloader.fetch(url(server.baseUrl() + "/files/absent.gguf?token=s3cr3t"), cache, null))
+                    .isInstanceOf(ModelNotFoundException.class)
+                    .hasMessageNotContaining("s3cr3t")
+                    .hasMessageContaining("absent.gguf?***");
+        }
+        assertThat(ModelUrl.redact("https://u:p@h/m.gguf?x=1")).isEqualTo("https://***@h/m.gguf?***");
+        assertThatThrownBy(() -> ModelUrl.parse("https://u:pw@/m.gguf", "https://huggingface.co"))
+                .hasMessageNotContaining("pw");
+    }
+
+    @Test
+    void aFileOfUnknownLengthIsRefused() throws Exception {
+        try (ModelServer server = new ModelServer(NAME, model).withoutLength()) {
+            assertThatThrownBy(() -> downloader.fetch(url(server.fileUrl()), cache, null))
+                    .hasMessageContaining("does not say how long the file is");
+        }
+    }
+
+    @Test
+    void aResumeAsksForTheSameVersionAndTakesTheWholeFileWhenItChanged() throws Exception {
+        byte[] newer = model.clone();
+        newer[newer.length / 2] ^= 1;
+        try (ModelServer server = new ModelServer(NAME, model).cutOff(1, 300_000)) {
+            String first = server.etag();
+            ModelUrl url = url(server.fileUrl());
+            // The first answer breaks off; before the resume the file changes on the server.
+            Thread changer = Thread.ofVirtual().start(() -> {
+                while (server.requests().isEmpty()) {
+                    Thread.onSpinWait();
+                }
+                server.replaceFile(newer);
+            });
+            Path file = downloader.fetch(url, cache, null);
+            changer.join();
+            assertThat(server.ifRanges()).first().isEqualTo(first);
+            assertThat(Files.readAllBytes(file)).as("no splice of two versions").isEqualTo(newer);
+        }
+    }
+
+    @Test
+    void aPartFileThatIsASymbolicLinkIsNotWrittenThrough() throws Exception {
+        try (ModelServer server = new ModelServer(NAME, model)) {
+            ModelUrl url = url(server.fileUrl());
+            Path target = url.cachePath(cache);
+            Files.createDirectories(target.getParent());
+            Path victim = Files.writeString(cache.resolve("victim.txt"), "precious");
+            Files.createSymbolicLink(target.resolveSibling(NAME + ".part"), victim);
+            Path file = downloader.fetch(url, cache, null);
+            assertThat(Files.readAllBytes(file)).isEqualTo(model);
+            assertThat(Files.readString(victim)).isEqualTo("precious");
+        }
+    }
+
+    @Test
+    void directoriesTheDownloadCreatesAreTheOwnersOnly() throws Exception {
+        try (ModelServer server = new ModelServer(NAME, model)) {
+            Path file = downloader.fetch(url(server.fileUrl()), cache.resolve("fresh"), null);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())))
+                    .isEqualTo("rwx------");
+        }
+    }
+
+    @Test
+    void aCachedFileWhoseSizeChangedSinceItWasVerifiedIsHashedAgain() throws Exception {
+        try (ModelServer server = new ModelServer(NAME, model)) {
+            ModelUrl url = url(server.fileUrl());
+            Path file = downloader.fetch(url, cache, modelSha256);
+            Files.write(file, new byte[] {1}, java.nio.file.StandardOpenOption.APPEND);
+            assertThatThrownBy(() -> downloader.fetch(url, cache, modelSha256))
+                    .hasMessageContaining("was expected");
+        }
+    }
+
+    @Test
+    void callersFetchingTheSameFileAtOnceDownloadItOnce() throws Exception {
+        try (ModelServer server = new ModelServer(NAME, model)) {
+            ModelUrl url = url(server.fileUrl());
+            java.util.List<java.util.concurrent.Future<Path>> results;
+            try (var callers = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                results = callers.invokeAll(java.util.Collections.nCopies(4, () -> downloader.fetch(url, cache, modelSha256)));
+            }
+            for (var result : results) {
+                assertThat(Files.readAllBytes(result.get())).isEqualTo(model);
+            }
+            assertThat(server.requests()).as("one download, the others found the file").hasSize(1);
+        }
     }
 }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * A model's Jinja chat template, rendering a conversation into the prompt text the model was
@@ -37,8 +38,10 @@ public final class ChatTemplate {
     private final String eosToken;
     private final boolean tokenizerAddsBos;
     private final boolean tokenizerAddsEos;
+    private final TemplateLimits limits;
     private final JinjaEngine engine;
     private final Traits traits;
+    private final UnaryOperator<String> messageText;
 
     /**
      * What rendering probes found out about the template, as llama.cpp probes it: whether it
@@ -59,15 +62,18 @@ public final class ChatTemplate {
     }
 
     private ChatTemplate(String name, String source, String bosToken, String eosToken, boolean tokenizerAddsBos,
-                         boolean tokenizerAddsEos, JinjaEngine engine, Traits traits) {
+                         boolean tokenizerAddsEos, TemplateLimits limits, JinjaEngine engine, Traits traits,
+                         UnaryOperator<String> messageText) {
         this.name = name;
         this.source = source;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.tokenizerAddsBos = tokenizerAddsBos;
         this.tokenizerAddsEos = tokenizerAddsEos;
+        this.limits = limits;
         this.engine = engine;
         this.traits = traits;
+        this.messageText = messageText;
     }
 
     /** {@link #named} with the name "chat template". */
@@ -75,27 +81,39 @@ public final class ChatTemplate {
         return named("chat template", jinjaSource, bosToken, eosToken);
     }
 
+    /** {@link #named(String, String, String, String, TemplateLimits)} with {@link TemplateLimits#DEFAULT}. */
+    public static ChatTemplate named(String name, String jinjaSource, String bosToken, String eosToken) {
+        return named(name, jinjaSource, bosToken, eosToken, TemplateLimits.DEFAULT);
+    }
+
     /**
      * Parses {@code jinjaSource}; {@code name} (a model file, say) identifies it in error messages.
      * The BOS/EOS texts are what the template sees as {@code bos_token}/{@code eos_token} ("" for a
      * vocabulary without one). The template renders here to find whether it accepts a system
-     * message and how it reads a tool call's arguments, as llama.cpp does.
+     * message, how it reads a tool call's arguments and whether it opens a reasoning block, as
+     * llama.cpp does. Every render is held to {@code limits}; the template may use only the tags,
+     * filters, tests, functions and methods real chat templates use, and may not load other files.
      *
-     * @throws ChatTemplateException when the template does not parse
+     * @throws ChatTemplateException when the template does not parse, loads a file or passes a limit
      */
-    public static ChatTemplate named(String name, String jinjaSource, String bosToken, String eosToken) {
+    public static ChatTemplate named(String name, String jinjaSource, String bosToken, String eosToken,
+                                     TemplateLimits limits) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(jinjaSource, "jinjaSource");
         Objects.requireNonNull(bosToken, "bosToken");
         Objects.requireNonNull(eosToken, "eosToken");
+        Objects.requireNonNull(limits, "limits");
         String source = JinjaSourceWhitespace.apply(jinjaSource);
-        JinjaEngine engine = new JinjaEngine(Clock.systemDefaultZone());
+        TemplateStructure.check(name, source, limits);
+        JinjaEngine engine = new JinjaEngine(Clock.systemDefaultZone(), limits);
         engine.structureError(source).ifPresent(e -> {
             throw notParsing(name, e);
         });
-        ChatTemplate probe = new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, Traits.ASSUMED);
+        ChatTemplate probe = new ChatTemplate(name, source, bosToken, eosToken, false, false, limits, engine,
+                Traits.ASSUMED, UnaryOperator.identity());
         Traits traits = new Traits(probe.acceptsSystemRole(), probe.requiresObjectArguments(), probe.opensReasoning());
-        return new ChatTemplate(name, source, bosToken, eosToken, false, false, engine, traits);
+        return new ChatTemplate(name, source, bosToken, eosToken, false, false, limits, engine, traits,
+                UnaryOperator.identity());
     }
 
     /**
@@ -103,8 +121,19 @@ public final class ChatTemplate {
      * local zone, like llama.cpp and transformers).
      */
     public ChatTemplate withClock(Clock clock) {
-        return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos,
-                new JinjaEngine(Objects.requireNonNull(clock, "clock")), traits);
+        return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos, limits,
+                new JinjaEngine(Objects.requireNonNull(clock, "clock"), limits), traits, messageText);
+    }
+
+    /**
+     * Passes every message's text through {@code messageText} before the template sees it. A model's
+     * template gets its tokenizer's {@code markSpecialAsText}, so that control-token text in a
+     * message is encoded as plain text and only the template's own text yields control tokens;
+     * {@code UnaryOperator.identity()} trusts the messages (for callers that write them themselves).
+     */
+    public ChatTemplate withMessageText(UnaryOperator<String> messageText) {
+        return new ChatTemplate(name, source, bosToken, eosToken, tokenizerAddsBos, tokenizerAddsEos, limits, engine,
+                traits, Objects.requireNonNull(messageText, "messageText"));
     }
 
     /**
@@ -113,14 +142,14 @@ public final class ChatTemplate {
      * from the render, as llama.cpp removes them, so that the prompt does not get them twice.
      */
     public ChatTemplate forTokenizerAdding(boolean bos, boolean eos) {
-        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, engine, traits);
+        return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, limits, engine, traits, messageText);
     }
 
     /**
      * The prompt for {@code messages}; with {@code addGenerationPrompt} it ends with the opening of
      * the assistant's turn, ready for generation.
      *
-     * @throws ChatTemplateException when the template fails or calls raise_exception
+     * @throws ChatTemplateException when the template fails, passes a limit or calls raise_exception
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
         return render(messages, List.of(), addGenerationPrompt);
@@ -165,10 +194,10 @@ public final class ChatTemplate {
     }
 
     /** Templates index messages as dicts: message['role'], message.content, message.tool_calls. */
-    private static Map<String, Object> asMap(ChatMessage message, boolean objectArguments) {
+    private Map<String, Object> asMap(ChatMessage message, boolean objectArguments) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("role", message.role());
-        map.put("content", message.content());
+        map.put("content", messageText.apply(message.content()));
         if (!message.toolCalls().isEmpty()) {
             List<Map<String, Object>> calls = new ArrayList<>();
             for (ToolCall call : message.toolCalls()) {
@@ -283,6 +312,9 @@ public final class ChatTemplate {
         JinjaEngine.Result result = engine.render(source,
                 variables(List.of(ChatMessage.system(SYSTEM_NEEDLE), ChatMessage.user("<User Needle>")), false,
                         Traits.ASSUMED));
+        result.limit().ifPresent(e -> {
+            throw overLimit(name, e);
+        });
         result.expressionSyntaxError().ifPresent(e -> {
             throw notParsing(name, e);
         });
@@ -293,7 +325,14 @@ public final class ChatTemplate {
         return new ChatTemplateException(name + " does not parse: " + describe(error), error.getException());
     }
 
+    private static ChatTemplateException overLimit(String name, TemplateLimitException e) {
+        return new ChatTemplateException(name + " was stopped: " + e.getMessage(), e);
+    }
+
     private ChatTemplateException failure(JinjaEngine.Result result) {
+        if (result.limit().isPresent()) {
+            return overLimit(name, result.limit().get());
+        }
         return result.raised()
                 .map(raised -> new ChatTemplateException(name + " rejected the conversation: " + raised.getMessage(), raised))
                 .orElseGet(() -> {

@@ -8,6 +8,7 @@ import jinjava.de.odysseus.el.tree.impl.Parser;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
+import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
 import jinjava.de.odysseus.el.tree.impl.ast.AstDot;
 import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
@@ -16,7 +17,9 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstProperty;
 import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.COLON;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.COMMA;
@@ -41,11 +44,106 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
  *   <li>{@code not} applies to a whole comparison or test (see {@link #unary}).</li>
  * </ul>
  * The parser expects Jinjava's natural operator precedence (filters bind tighter than arithmetic,
- * as in Jinja), which {@link JinjaEngine} turns on.
+ * as in Jinja), which {@link JinjaEngine} turns on. Expressions nest no deeper than
+ * {@link TemplateLimits#maxNesting()}, counting brackets, unary operators and chains of binary ones
+ * (a chain of n additions is evaluated n calls deep): parsing and evaluation are recursive, and a
+ * deep list literal would otherwise overflow the stack.
  */
 final class PythonExpressionParser extends ExtendedParser {
-    PythonExpressionParser(Builder builder, String input) {
-        super(builder, input);
+    private final int maxNesting;
+    /** How deep each operator node built so far evaluates. */
+    private final Map<AstNode, Integer> depths = new IdentityHashMap<>();
+    private int parseDepth;
+
+    PythonExpressionParser(Builder builder, String input, int maxNesting) {
+        super(builder, checkedShape(input, maxNesting));
+        this.maxNesting = maxNesting;
+    }
+
+    /**
+     * The longest expression, not counting its string literals: the parser looks ahead through a
+     * linked list of tokens (quadratic in the tokens of one bracket), so this bounds its time. The
+     * longest in the 56 collected templates is well under a tenth of it.
+     */
+    static final int MAX_EXPRESSION_CODE = 16_384;
+
+    /**
+     * Refuses, before any parsing, brackets nested deeper than {@code maxNesting} and expressions
+     * longer than {@link #MAX_EXPRESSION_CODE}, counted outside string literals.
+     */
+    private static String checkedShape(String input, int maxNesting) {
+        int depth = 0;
+        int code = 0;
+        char quote = 0;
+        for (int i = 0; i < input.length(); i++) {
+            char c = input.charAt(i);
+            if (quote != 0) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+                continue;
+            }
+            code++;
+            switch (c) {
+                case '\'', '"' -> quote = c;
+                case '(', '[', '{' -> {
+                    if (++depth > maxNesting) {
+                        throw new TemplateLimitException("an expression nests brackets deeper than " + maxNesting
+                                + " (TemplateLimits.maxNesting)");
+                    }
+                }
+                case ')', ']', '}' -> depth--;
+                default -> {
+                }
+            }
+        }
+        if (code > MAX_EXPRESSION_CODE) {
+            throw new TemplateLimitException("an expression is longer than " + MAX_EXPRESSION_CODE
+                    + " characters outside its strings");
+        }
+        return input;
+    }
+
+    @Override
+    protected AstNode expr(boolean required) throws ScanException, ParseException {
+        enter();
+        try {
+            return super.expr(required);
+        } finally {
+            parseDepth--;
+        }
+    }
+
+
+    private void enter() {
+        if (++parseDepth > maxNesting) {
+            throw tooDeep();
+        }
+    }
+
+    @Override
+    protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
+        return deeper(super.createAstBinary(left, right, operator), left, right);
+    }
+
+    @Override
+    protected AstUnary createAstUnary(AstNode child, AstUnary.Operator operator) {
+        return deeper(super.createAstUnary(child, operator), child, child);
+    }
+
+    private <T extends AstNode> T deeper(T node, AstNode a, AstNode b) {
+        int depth = Math.max(depths.getOrDefault(a, 0), depths.getOrDefault(b, 0)) + 1;
+        if (depth > maxNesting) {
+            throw tooDeep();
+        }
+        depths.put(node, depth);
+        return node;
+    }
+
+    private TemplateLimitException tooDeep() {
+        return new TemplateLimitException("an expression nests deeper than " + maxNesting + " (TemplateLimits.maxNesting)");
     }
 
     @Override
@@ -81,11 +179,16 @@ final class PythonExpressionParser extends ExtendedParser {
      */
     @Override
     protected AstNode unary(boolean required) throws ScanException, ParseException {
-        if (getToken().getSymbol() == NOT) {
-            consumeToken();
-            return createAstUnary(eq(true), AstUnary.NOT);
+        enter();
+        try {
+            if (getToken().getSymbol() == NOT) {
+                consumeToken();
+                return createAstUnary(eq(true), AstUnary.NOT);
+            }
+            return super.unary(required);
+        } finally {
+            parseDepth--;
         }
-        return super.unary(required);
     }
 
     @Override
@@ -145,13 +248,16 @@ final class PythonExpressionParser extends ExtendedParser {
     static final class SyntaxBuilder extends ExtendedSyntaxBuilder {
         private static final long serialVersionUID = 1L;
 
-        SyntaxBuilder(Feature... features) {
+        private final int maxNesting;
+
+        SyntaxBuilder(int maxNesting, Feature... features) {
             super(features);
+            this.maxNesting = maxNesting;
         }
 
         @Override
         protected Parser createParser(String expression) {
-            return new PythonExpressionParser(this, expression);
+            return new PythonExpressionParser(this, expression, maxNesting);
         }
     }
 }

@@ -21,9 +21,9 @@ final class PythonFilters {
     private PythonFilters() {
     }
 
-    static void register(Context globals) {
+    static void register(Context globals, TemplateLimits limits) {
         globals.registerFilter(new Trim());
-        globals.registerFilter(new ToJson());
+        globals.registerFilter(new ToJson(limits));
         globals.registerFilter(new Items());
         globals.registerExpTest(new Iterable());
     }
@@ -44,6 +44,12 @@ final class PythonFilters {
 
     /** {@code value|tojson} and {@code value|tojson(indent=4)}. */
     private static final class ToJson implements AdvancedFilter {
+        private final TemplateLimits limits;
+
+        ToJson(TemplateLimits limits) {
+            this.limits = limits;
+        }
+
         @Override
         public String getName() {
             return "tojson";
@@ -55,7 +61,7 @@ final class PythonFilters {
             if (indent != null && !(indent instanceof Number)) {
                 throw new ELException("tojson: indent must be an integer, got '" + indent + "'");
             }
-            return PythonJson.dumps(var, indent == null ? null : ((Number) indent).intValue());
+            return PythonJson.dumps(var, indent == null ? null : ((Number) indent).intValue(), limits);
         }
     }
 

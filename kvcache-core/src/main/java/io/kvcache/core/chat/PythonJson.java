@@ -11,20 +11,36 @@ import java.util.Map;
  * {@code json.dumps(value, ensure_ascii=False, indent=indent)}, which is what {@code |tojson} means
  * to the renderers chat templates are written for. Jinjava's own tojson writes compact JSON
  * ({@code {"a":1}}) where Python writes {@code {"a": 1}}, and tool schemas are printed into prompts
- * with it.
+ * with it. The text may be no longer than {@link TemplateLimits#maxStringChars()} and nest no
+ * deeper than {@link TemplateLimits#maxNesting()}: a list holding itself, or many references to one
+ * large list, would otherwise recurse without end or fill the heap.
  */
 final class PythonJson {
-    private PythonJson() {
+    private final Integer indent;
+    private final TemplateLimits limits;
+    private final StringBuilder out = new StringBuilder();
+
+    private PythonJson(Integer indent, TemplateLimits limits) {
+        this.indent = indent;
+        this.limits = limits;
     }
 
     /** {@code indent} null is Python's single-line form (", " and ": " separators). */
-    static String dumps(Object value, Integer indent) {
-        StringBuilder out = new StringBuilder();
-        write(out, value, indent, 0);
-        return out.toString();
+    static String dumps(Object value, Integer indent, TemplateLimits limits) {
+        PythonJson json = new PythonJson(indent, limits);
+        json.write(value, 0);
+        return json.out.toString();
     }
 
-    private static void write(StringBuilder out, Object value, Integer indent, int depth) {
+    private void write(Object value, int depth) {
+        if (depth > limits.maxNesting()) {
+            throw new TemplateLimitException("tojson: the value nests deeper than " + limits.maxNesting()
+                    + " (TemplateLimits.maxNesting)");
+        }
+        if (out.length() > limits.maxStringChars()) {
+            throw new TemplateLimitException("tojson: the text is longer than " + limits.maxStringChars()
+                    + " characters (TemplateLimits.maxStringChars)");
+        }
         switch (value) {
             case null -> out.append("null");
             case CharSequence s -> string(out, s.toString());
@@ -32,14 +48,14 @@ final class PythonJson {
             case Double d -> out.append(pythonFloat(d));
             case Float f -> out.append(pythonFloat(f));
             case Number n -> out.append(n);
-            case Map<?, ?> map -> container(out, '{', '}', map.entrySet().iterator(), indent, depth);
-            case Iterable<?> items -> container(out, '[', ']', items.iterator(), indent, depth);
-            case Object[] items -> container(out, '[', ']', Arrays.asList(items).iterator(), indent, depth);
+            case Map<?, ?> map -> container('{', '}', map.entrySet().iterator(), depth);
+            case Iterable<?> items -> container('[', ']', items.iterator(), depth);
+            case Object[] items -> container('[', ']', Arrays.asList(items).iterator(), depth);
             default -> throw new ELException("tojson: " + value.getClass().getSimpleName() + " is not JSON serializable");
         }
     }
 
-    private static void container(StringBuilder out, char open, char close, Iterator<?> items, Integer indent, int depth) {
+    private void container(char open, char close, Iterator<?> items, int depth) {
         out.append(open);
         boolean first = true;
         while (items.hasNext()) {
@@ -47,31 +63,37 @@ final class PythonJson {
                 out.append(indent == null ? ", " : ",");
             }
             first = false;
-            newline(out, indent, depth + 1);
+            newline(depth + 1);
             Object item = items.next();
             if (item instanceof Map.Entry<?, ?> entry) {
                 string(out, key(entry.getKey()));
                 out.append(": ");
-                write(out, entry.getValue(), indent, depth + 1);
+                write(entry.getValue(), depth + 1);
             } else {
-                write(out, item, indent, depth + 1);
+                write(item, depth + 1);
             }
         }
         if (!first) {
-            newline(out, indent, depth);
+            newline(depth);
         }
         out.append(close);
     }
 
-    private static void newline(StringBuilder out, Integer indent, int depth) {
+    /** The indent is checked against the string limit before it is written. */
+    private void newline(int depth) {
         if (indent != null) {
-            out.append('\n').repeat(' ', indent * depth);
+            long spaces = (long) Math.max(indent, 0) * depth;
+            if (out.length() + spaces > limits.maxStringChars()) {
+                throw new TemplateLimitException("tojson: the text is longer than " + limits.maxStringChars()
+                        + " characters (TemplateLimits.maxStringChars)");
+            }
+            out.append('\n').repeat(' ', (int) spaces);
         }
     }
 
     /** Python turns None, booleans and numbers used as keys into their JSON text. */
-    private static String key(Object key) {
-        return key instanceof CharSequence ? key.toString() : dumps(key, null);
+    private String key(Object key) {
+        return key instanceof CharSequence ? key.toString() : dumps(key, null, limits);
     }
 
     private static void string(StringBuilder out, String s) {

@@ -68,7 +68,10 @@ public final class Generator {
         StopStringMatcher stops = new StopStringMatcher(params.stop());
         StringBuilder text = new StringBuilder();
         List<GenerationStep> steps = new ArrayList<>();
-        int[] history = Arrays.copyOf(prompt, prompt.length + params.maxTokens());
+        // At most one token more than the cache has room for is generated (the last is not evaluated);
+        // max tokens may be far larger ("no limit"), so it does not size the history.
+        long room = (long) cache.capacity() - cache.length() - prompt.length + 1;
+        int[] history = Arrays.copyOf(prompt, (int) Math.min((long) prompt.length + params.maxTokens(), prompt.length + room));
         int length = prompt.length;
 
         long t0 = System.nanoTime();

@@ -1,6 +1,7 @@
 package io.kvcache.core.gguf;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -47,18 +48,28 @@ public final class GgufMetadata {
     public Optional<Long> integer(String key) {
         return typed(key, Number.class).map(n -> {
             if (n instanceof Float || n instanceof Double) {
-                throw new ModelFormatException(source + ": metadata '" + key + "' is a float, expected an integer");
+                throw new ModelFormatException(source + ": metadata '" + UntrustedText.quote(key) + "' is a float, expected an integer");
             }
             return n.longValue();
         });
     }
 
+    /** @throws ModelFormatException when missing or outside the int range */
     public int requireInt(String key) {
-        return Math.toIntExact(integer(key).orElseThrow(() -> missing(key)));
+        return toInt(key, integer(key).orElseThrow(() -> missing(key)));
     }
 
+    /** @throws ModelFormatException when outside the int range */
     public int intOr(String key, int fallback) {
-        return integer(key).map(Math::toIntExact).orElse(fallback);
+        return integer(key).map(v -> toInt(key, v)).orElse(fallback);
+    }
+
+    private int toInt(String key, long value) {
+        if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
+            throw new ModelFormatException(source + ": metadata '" + UntrustedText.quote(key) + "' = " + value
+                    + " is outside the range of a 32-bit integer");
+        }
+        return (int) value;
     }
 
     public Optional<Double> real(String key) {
@@ -91,13 +102,13 @@ public final class GgufMetadata {
             return Optional.empty();
         }
         if (!type.isInstance(value)) {
-            throw new ModelFormatException(source + ": metadata '" + key + "' is a "
+            throw new ModelFormatException(source + ": metadata '" + UntrustedText.quote(key) + "' is a "
                     + value.getClass().getSimpleName() + ", expected " + type.getSimpleName());
         }
         return Optional.of(type.cast(value));
     }
 
     private ModelFormatException missing(String key) {
-        return new ModelFormatException(source + ": required metadata '" + key + "' is missing");
+        return new ModelFormatException(source + ": required metadata '" + UntrustedText.quote(key) + "' is missing");
     }
 }

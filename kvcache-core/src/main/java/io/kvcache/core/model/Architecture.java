@@ -1,6 +1,7 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 
 import java.util.Arrays;
 
@@ -32,7 +33,7 @@ public enum Architecture {
 
     public static Architecture fromGguf(String name, String source) {
         return Arrays.stream(values()).filter(a -> a.ggufName.equals(name)).findFirst()
-                .orElseThrow(() -> new ModelFormatException(source + ": architecture '" + name
+                .orElseThrow(() -> new ModelFormatException(source + ": architecture '" + UntrustedText.quote(name)
                         + "' is not supported (supported: llama, qwen2, qwen3)"));
     }
 }

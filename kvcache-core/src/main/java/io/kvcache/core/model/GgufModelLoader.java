@@ -1,6 +1,7 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import io.kvcache.core.gguf.GgufFile;
 import io.kvcache.core.gguf.GgufMetadata;
 import io.kvcache.core.gguf.GgufTensor;
@@ -24,11 +25,13 @@ final class GgufModelLoader {
             GgufMetadata md = file.metadata();
             Architecture arch = Architecture.fromGguf(md.requireString("general.architecture"), path.toString());
             String p = arch.ggufName() + ".";
-            int dim = md.requireInt(p + "embedding_length");
-            int heads = md.requireInt(p + "attention.head_count");
+            String source = path.toString();
+            // Checked before they divide or size anything; ModelChecks checks the whole shape below.
+            int dim = ModelChecks.inRange(md.requireInt(p + "embedding_length"), 1, ModelChecks.MAX_WIDTH, "embedding width", source);
+            int heads = ModelChecks.inRange(md.requireInt(p + "attention.head_count"), 1, ModelChecks.MAX_HEADS, "head count", source);
             int headDim = md.intOr(p + "attention.key_length", dim / heads);
             WeightMatrix embedding = matrix(file, "token_embd.weight");
-            int layerCount = md.requireInt(p + "block_count");
+            int layerCount = ModelChecks.inRange(md.requireInt(p + "block_count"), 1, ModelChecks.MAX_LAYERS, "layer count", source);
             List<Integer> kvLayers = md.string(p + "attention.layer_types")
                     .map(types -> KvLayerTypes.parse(types, layerCount, path.toString()))
                     .orElse(java.util.stream.IntStream.range(0, layerCount).boxed().toList());
@@ -74,6 +77,7 @@ final class GgufModelLoader {
                     optionalVector(file, "rope_freqs.weight"));
             ModelChecks.validate(config, weights, path.toString());
             Tokenizer tokenizer = Tokenizers.fromGguf(md);
+            ModelChecks.validate(config, tokenizer, path.toString());
             return new Model(path, config, weights, tokenizer, md.string("tokenizer.chat_template").orElse(null), file);
         } catch (RuntimeException e) {
             file.close();
@@ -85,7 +89,7 @@ final class GgufModelLoader {
         String type = md.string(p + "rope.scaling.type").orElse("none");
         float factor = md.floatOr(p + "rope.scaling.factor", 1f);
         if (!type.equals("none") && factor != 1f) {
-            throw new ModelFormatException(path + ": RoPE scaling '" + type + "' (factor " + factor
+            throw new ModelFormatException(path + ": RoPE scaling '" + UntrustedText.quote(type) + "' (factor " + factor
                     + ") is not supported; only unscaled RoPE and Llama 3.1 frequency factors are");
         }
     }
@@ -101,18 +105,24 @@ final class GgufModelLoader {
 
     private static WeightMatrix matrix(GgufTensor t) {
         if (t.dims().length != 2) {
-            throw new ModelFormatException("tensor '" + t.name() + "' should be a matrix but has dimensions "
+            throw new ModelFormatException("tensor '" + UntrustedText.quote(t.name()) + "' should be a matrix but has dimensions "
                     + java.util.Arrays.toString(t.dims()));
         }
         return WeightMatrix.of(t.name(), t.type(), t.rows(), t.cols(), t.data());
     }
 
     private static float[] vector(GgufFile file, String name) {
-        GgufTensor t = file.requireTensor(name);
-        return Dequantize.toFloats(t.type(), t.data(), t.elementCount());
+        return floats(file.requireTensor(name));
     }
 
     private static float[] optionalVector(GgufFile file, String name) {
-        return file.tensor(name).map(t -> Dequantize.toFloats(t.type(), t.data(), t.elementCount())).orElse(null);
+        return file.tensor(name).map(GgufModelLoader::floats).orElse(null);
+    }
+
+    /** Vectors are copied to the heap, so their length is bounded first (a quantized one expands eightfold). */
+    private static float[] floats(GgufTensor t) {
+        ModelChecks.inRange(t.elementCount(), 1, ModelChecks.MAX_WIDTH, "the length of '" + UntrustedText.quote(t.name()) + "'",
+                "GGUF tensor");
+        return Dequantize.toFloats(t.type(), t.data(), t.elementCount());
     }
 }

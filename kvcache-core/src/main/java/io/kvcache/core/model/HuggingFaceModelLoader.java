@@ -1,6 +1,7 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import io.kvcache.core.tensor.Dequantize;
 import io.kvcache.core.tensor.WeightMatrix;
 import io.kvcache.core.tokenizer.Tokenizer;
@@ -33,22 +34,35 @@ final class HuggingFaceModelLoader {
         return config.kvLayer(layer) == layer ? matrix(file, name) : file.tensor(name).map(HuggingFaceModelLoader::matrix).orElse(null);
     }
 
+    /** @throws ModelFormatException for a missing file, invalid JSON or a value of the wrong JSON type */
     static Model load(Path folder) {
+        try {
+            return parse(folder);
+        } catch (JacksonException e) {
+            throw new ModelFormatException(folder + ": a value in config.json has the wrong type: "
+                    + UntrustedText.quote(e.getOriginalMessage()), e);
+        }
+    }
+
+    private static Model parse(Path folder) {
         JsonNode json = readConfig(folder.resolve("config.json"));
         String modelType = json.path("model_type").asString("");
         Architecture arch = MODEL_TYPES.get(modelType);
         if (arch == null) {
-            throw new ModelFormatException(folder + ": config.json model_type '" + modelType
+            throw new ModelFormatException(folder + ": config.json model_type '" + UntrustedText.quote(modelType)
                     + "' is not supported (supported: " + String.join(", ", MODEL_TYPES.keySet()) + ")");
         }
         if (!json.path("rope_scaling").isNull() && !json.path("rope_scaling").isMissingNode()) {
-            throw new ModelFormatException(folder + ": config.json rope_scaling " + json.path("rope_scaling")
+            throw new ModelFormatException(folder + ": config.json rope_scaling " + UntrustedText.quote(json.path("rope_scaling").toString())
                     + " is not supported");
         }
-        int dim = required(json, "hidden_size", folder);
-        int heads = required(json, "num_attention_heads", folder);
-        int headDim = json.path("head_dim").asInt(dim / heads);
-        int layerCount = required(json, "num_hidden_layers", folder);
+        String source = folder + "/config.json";
+        // Checked before they divide or size anything; ModelChecks checks the whole shape below.
+        int dim = ModelChecks.inRange(required(json, "hidden_size", folder), 1, ModelChecks.MAX_WIDTH, "embedding width", source);
+        int heads = ModelChecks.inRange(required(json, "num_attention_heads", folder), 1, ModelChecks.MAX_HEADS, "head count", source);
+        int headDim = json.path("head_dim").isMissingNode() || json.path("head_dim").isNull() ? dim / heads
+                : required(json, "head_dim", folder);
+        int layerCount = ModelChecks.inRange(required(json, "num_hidden_layers", folder), 1, ModelChecks.MAX_LAYERS, "layer count", source);
         JsonNode layerTypes = json.path("layer_types");
         List<Integer> kvLayers = layerTypes.isString()
                 ? KvLayerTypes.parse(layerTypes.asString(), layerCount, folder + "/config.json")
@@ -56,7 +70,8 @@ final class HuggingFaceModelLoader {
         ModelConfig config = new ModelConfig(
                 folder.getFileName().toString(), arch, dim,
                 layerCount, heads,
-                json.path("num_key_value_heads").asInt(heads), headDim, headDim,
+                json.path("num_key_value_heads").isIntegralNumber() ? required(json, "num_key_value_heads", folder) : heads,
+                headDim, headDim,
                 required(json, "intermediate_size", folder),
                 required(json, "vocab_size", folder),
                 required(json, "max_position_embeddings", folder),
@@ -101,6 +116,7 @@ final class HuggingFaceModelLoader {
                     output != null ? output : embedding, null);
             ModelChecks.validate(config, weights, folder.toString());
             Tokenizer tokenizer = Tokenizers.fromHuggingFace(folder);
+            ModelChecks.validate(config, tokenizer, folder.toString());
             return new Model(folder, config, weights, tokenizer, HuggingFaceChatTemplate.read(folder), file);
         } catch (RuntimeException e) {
             file.close();
@@ -124,6 +140,10 @@ final class HuggingFaceModelLoader {
         if (!node.isIntegralNumber()) {
             throw new ModelFormatException(folder + ": config.json lacks the integer '" + field + "'");
         }
+        if (!node.canConvertToInt()) {
+            throw new ModelFormatException(folder + ": config.json '" + field + "' = "
+                    + UntrustedText.quote(node.toString()) + " is outside the range of a 32-bit integer");
+        }
         return node.asInt();
     }
 
@@ -133,9 +153,9 @@ final class HuggingFaceModelLoader {
 
     private static WeightMatrix matrix(SafetensorsFile.Tensor t) {
         if (t.shape().length != 2) {
-            throw new ModelFormatException("tensor '" + t.name() + "' should be a matrix");
+            throw new ModelFormatException("tensor '" + UntrustedText.quote(t.name()) + "' should be a matrix");
         }
-        return WeightMatrix.of(t.name(), t.type(), Math.toIntExact(t.shape()[0]), Math.toIntExact(t.shape()[1]), t.data());
+        return WeightMatrix.of(t.name(), t.type(), (int) t.shape()[0], (int) t.shape()[1], t.data());
     }
 
     private static float[] vector(SafetensorsFile file, String name) {
@@ -146,11 +166,14 @@ final class HuggingFaceModelLoader {
         return file.tensor(name).map(HuggingFaceModelLoader::floats).orElse(null);
     }
 
+    /** Vectors are copied to the heap, so their length is bounded first. */
     private static float[] floats(SafetensorsFile.Tensor t) {
+        ModelChecks.inRange(t.elementCount(), 1, ModelChecks.MAX_WIDTH, "the length of '" + UntrustedText.quote(t.name()) + "'",
+                "model.safetensors");
         return Dequantize.toFloats(t.type(), t.data(), t.elementCount());
     }
 
     private static ModelFormatException missing(String name) {
-        return new ModelFormatException("model.safetensors lacks the tensor '" + name + "'");
+        return new ModelFormatException("model.safetensors lacks the tensor '" + UntrustedText.quote(name) + "'");
     }
 }

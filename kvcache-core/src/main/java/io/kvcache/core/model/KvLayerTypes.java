@@ -1,6 +1,7 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ final class KvLayerTypes {
     static List<Integer> parse(String text, int layers, String source) {
         String[] parts = text.trim().split("_");
         if (parts.length != layers) {
-            throw new ModelFormatException(source + ": layer_types '" + text + "' names " + parts.length
+            throw new ModelFormatException(source + ": layer_types '" + UntrustedText.quote(text) + "' names " + parts.length
                     + " layers but the model has " + layers);
         }
         List<Integer> kvLayers = new ArrayList<>();
@@ -36,7 +37,7 @@ final class KvLayerTypes {
                 }
                 kvLayers.add(target);
             } catch (NumberFormatException e) {
-                throw new ModelFormatException(source + ": layer_types entry " + i + " '" + part
+                throw new ModelFormatException(source + ": layer_types entry " + i + " '" + UntrustedText.quote(part)
                         + "' is not a layer from 0 to " + (layers - 1));
             }
         }

@@ -63,8 +63,9 @@ public final class Model implements AutoCloseable {
      * The Jinja chat template the model ships with (GGUF {@code tokenizer.chat_template}; in a
      * Hugging Face folder chat_template.jinja or tokenizer_config.json's {@code chat_template}), set
      * up for this model's tokenizer: it sees the tokenizer's BOS/EOS texts, and leaves out the BOS/EOS
-     * the tokenizer adds itself when encoding with add-special. Parsed on the first call, not at load,
-     * so that a template kvcache cannot parse does not stop the model from loading.
+     * the tokenizer adds itself when encoding with add-special, and messages' special-token text is
+     * marked to be encoded as plain text (see {@link ChatTemplate#withMessageText}). Parsed on the
+     * first call, not at load, so that a template kvcache cannot parse does not stop the model from loading.
      *
      * @throws io.kvcache.core.chat.ChatTemplateException when the template does not parse
      */
@@ -72,7 +73,8 @@ public final class Model implements AutoCloseable {
         if (chatTemplate == null && chatTemplateSource != null) {
             chatTemplate = ChatTemplate.named(source.getFileName() + " chat template", chatTemplateSource,
                             tokenText(tokenizer.bosId()), tokenText(tokenizer.eosId()))
-                    .forTokenizerAdding(tokenizer.addsBos(), tokenizer.addsEos());
+                    .forTokenizerAdding(tokenizer.addsBos(), tokenizer.addsEos())
+                    .withMessageText(tokenizer::markSpecialAsText);
         }
         return Optional.ofNullable(chatTemplate);
     }

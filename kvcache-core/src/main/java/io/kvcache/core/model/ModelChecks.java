@@ -1,21 +1,60 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
+import io.kvcache.core.tokenizer.Tokenizer;
+import io.kvcache.core.tokenizer.Tokenizers;
 import io.kvcache.core.tensor.WeightMatrix;
 
-/** Shape checks that turn an inconsistent model into one clear error at load time instead of a wrong answer later. */
+/**
+ * Shape checks that turn an inconsistent model into one clear error at load time instead of a wrong
+ * answer later. The numbers come from the model file, so each is bounded before anything is sized
+ * by it, and every product of them is computed exactly: eight heads of 2^29 + 8 would otherwise wrap
+ * to a small width that loads and fails far away.
+ */
 final class ModelChecks {
+    /** More layers than any model has (the largest have a few hundred). */
+    static final int MAX_LAYERS = 4096;
+    static final int MAX_HEADS = 4096;
+    /** The widest vector the model computes: embedding, feed-forward, all heads together. */
+    static final int MAX_WIDTH = 1 << 20;
+    static final int MAX_CONTEXT = 1 << 26;
+
     private ModelChecks() {
     }
 
+    /** {@code value} within {@code [min, max]}; called on counts before they size or divide anything. */
+    static int inRange(long value, long min, long max, String what, String source) {
+        require(value >= min && value <= max, source, what + " is " + value + ", expected " + min + " to " + max);
+        return (int) value;
+    }
+
     static void validate(ModelConfig c, String source) {
-        require(c.dim() > 0 && c.layers() > 0 && c.heads() > 0 && c.kvHeads() > 0 && c.ffnDim() > 0,
-                source, "dimensions must be positive: " + c);
+        inRange(c.dim(), 1, MAX_WIDTH, "embedding width", source);
+        inRange(c.layers(), 1, MAX_LAYERS, "layer count", source);
+        inRange(c.heads(), 1, MAX_HEADS, "head count", source);
+        inRange(c.kvHeads(), 1, MAX_HEADS, "key/value head count", source);
+        inRange(c.headDim(), 1, MAX_WIDTH, "key width", source);
+        inRange(c.valueDim(), 1, MAX_WIDTH, "value width", source);
+        inRange(c.ffnDim(), 1, MAX_WIDTH, "feed-forward width", source);
+        inRange(c.vocabularySize(), 1, Tokenizers.MAX_VOCABULARY, "vocabulary size", source);
+        inRange(c.contextLength(), 1, MAX_CONTEXT, "context length", source);
+        inRange((long) c.heads() * c.headDim(), 1, MAX_WIDTH, "query width (heads x key width)", source);
+        inRange((long) c.heads() * c.valueDim(), 1, MAX_WIDTH, "attention output width (heads x value width)", source);
+        inRange((long) c.kvHeads() * Math.max(c.headDim(), c.valueDim()), 1, MAX_WIDTH,
+                "key/value width (key/value heads x width)", source);
+        require(Float.isFinite(c.rmsEpsilon()) && c.rmsEpsilon() > 0, source, "RMSNorm epsilon " + c.rmsEpsilon() + " must be positive");
+        require(Float.isFinite(c.ropeBase()) && c.ropeBase() > 0, source, "RoPE base " + c.ropeBase() + " must be positive");
         require(c.heads() % c.kvHeads() == 0, source,
                 "head count " + c.heads() + " is not a multiple of the key/value head count " + c.kvHeads());
         require(c.ropeDims() > 0 && c.ropeDims() <= c.headDim() && c.ropeDims() % 2 == 0, source,
                 "RoPE dimension count " + c.ropeDims() + " must be even and at most the head width " + c.headDim());
-        require(c.contextLength() > 0, source, "context length must be positive");
+    }
+
+    /** Every id the tokenizer produces must have an embedding row (the model may have more rows than tokens). */
+    static void validate(ModelConfig c, Tokenizer tokenizer, String source) {
+        require(tokenizer.vocabularySize() <= c.vocabularySize(), source, "the tokenizer has " + tokenizer.vocabularySize()
+                + " tokens but the embedding only " + c.vocabularySize() + " rows");
     }
 
     static void validate(ModelConfig c, ModelWeights w, String source) {
@@ -55,7 +94,7 @@ final class ModelChecks {
     }
 
     private static void shape(WeightMatrix m, int rows, int cols, String source) {
-        require(m.rows() == rows && m.cols() == cols, source, "tensor '" + m.name() + "' is " + m.rows() + " x "
+        require(m.rows() == rows && m.cols() == cols, source, "tensor '" + UntrustedText.quote(m.name()) + "' is " + m.rows() + " x "
                 + m.cols() + " but the model's shape needs " + rows + " x " + cols);
     }
 

@@ -1,8 +1,10 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import io.kvcache.core.tensor.GgmlType;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -15,7 +17,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -34,6 +40,12 @@ final class SafetensorsFile implements AutoCloseable {
             return n;
         }
     }
+
+    /** The format's own limit on the JSON header. */
+    private static final long MAX_HEADER_BYTES = 100L << 20;
+    /** Duplicate tensor names in the header are an error, not "the last one wins". */
+    private static final JsonMapper HEADER_JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final Arena arena;
     private final Map<String, Tensor> tensors;
@@ -62,42 +74,93 @@ final class SafetensorsFile implements AutoCloseable {
             throw new ModelFormatException(path + ": truncated: shorter than the 8-byte safetensors header length");
         }
         long headerLength = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-        if (headerLength <= 0 || 8 + headerLength > file.byteSize()) {
+        // Compared without adding, so that a length near 2^63 cannot wrap around to pass.
+        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > file.byteSize() - 8) {
             throw new ModelFormatException(path + ": corrupt safetensors header length " + headerLength
-                    + " for a file of " + file.byteSize() + " bytes");
+                    + " for a file of " + file.byteSize() + " bytes (at most " + MAX_HEADER_BYTES + ")");
         }
         JsonNode header;
         try {
             byte[] json = file.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
-            header = JsonMapper.shared().readTree(new String(json, StandardCharsets.UTF_8));
+            header = HEADER_JSON.readTree(new String(json, StandardCharsets.UTF_8));
         } catch (JacksonException e) {
             throw new ModelFormatException(path + ": the safetensors header is not valid JSON: " + e.getOriginalMessage(), e);
         }
+        if (!header.isObject()) {
+            throw new ModelFormatException(path + ": the safetensors header is not a JSON object");
+        }
         long dataStart = 8 + headerLength;
+        long dataBytes = file.byteSize() - dataStart;
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> entry : header.properties()) {
             String name = entry.getKey();
             if (name.equals("__metadata__")) {
                 continue;
             }
+            String quoted = UntrustedText.quote(name);
             JsonNode info = entry.getValue();
-            GgmlType type = dtype(path, name, info.path("dtype").asString(""));
-            JsonNode shapeNode = info.path("shape");
-            long[] shape = new long[shapeNode.size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeNode.get(i).asLong();
+            GgmlType type = dtype(path, quoted, info.path("dtype").asString(""));
+            long[] shape = shape(path, quoted, info.path("shape"));
+            long expected = byteCount(path, quoted, shape, type);
+            JsonNode offsets = info.path("data_offsets");
+            if (offsets.size() != 2 || !offsets.get(0).canConvertToLong() || !offsets.get(1).canConvertToLong()
+                    || !offsets.get(0).isIntegralNumber() || !offsets.get(1).isIntegralNumber()) {
+                throw new ModelFormatException(path + ": tensor '" + quoted + "' lacks its two integer data_offsets");
             }
-            long begin = info.path("data_offsets").path(0).asLong(-1);
-            long end = info.path("data_offsets").path(1).asLong(-1);
-            Tensor probe = new Tensor(name, type, shape, null);
-            long expected = probe.elementCount() * type.blockBytes();
-            if (begin < 0 || end - begin != expected || dataStart + end > file.byteSize()) {
-                throw new ModelFormatException(path + ": tensor '" + name + "' byte range [" + begin + ", " + end
-                        + ") does not fit its shape (" + expected + " bytes) or the file (" + file.byteSize() + " bytes)");
+            long begin = offsets.get(0).asLong();
+            long end = offsets.get(1).asLong();
+            if (begin < 0 || end < begin || end > dataBytes || end - begin != expected) {
+                throw new ModelFormatException(path + ": tensor '" + quoted + "' byte range [" + begin + ", " + end
+                        + ") does not fit its shape (" + expected + " bytes) or the data (" + dataBytes + " bytes)");
             }
             tensors.put(name, new Tensor(name, type, shape, file.asSlice(dataStart + begin, expected)));
         }
+        rejectOverlaps(path, tensors.values(), file);
         return tensors;
+    }
+
+    /** Dimensions are non-negative integers; each, and the rows they make, fits an int as the kernels index them. */
+    private static long[] shape(Path path, String name, JsonNode shapeNode) {
+        if (!shapeNode.isArray() || shapeNode.size() > 4) {
+            throw new ModelFormatException(path + ": tensor '" + name + "' has no shape of up to 4 dimensions");
+        }
+        long[] shape = new long[shapeNode.size()];
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = shapeNode.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToInt() || d.asInt() < 0) {
+                throw new ModelFormatException(path + ": tensor '" + name + "' has dimension " + i + " = "
+                        + UntrustedText.quote(d.toString()) + ", not an integer from 0 to " + Integer.MAX_VALUE);
+            }
+            shape[i] = d.asInt();
+        }
+        return shape;
+    }
+
+    private static long byteCount(Path path, String name, long[] shape, GgmlType type) {
+        try {
+            long elements = 1;
+            for (long d : shape) {
+                elements = Math.multiplyExact(elements, d);
+            }
+            return Math.multiplyExact(elements, (long) type.blockBytes());
+        } catch (ArithmeticException e) {
+            throw new ModelFormatException(path + ": tensor '" + name + "' has shape " + Arrays.toString(shape)
+                    + ", too large for any file");
+        }
+    }
+
+    /** Two tensors sharing bytes would be two names for one memory, a sign of a forged file. */
+    private static void rejectOverlaps(Path path, Collection<Tensor> tensors, MemorySegment file) {
+        List<Tensor> byStart = tensors.stream().filter(t -> t.data().byteSize() > 0)
+                .sorted(Comparator.comparingLong((Tensor t) -> t.data().address() - file.address())).toList();
+        for (int i = 1; i < byStart.size(); i++) {
+            Tensor before = byStart.get(i - 1);
+            Tensor after = byStart.get(i);
+            if (after.data().address() < before.data().address() + before.data().byteSize()) {
+                throw new ModelFormatException(path + ": tensors '" + UntrustedText.quote(before.name()) + "' and '"
+                        + UntrustedText.quote(after.name()) + "' overlap in the file");
+            }
+        }
     }
 
     private static GgmlType dtype(Path path, String name, String dtype) {
@@ -105,7 +168,7 @@ final class SafetensorsFile implements AutoCloseable {
             case "F32" -> GgmlType.F32;
             case "F16" -> GgmlType.F16;
             case "BF16" -> GgmlType.BF16;
-            default -> throw new ModelFormatException(path + ": tensor '" + name + "' has dtype '" + dtype
+            default -> throw new ModelFormatException(path + ": tensor '" + name + "' has dtype '" + UntrustedText.quote(dtype)
                     + "', which kvcache does not support in safetensors (supported: F32, F16, BF16)");
         };
     }

@@ -1,6 +1,7 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 
 import java.util.Arrays;
 import java.util.List;
@@ -48,7 +49,7 @@ record BpePreset(PreTokenizer preTokenizer, boolean ignoreMerges, boolean addBos
                     new BpePreset(new PreTokenizer(List.of(new CategoryRegexSplitter("\\p{N}"), new Gpt2WordSplitter())),
                             false, false);
             case "falcon" -> new BpePreset(regexes("[\\p{P}\\$\\+<=>\\^~\\|`]+", GPT2, "[0-9][0-9][0-9]"), false, false);
-            default -> throw new ModelFormatException("unsupported BPE pre-tokenizer '" + pre
+            default -> throw new ModelFormatException("unsupported BPE pre-tokenizer '" + UntrustedText.quote(pre)
                     + "' (tokenizer.ggml.pre); supported: default, llama3/llama-bpe family, gpt-2 family, qwen2 family,"
                     + " qwen35, smollm/starcoder family, falcon, dbrx, smaug-bpe, tekken, gpt-4o, llama4");
         };

@@ -1,6 +1,7 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import io.kvcache.core.gguf.GgufMetadata;
 
 import java.util.Arrays;
@@ -35,12 +36,16 @@ final class GgufTokenizerReader {
         boolean spm = switch (model) {
             case "llama" -> true;
             case "gpt2" -> false;
-            default -> throw new ModelFormatException("unsupported tokenizer model '" + model + "' ("
+            default -> throw new ModelFormatException("unsupported tokenizer model '" + UntrustedText.quote(model) + "' ("
                     + PREFIX + "model); supported: llama (SentencePiece) and gpt2 (byte-level BPE)");
         };
         String[] texts = metadata.strings(PREFIX + "tokens")
                 .orElseThrow(() -> new ModelFormatException("GGUF metadata '" + PREFIX + "tokens' is missing"))
                 .clone();
+        if (texts.length == 0 || texts.length > Tokenizers.MAX_VOCABULARY) {
+            throw new ModelFormatException("GGUF metadata '" + PREFIX + "tokens' has " + texts.length
+                    + " tokens, expected 1 to " + Tokenizers.MAX_VOCABULARY);
+        }
         for (int id = 0; id < texts.length; id++) {
             if (texts[id].isEmpty()) {
                 texts[id] = "[EMPTY_" + id + "]"; // llama.cpp's stand-in, so every token stays addressable by text

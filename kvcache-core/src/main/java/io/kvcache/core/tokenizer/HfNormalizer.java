@@ -1,14 +1,13 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import tools.jackson.databind.JsonNode;
 
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** A tokenizer.json "normalizer": rewrites text before pre-tokenization. */
 final class HfNormalizer {
@@ -53,16 +52,16 @@ final class HfNormalizer {
                 yield (text, start) -> text.isEmpty() || start == TextStart.CONTINUATION ? text : prefix + text;
             }
             case "Replace" -> {
-                Pattern pattern = HfPatterns.compile(node.path("pattern"));
-                String content = Matcher.quoteReplacement(node.path("content").asString());
-                yield (text, start) -> pattern.matcher(text).replaceAll(content);
+                LinearRegex pattern = HfPatterns.compile(node.path("pattern"));
+                String content = node.path("content").asString();
+                yield (text, start) -> pattern.replaceAll(text, content);
             }
             case "Lowercase" -> (text, start) -> text.toLowerCase(Locale.ROOT);
             case "NFC" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFC);
             case "NFD" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFD);
             case "NFKC" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFKC);
             case "NFKD" -> (text, start) -> Normalizer.normalize(text, Normalizer.Form.NFKD);
-            default -> throw new ModelFormatException("tokenizer.json: unsupported normalizer '" + type
+            default -> throw new ModelFormatException("tokenizer.json: unsupported normalizer '" + UntrustedText.quote(type)
                     + "' (supported: Sequence, Prepend, Replace, Lowercase, NFC, NFD, NFKC, NFKD)");
         };
     }

@@ -1,9 +1,9 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import tools.jackson.databind.JsonNode;
 
-import java.util.regex.Pattern;
 
 /** The {"String": ...} / {"Regex": ...} patterns of tokenizer.json. */
 final class HfPatterns {
@@ -12,15 +12,15 @@ final class HfPatterns {
 
     /**
      * A literal or a regex; regexes get Unicode semantics for \s, \w and friends, as the Oniguruma
-     * regexes HF tokenizers run have.
+     * regexes HF tokenizers run have, and run in linear time ({@link LinearRegex}).
      */
-    static Pattern compile(JsonNode pattern) {
+    static LinearRegex compile(JsonNode pattern) {
         if (pattern.has("String")) {
-            return Pattern.compile(Pattern.quote(pattern.get("String").asString()));
+            return LinearRegex.literal(pattern.get("String").asString());
         }
         if (pattern.has("Regex")) {
-            return Pattern.compile(pattern.get("Regex").asString(), Pattern.UNICODE_CHARACTER_CLASS);
+            return LinearRegex.compile(pattern.get("Regex").asString());
         }
-        throw new ModelFormatException("tokenizer.json: pattern " + pattern + " is neither {\"String\"} nor {\"Regex\"}");
+        throw new ModelFormatException("tokenizer.json: pattern " + UntrustedText.quote(pattern.toString()) + " is neither {\"String\"} nor {\"Regex\"}");
     }
 }

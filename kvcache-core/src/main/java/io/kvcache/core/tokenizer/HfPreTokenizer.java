@@ -1,12 +1,11 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import tools.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A tokenizer.json "pre_tokenizer": cuts normalized text into the words the model encodes one by
@@ -14,14 +13,15 @@ import java.util.regex.Pattern;
  */
 final class HfPreTokenizer {
     /** GPT-2's word regex, which ByteLevel applies when use_regex is set. */
-    private static final Pattern GPT2_WORDS = Pattern.compile(
-            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
-            Pattern.UNICODE_CHARACTER_CLASS);
+    private static final LinearRegex GPT2_WORDS = LinearRegex.compile(
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
 
     /** One pre-tokenizer; {@code start}: where the first of the words begins (it decides their prefix spaces). */
     private interface Step {
         List<String> apply(List<String> words, TextStart start);
     }
+
+    private static final List<String> BEHAVIORS = List.of("Isolated", "Removed", "MergedWithPrevious", "MergedWithNext");
 
     private final Step step;
     private final boolean byteLevel;
@@ -66,8 +66,12 @@ final class HfPreTokenizer {
                 if (node.path("invert").asBoolean(false)) {
                     throw new ModelFormatException("tokenizer.json: Split pre-tokenizer with invert=true is not supported");
                 }
-                Pattern pattern = HfPatterns.compile(node.path("pattern"));
+                LinearRegex pattern = HfPatterns.compile(node.path("pattern"));
                 String behavior = node.path("behavior").asString("Isolated");
+                if (!BEHAVIORS.contains(behavior)) {
+                    throw new ModelFormatException("tokenizer.json: unsupported split behavior '"
+                            + UntrustedText.quote(behavior) + "' (supported: " + BEHAVIORS + ")");
+                }
                 yield (words, start) -> split(words, pattern, behavior);
             }
             case "ByteLevel" -> {
@@ -86,14 +90,14 @@ final class HfPreTokenizer {
                 };
             }
             case "Digits" -> {
-                Pattern digits = Pattern.compile(node.path("individual_digits").asBoolean(false) ? "\\p{Nd}" : "\\p{Nd}+");
+                LinearRegex digits = LinearRegex.compile(node.path("individual_digits").asBoolean(false) ? "\\p{Nd}" : "\\p{Nd}+");
                 yield (words, start) -> split(words, digits, "Isolated");
             }
             case "Metaspace" -> {
                 String replacement = node.path("replacement").asString("\u2581");
                 String scheme = node.path("prepend_scheme").asString(node.path("add_prefix_space").asBoolean(true) ? "always" : "never");
                 boolean splitWords = node.path("split").asBoolean(true);
-                Pattern separator = Pattern.compile(Pattern.quote(replacement));
+                LinearRegex separator = LinearRegex.literal(replacement);
                 yield (words, start) -> {
                     List<String> replaced = new ArrayList<>(words.size());
                     for (int i = 0; i < words.size(); i++) {
@@ -105,40 +109,38 @@ final class HfPreTokenizer {
                     return splitWords ? split(replaced, separator, "MergedWithNext") : replaced;
                 };
             }
-            default -> throw new ModelFormatException("tokenizer.json: unsupported pre_tokenizer '" + type
+            default -> throw new ModelFormatException("tokenizer.json: unsupported pre_tokenizer '" + UntrustedText.quote(type)
                     + "' (supported: Sequence, Split, ByteLevel, Digits, Metaspace)");
         };
     }
 
     /** HF's split with a delimiter behavior: Isolated, Removed, MergedWithPrevious or MergedWithNext. */
-    private static List<String> split(List<String> words, Pattern pattern, String behavior) {
+    private static List<String> split(List<String> words, LinearRegex pattern, String behavior) {
         List<String> out = new ArrayList<>();
         for (String word : words) {
-            Matcher m = pattern.matcher(word);
-            int last = 0;
-            String pendingDelimiter = "";
-            while (m.find()) {
-                if (m.end() == m.start()) {
-                    continue;
+            int[] last = {0};
+            String[] pendingDelimiter = {""};
+            pattern.forEachMatch(word, (start, end) -> {
+                if (end == start) {
+                    return;
                 }
-                String gap = word.substring(last, m.start());
-                String match = m.group();
+                String gap = word.substring(last[0], start);
+                String match = word.substring(start, end);
                 switch (behavior) {
                     case "Isolated" -> {
                         addIfNotEmpty(out, gap);
                         out.add(match);
                     }
-                    case "Removed" -> addIfNotEmpty(out, gap);
                     case "MergedWithPrevious" -> out.add(gap + match);
                     case "MergedWithNext" -> {
-                        addIfNotEmpty(out, pendingDelimiter + gap);
-                        pendingDelimiter = match;
+                        addIfNotEmpty(out, pendingDelimiter[0] + gap);
+                        pendingDelimiter[0] = match;
                     }
-                    default -> throw new ModelFormatException("tokenizer.json: unsupported split behavior '" + behavior + "'");
+                    default -> addIfNotEmpty(out, gap); // "Removed"
                 }
-                last = m.end();
-            }
-            addIfNotEmpty(out, pendingDelimiter + word.substring(last));
+                last[0] = end;
+            });
+            addIfNotEmpty(out, pendingDelimiter[0] + word.substring(last[0]));
         }
         return out;
     }

@@ -43,6 +43,12 @@ final class HuggingFaceTokenizer extends VocabularyTokenizer {
         return out.toArray();
     }
 
+    @Override
+    public String markSpecialAsText(String text) {
+        return PlainTextMark.mark(text, java.util.stream.Stream.concat(rawSplitter.parseSpecialTexts().stream(),
+                normalizedSplitter.parseSpecialTexts().stream()).toList());
+    }
+
     /** {@code start}: where the text begins; every piece after the first is inside the input. */
     private void encodeFragments(String text, boolean parseSpecial, TextStart start, IntList out) {
         TextStart next = start;
@@ -52,7 +58,10 @@ final class HuggingFaceTokenizer extends VocabularyTokenizer {
                 next = TextStart.INSIDE_INPUT;
                 continue;
             }
-            for (Fragment fragment : normalizedSplitter.split(normalizer.apply(raw.text(), next), parseSpecial)) {
+            // Marked text holds a message's special-token text: unmarked, it must not be parsed again.
+            boolean marked = PlainTextMark.isMarked(raw.text());
+            String plain = PlainTextMark.unmark(raw.text());
+            for (Fragment fragment : normalizedSplitter.split(normalizer.apply(plain, next), parseSpecial && !marked)) {
                 if (fragment.isText()) {
                     for (String word : preTokenizer.words(fragment.text(), next)) {
                         model.encode(word, out);

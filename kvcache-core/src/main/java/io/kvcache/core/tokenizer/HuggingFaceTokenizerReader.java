@@ -1,6 +1,7 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -23,14 +24,28 @@ final class HuggingFaceTokenizerReader {
     private HuggingFaceTokenizerReader() {
     }
 
+    /**
+     * @throws ModelFormatException when a file is missing, not JSON, or holds a value of the wrong
+     *                              type where a string, number or object is needed
+     */
     static Tokenizer read(Path folder) {
+        try {
+            return parse(folder);
+        } catch (JacksonException e) {
+            // A tokenizer.json value of the wrong JSON type, found where it is read.
+            throw new ModelFormatException(folder.resolve("tokenizer.json") + ": a value has the wrong type: "
+                    + UntrustedText.quote(e.getOriginalMessage()), e);
+        }
+    }
+
+    private static Tokenizer parse(Path folder) {
         Path file = folder.resolve("tokenizer.json");
         JsonNode root = readJson(file).orElseThrow(() -> new ModelFormatException(file + ": no tokenizer.json in " + folder));
         JsonNode config = readJson(folder.resolve("tokenizer_config.json")).orElse(JSON.missingNode());
         JsonNode model = root.path("model");
         String modelType = model.path("type").asString("BPE");
         if (!modelType.equals("BPE")) {
-            throw new ModelFormatException(file + ": unsupported model type '" + modelType + "' (supported: BPE)");
+            throw new ModelFormatException(file + ": unsupported model type '" + UntrustedText.quote(modelType) + "' (supported: BPE)");
         }
         for (String affix : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
             if (!model.path(affix).asString("").isEmpty()) {
@@ -41,12 +56,17 @@ final class HuggingFaceTokenizerReader {
         String unk = model.path("unk_token").isString() ? model.path("unk_token").asString() : null;
 
         JsonNode added = root.path("added_tokens");
+        // Ids size the vocabulary arrays, so each is checked first: an id of 2e9 would ask for gigabytes.
         int size = 0;
         for (Map.Entry<String, JsonNode> entry : model.path("vocab").properties()) {
-            size = Math.max(size, entry.getValue().asInt() + 1);
+            size = Math.max(size, id(entry.getValue(), file, entry.getKey()) + 1);
         }
         for (JsonNode token : added.values()) {
-            size = Math.max(size, token.path("id").asInt() + 1);
+            if (!token.path("content").isString()) {
+                throw new ModelFormatException(file + ": an added token has no text content: "
+                        + UntrustedText.quote(token.toString()));
+            }
+            size = Math.max(size, id(token.path("id"), file, token.path("content").asString()) + 1);
         }
         String[] texts = new String[size];
         TokenType[] types = new TokenType[size];
@@ -79,7 +99,7 @@ final class HuggingFaceTokenizerReader {
         }
         Vocabulary vocabulary = new Vocabulary(file.toString(), texts, types, new float[size]);
         BpeMerges merges = BpeMerges.fromPairs(model.path("merges").values().stream()
-                .map(m -> m.isArray() ? m.get(0).asString() + " " + m.get(1).asString() : m.asString())
+                .map(m -> merge(m, file))
                 .toArray(String[]::new));
         HfPreTokenizer preTokenizer = HfPreTokenizer.fromJson(root.get("pre_tokenizer"));
         boolean byteLevel = preTokenizer.isByteLevel() || mentionsType(root.path("decoder"), "ByteLevel");
@@ -90,6 +110,27 @@ final class HuggingFaceTokenizerReader {
                 new SpecialTokenSplitter(vocabulary, normalizedAdded.stream().toArray(), lstrip, rstrip),
                 preTokenizer,
                 new HfBpeModel(vocabulary, merges, byteFallback, model.path("ignore_merges").asBoolean(false)));
+    }
+
+    /** A token id in the vocabulary's range. */
+    private static int id(JsonNode id, Path file, String token) {
+        if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= Tokenizers.MAX_VOCABULARY) {
+            throw new ModelFormatException(file + ": token '" + UntrustedText.quote(token) + "' has id "
+                    + UntrustedText.quote(id.toString()) + ", expected an integer from 0 to " + (Tokenizers.MAX_VOCABULARY - 1));
+        }
+        return id.asInt();
+    }
+
+    /** A merge rule, "left right" or ["left", "right"]. */
+    private static String merge(JsonNode merge, Path file) {
+        if (merge.isString()) {
+            return merge.asString();
+        }
+        if (merge.isArray() && merge.size() == 2 && merge.get(0).isString() && merge.get(1).isString()) {
+            return merge.get(0).asString() + " " + merge.get(1).asString();
+        }
+        throw new ModelFormatException(file + ": merge rule " + UntrustedText.quote(merge.toString())
+                + " is neither \"left right\" nor [\"left\", \"right\"]");
     }
 
     /**
@@ -140,7 +181,7 @@ final class HuggingFaceTokenizerReader {
             return OptionalInt.empty();
         }
         JsonNode ids = root.path("post_processor").path("special_tokens").path(special.path("id").asString()).path("ids");
-        if (ids.size() == 1) {
+        if (ids.size() == 1 && ids.get(0).canConvertToInt() && vocabulary.contains(ids.get(0).asInt())) {
             return OptionalInt.of(ids.get(0).asInt());
         }
         return tokenId(special.path("id"), vocabulary);

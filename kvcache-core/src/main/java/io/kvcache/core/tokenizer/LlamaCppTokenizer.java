@@ -35,12 +35,17 @@ final class LlamaCppTokenizer extends VocabularyTokenizer {
         return out.toArray();
     }
 
+    @Override
+    public String markSpecialAsText(String text) {
+        return PlainTextMark.mark(text, splitter.parseSpecialTexts());
+    }
+
     /** {@code atInputStart}: the text begins the input, where SPM adds its space prefix as after a special token. */
     private void encodeFragments(String text, boolean parseSpecial, boolean atInputStart, IntList out) {
         boolean afterSpecial = atInputStart;
         for (Fragment fragment : splitter.split(withoutLoneSurrogates(text), parseSpecial)) {
             if (fragment.isText()) {
-                encoder.encode(fragment.text(), afterSpecial, out);
+                encoder.encode(PlainTextMark.unmark(fragment.text()), afterSpecial, out);
                 afterSpecial = false;
             } else {
                 out.add(fragment.token());

@@ -95,6 +95,12 @@ final class SpecialTokenSplitter {
         }
     }
 
+    /** The texts this splitter matches only with parseSpecial (those it matches always need no mark). */
+    List<String> parseSpecialTexts() {
+        return IntStream.of(candidates).filter(id -> vocabulary.type(id) != TokenType.USER_DEFINED)
+                .mapToObj(vocabulary::text).toList();
+    }
+
     /** C's isspace in the "C" locale, which llama.cpp uses for stripping. */
     private static boolean isAsciiSpace(char c) {
         return c == ' ' || (c >= '\t' && c <= '\r');

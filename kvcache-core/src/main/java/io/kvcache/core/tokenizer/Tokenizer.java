@@ -31,6 +31,15 @@ public interface Tokenizer {
     int[] encodeContinuation(String text, boolean parseSpecial);
 
     /**
+     * {@code text} marked so that, inside a text encoded with {@code parseSpecial}, it stays plain
+     * text: the special tokens it spells are encoded as their characters, as with
+     * {@code parseSpecial} false (user-defined tokens are matched either way). A chat template marks
+     * every message this way, so only the template's own text produces control tokens. Unmarked
+     * text around it is parsed as before; the marks spell nothing.
+     */
+    String markSpecialAsText(String text);
+
+    /**
      * Bytes that token {@code id} stands for in output (llama.cpp token_to_piece with special=true:
      * control tokens as their text, SPM ▁ as a space, byte tokens {@code <0xNN>} as that byte,
      * byte-level BPE unmapped back to raw bytes). The array is a copy.

@@ -6,6 +6,9 @@ import java.nio.file.Path;
 
 /** Creates tokenizers from model metadata. */
 public final class Tokenizers {
+    /** More tokens than any vocabulary has (the largest have about 260,000); ids at or above it are refused. */
+    public static final int MAX_VOCABULARY = 1 << 22;
+
     private Tokenizers() {
     }
 

@@ -1,6 +1,7 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -25,7 +26,7 @@ final class Vocabulary {
         for (int id = 0; id < texts.length; id++) {
             Integer previous = ids.putIfAbsent(texts[id], id);
             if (previous != null) {
-                throw new ModelFormatException(source + ": duplicate token in vocabulary: '" + texts[id]
+                throw new ModelFormatException(source + ": duplicate token in vocabulary: '" + UntrustedText.quote(texts[id])
                         + "' has ids " + previous + " and " + id);
             }
         }

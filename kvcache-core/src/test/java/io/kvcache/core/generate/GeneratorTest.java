@@ -100,6 +100,15 @@ class GeneratorTest {
     }
 
     @Test
+    void maxTokensNearTheIntLimitDoesNotWrapOrAllocateForIt() {
+        KvCache cache = new KvCache(model.config(), 10);
+        GenerationResult result = generator.generate(cache, model.tokenizer().encode("Once upon a time", true, true),
+                SamplingParams.greedy(Integer.MAX_VALUE), 0, step -> true);
+        assertThat(result.finishReason()).isEqualTo(FinishReason.CONTEXT_FULL);
+        assertThat(result.promptTokens().length + result.tokens().length).isEqualTo(11);
+    }
+
+    @Test
     void emptyAndOverlongPromptsAreRejected() {
         assertThatThrownBy(() -> generator.generate(new int[0], SamplingParams.greedy(4), 0, step -> true))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty");
