@@ -145,6 +145,11 @@ public final class ChatTemplate {
         return new ChatTemplate(name, source, bosToken, eosToken, bos, eos, limits, engine, traits, messageText);
     }
 
+    /** How the model this template was written for writes its tool calls. */
+    public ToolCallFormat toolCallFormat() {
+        return ToolCallFormat.of(source);
+    }
+
     /**
      * The prompt for {@code messages}; with {@code addGenerationPrompt} it ends with the opening of
      * the assistant's turn, ready for generation.
