@@ -1,6 +1,10 @@
 package io.kvcache.spring.chat;
 
 import io.kvcache.core.ContextOverflowException;
+import io.kvcache.core.chat.ToolCall;
+import io.kvcache.core.chat.ToolCallException;
+import io.kvcache.core.chat.ToolCallFormat;
+import io.kvcache.core.chat.ToolDefinition;
 import io.kvcache.core.generate.FinishReason;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.generate.Generator;
@@ -30,10 +34,15 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The Spring AI chat model of kvcache: renders the conversation with the model's chat template,
- * continues the stored conversation whose text it extends, or else the one that shares the longest
- * token prefix with it (only new tokens are evaluated), generates with the request's options laid
- * over the default {@link KvcacheChatOptions}, and reports usage, the finish reason and a
- * {@code gen_ai.client.operation} observation. Streaming emits one response per piece of text;
+ * continues the stored conversation it names or whose text it extends (only new tokens are
+ * evaluated), generates with the request's options laid over the default
+ * {@link KvcacheChatOptions}, and reports usage, the finish reason and a
+ * {@code gen_ai.client.operation} observation. Tools in the options are offered to the model
+ * through its chat template; a reply that calls them comes back as an {@link AssistantMessage}
+ * with its tool calls (finish reason {@code TOOL_CALLS}), which a {@code ChatClient}'s
+ * tool-calling advisor runs before sending the results back as the next turn; a call the model
+ * cannot make (a tool not offered, arguments not matching the schema's required properties) fails
+ * the turn with a {@link ToolCallException} naming it. Streaming emits one response per piece of text;
  * cancelling the subscription stops generation and discards the conversation. A request whose
  * prompt and max tokens do not fit the context a conversation may reach is refused; at most
  * {@code maxActive} conversations generate at once, within the engine's memory budget; others
@@ -128,11 +137,14 @@ public class KvcacheChatModel implements ChatModel {
      * reason and usage.
      */
     private ChatResponse run(Prompt prompt, FluxSink<ChatResponse> sink) {
-        String text = renderer.text(prompt.getInstructions());
+        KvcacheChatOptions options = defaults.overlay(prompt.getOptions());
+        List<ToolDefinition> tools = options.getToolCallbacks().stream().map(c -> c.getToolDefinition())
+                .map(d -> new ToolDefinition(d.name(), d.description(), d.inputSchema())).toList();
+        String text = renderer.text(prompt.getInstructions(), tools);
+        ToolCallFormat toolFormat = tools.isEmpty() ? null : renderer.toolCallFormat().orElseThrow();
         // A prompt extending a stored conversation's text reads that conversation's ids for it (the
         // reply's sampled ids, which encoding the reply's text again may not give), so the cache
         // holding them is found and continued; any other prompt is encoded from the start.
-        KvcacheChatOptions options = defaults.overlay(prompt.getOptions());
         String named = options.getConversationId();
         int[] tokens = engine.conversations().extendedText(named, text)
                 .map(held -> renderer.tokens(text, held))
@@ -151,6 +163,7 @@ public class KvcacheChatModel implements ChatModel {
                 int[] fresh = Arrays.copyOfRange(tokens, reused, tokens.length);
                 long start = System.nanoTime();
                 long[] firstToken = {0};
+                ReplyText shown = new ReplyText(toolFormat);
                 GenerationResult result = generator.generate(conversation.cache(), fresh, params, 0, step -> {
                     if (firstToken[0] == 0) {
                         firstToken[0] = System.nanoTime() - start;
@@ -158,8 +171,9 @@ public class KvcacheChatModel implements ChatModel {
                     if (sink == null) {
                         return true;
                     }
-                    if (!step.text().isEmpty()) {
-                        sink.next(new ChatResponse(List.of(new Generation(new AssistantMessage(step.text())))));
+                    String piece = shown.append(step.text());
+                    if (!piece.isEmpty()) {
+                        sink.next(new ChatResponse(List.of(new Generation(new AssistantMessage(piece)))));
                     }
                     return !sink.isCancelled();
                 });
@@ -167,7 +181,12 @@ public class KvcacheChatModel implements ChatModel {
                 if (result.finishReason() != FinishReason.CANCELLED) {
                     held = ConversationText.afterTurn(text, tokens, result, engine.model().tokenizer());
                 }
-                return response(sink == null ? result.text() : "", result, tokens.length, conversation.id());
+                ToolCallFormat.Reply reply = toolFormat == null || result.finishReason() == FinishReason.CANCELLED
+                        ? new ToolCallFormat.Reply(result.text(), List.of()) : toolFormat.parse(result.text(), tools);
+                // A stream has shown the text before any call; its last response carries the rest.
+                String rest = reply.calls().isEmpty() ? shown.heldBack() : "";
+                return response(sink == null ? reply.text() : rest, reply.calls(), result, tokens.length,
+                        conversation.id());
             } finally {
                 if (held != null) {
                     engine.conversations().checkIn(conversation, held);
@@ -195,14 +214,18 @@ public class KvcacheChatModel implements ChatModel {
         }
     }
 
-    private ChatResponse response(String text, GenerationResult result, int promptTokens, String conversation) {
+    private ChatResponse response(String text, List<ToolCall> calls, GenerationResult result, int promptTokens,
+                                  String conversation) {
         String finish = switch (result.finishReason()) {
-            case END_OF_GENERATION, STOP_STRING -> "STOP";
+            case END_OF_GENERATION, STOP_STRING -> calls.isEmpty() ? "STOP" : "TOOL_CALLS";
             case MAX_TOKENS, CONTEXT_FULL -> "LENGTH";
             case CANCELLED -> "CANCELLED";
         };
-        Generation generation = new Generation(new AssistantMessage(text),
-                ChatGenerationMetadata.builder().finishReason(finish).build());
+        AssistantMessage message = AssistantMessage.builder().content(text)
+                .toolCalls(calls.stream().map(c -> new AssistantMessage.ToolCall(c.id(), "function", c.name(),
+                        c.arguments())).toList())
+                .build();
+        Generation generation = new Generation(message, ChatGenerationMetadata.builder().finishReason(finish).build());
         ChatResponseMetadata metadata = ChatResponseMetadata.builder()
                 .id(conversation)
                 .model(engine.model().config().name())

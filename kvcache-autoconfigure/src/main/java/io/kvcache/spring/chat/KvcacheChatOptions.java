@@ -1,19 +1,28 @@
 package io.kvcache.spring.chat;
 
 import org.springframework.ai.chat.prompt.ChatOptions;
-import org.springframework.ai.chat.prompt.DefaultChatOptionsBuilder;
+import org.springframework.ai.model.tool.DefaultToolCallingChatOptions;
+import org.springframework.ai.model.tool.ToolCallingChatOptions;
+import org.springframework.ai.tool.ToolCallback;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * The options of a kvcache chat request: Spring AI's portable ones (temperature, top-p, top-k, max
- * tokens, stop sequences), the engine's own sampling settings (min-p, repetition penalty, seed) and
- * the conversation the turn continues. Each request's options are laid over the chat model's defaults ({@link #overlay}); a
+ * tokens, stop sequences), the engine's own sampling settings (min-p, repetition penalty, seed),
+ * the conversation the turn continues, and the tools the model may call (their definitions go into
+ * the prompt through the model's chat template; a {@code ChatClient}'s tool-calling advisor runs
+ * the calls the model makes and sends their results back). Each request's options are laid over the chat model's defaults ({@link #overlay}); a
  * {@code ChatClient} builds them from {@link #mutate()}, so the engine's own settings survive its
  * merging. Frequency and presence penalties are not supported by the engine and are ignored.
  */
-public final class KvcacheChatOptions implements ChatOptions {
+public final class KvcacheChatOptions implements ToolCallingChatOptions {
     public static final double DEFAULT_TEMPERATURE = 0.7;
     public static final double DEFAULT_TOP_P = 0.95;
     public static final int DEFAULT_TOP_K = 40;
@@ -31,6 +40,8 @@ public final class KvcacheChatOptions implements ChatOptions {
     private final Long seed;
     private final Double repetitionPenalty;
     private final String conversationId;
+    private final List<ToolCallback> toolCallbacks;
+    private final Map<String, Object> toolContext;
 
     private KvcacheChatOptions(Builder b) {
         this.model = b.model();
@@ -43,6 +54,8 @@ public final class KvcacheChatOptions implements ChatOptions {
         this.seed = b.seed;
         this.repetitionPenalty = b.repetitionPenalty;
         this.conversationId = b.conversationId;
+        this.toolCallbacks = b.callbacks() == null ? List.of() : List.copyOf(b.callbacks());
+        this.toolContext = b.context() == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.context()));
     }
 
     public static Builder builder() {
@@ -126,6 +139,18 @@ public final class KvcacheChatOptions implements ChatOptions {
         return null;
     }
 
+    /** The tools the model may call in this turn; none by default. */
+    @Override
+    public List<ToolCallback> getToolCallbacks() {
+        return toolCallbacks;
+    }
+
+    /** What tool callbacks receive besides the model's arguments (Spring AI's tool context). */
+    @Override
+    public Map<String, Object> getToolContext() {
+        return toolContext;
+    }
+
     @Override
     public Builder mutate() {
         return new Builder().from(this);
@@ -158,6 +183,10 @@ public final class KvcacheChatOptions implements ChatOptions {
         if (request.getStopSequences() != null && !request.getStopSequences().isEmpty()) {
             merged.stopSequences(request.getStopSequences());
         }
+        if (request instanceof ToolCallingChatOptions tools) {
+            merged.toolCallbacks(ToolCallingChatOptions.mergeToolCallbacks(tools.getToolCallbacks(), toolCallbacks));
+            merged.toolContext(ToolCallingChatOptions.mergeToolContext(tools.getToolContext(), toolContext));
+        }
         if (request instanceof KvcacheChatOptions own) {
             merged.minP(own.minP != null ? own.minP : minP);
             merged.seed(own.seed != null ? own.seed : seed);
@@ -175,24 +204,26 @@ public final class KvcacheChatOptions implements ChatOptions {
                 && Objects.equals(topK, other.topK) && Objects.equals(minP, other.minP)
                 && Objects.equals(maxTokens, other.maxTokens) && Objects.equals(stopSequences, other.stopSequences)
                 && Objects.equals(seed, other.seed) && Objects.equals(repetitionPenalty, other.repetitionPenalty)
-                && Objects.equals(conversationId, other.conversationId);
+                && Objects.equals(conversationId, other.conversationId)
+                && Objects.equals(toolCallbacks, other.toolCallbacks) && Objects.equals(toolContext, other.toolContext);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(model, temperature, topP, topK, minP, maxTokens, stopSequences, seed, repetitionPenalty,
-                conversationId);
+                conversationId, toolCallbacks, toolContext);
     }
 
     @Override
     public String toString() {
         return "KvcacheChatOptions[model=" + model + ", temperature=" + temperature + ", topP=" + topP + ", topK=" + topK
                 + ", minP=" + minP + ", maxTokens=" + maxTokens + ", stopSequences=" + stopSequences + ", seed=" + seed
-                + ", repetitionPenalty=" + repetitionPenalty + ", conversationId=" + conversationId + "]";
+                + ", repetitionPenalty=" + repetitionPenalty + ", conversationId=" + conversationId + ", tools="
+                + toolCallbacks.stream().map(t -> t.getToolDefinition().name()).toList() + "]";
     }
 
-    /** Builds {@link KvcacheChatOptions}; Spring AI's builder for the portable options, plus the engine's own. */
-    public static final class Builder extends DefaultChatOptionsBuilder<Builder> {
+    /** Builds {@link KvcacheChatOptions}; Spring AI's builder for the portable options and tools, plus the engine's own. */
+    public static final class Builder extends DefaultToolCallingChatOptions.Builder<Builder> {
         private Double minP;
         private Long seed;
         private Double repetitionPenalty;
@@ -226,6 +257,9 @@ public final class KvcacheChatOptions implements ChatOptions {
             this.seed = o.seed;
             this.repetitionPenalty = o.repetitionPenalty;
             this.conversationId = o.conversationId;
+            // Spring AI's builder adds to these in place.
+            this.toolCallbacks = new ArrayList<>(o.toolCallbacks);
+            this.toolContext = new HashMap<>(o.toolContext);
             return this;
         }
 
@@ -251,6 +285,14 @@ public final class KvcacheChatOptions implements ChatOptions {
 
         List<String> stopSequences() {
             return stopSequences;
+        }
+
+        List<ToolCallback> callbacks() {
+            return toolCallbacks;
+        }
+
+        Map<String, Object> context() {
+            return toolContext;
         }
 
         /** Spring AI's merge of builders, keeping the engine's own settings where {@code other} sets them. */

@@ -2,10 +2,15 @@ package io.kvcache.spring.chat;
 
 import io.kvcache.core.chat.ChatMessage;
 import io.kvcache.core.chat.ChatTemplate;
+import io.kvcache.core.chat.ToolCall;
+import io.kvcache.core.chat.ToolCallFormat;
+import io.kvcache.core.chat.ToolDefinition;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tokenizer.Tokenizer;
+import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.MessageType;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,8 +32,13 @@ public final class PromptRenderer {
     private final Optional<ChatTemplate> template;
 
     public PromptRenderer(Model model) {
-        this.tokenizer = model.tokenizer();
-        this.template = model.chatTemplate();
+        this(model.tokenizer(), model.chatTemplate());
+    }
+
+    /** A renderer with another template than the model's (tests render llama.cpp's reference templates). */
+    PromptRenderer(Tokenizer tokenizer, Optional<ChatTemplate> template) {
+        this.tokenizer = tokenizer;
+        this.template = template;
     }
 
     /** Whether the model brings its own chat template. */
@@ -38,15 +48,35 @@ public final class PromptRenderer {
 
     /** The conversation as the text the model reads. */
     public String text(List<Message> messages) {
+        return text(messages, List.of());
+    }
+
+    /**
+     * The conversation as the text the model reads, offering it {@code tools}: the chat template
+     * renders their definitions, the assistant's earlier tool calls and the tools' answers.
+     *
+     * @throws IllegalArgumentException when tools are offered to a model without a chat template
+     */
+    public String text(List<Message> messages, List<ToolDefinition> tools) {
         if (messages.isEmpty()) {
             throw new IllegalArgumentException("the prompt has no messages");
         }
         if (template.isPresent()) {
             List<ChatMessage> conversation = new ArrayList<>();
             for (Message m : messages) {
-                conversation.add(new ChatMessage(m.getMessageType().getValue(), textOf(m)));
+                switch (m) {
+                    case AssistantMessage a when a.hasToolCalls() -> conversation.add(ChatMessage.assistant(textOf(a),
+                            a.getToolCalls().stream().map(c -> new ToolCall(c.id(), c.name(), c.arguments())).toList()));
+                    case ToolResponseMessage r -> r.getResponses()
+                            .forEach(answer -> conversation.add(ChatMessage.tool(answer.id(), answer.responseData())));
+                    default -> conversation.add(new ChatMessage(m.getMessageType().getValue(), textOf(m)));
+                }
             }
-            return template.get().render(conversation, true);
+            return template.get().render(conversation, tools, true);
+        }
+        if (!tools.isEmpty()) {
+            throw new IllegalArgumentException("the model has no chat template to tell it about tools; offer tools "
+                    + "only to an instruct model whose file carries one");
         }
         StringBuilder text = new StringBuilder();
         for (Message m : messages) {
@@ -56,6 +86,11 @@ public final class PromptRenderer {
             text.append(textOf(m));
         }
         return text.toString();
+    }
+
+    /** How the model writes its tool calls; empty for a model without a chat template. */
+    Optional<ToolCallFormat> toolCallFormat() {
+        return template.map(ChatTemplate::toolCallFormat);
     }
 
     /** The conversation's tokens, its text encoded from the start (with BOS as the vocabulary says). */
