@@ -114,9 +114,9 @@ public enum ToolCallFormat {
             case HERMES -> hermesCalls(reply.substring(start));
             case MISTRAL -> mistralCalls(reply.substring(start + marker.length()));
             case GRANITE -> listOrObject(reply.substring(start + marker.length()));
-            case LLAMA3 -> listOrObject(reply.startsWith(marker, start) ? reply.substring(start + marker.length())
-                    : reply.substring(start));
-            case GENERIC -> genericCalls(reply.substring(start));
+            case LLAMA3 -> reply.startsWith(marker, start) ? listOrObject(reply.substring(start + marker.length()))
+                    : bareCalls(reply.substring(start));
+            case GENERIC -> bareCalls(reply.substring(start));
         };
         if (calls.isEmpty()) {
             return new Reply(reply, List.of());
@@ -174,18 +174,30 @@ public enum ToolCallFormat {
         return calls;
     }
 
-    private static List<JsonNode> genericCalls(String text) {
-        JsonNode root = json(text);
-        if (root.isObject() && root.has("tool_calls")) {
-            return List.copyOf(root.get("tool_calls").values());
-        }
-        if (root.isObject() && root.has("tool_call")) {
-            return List.of(root.get("tool_call"));
-        }
-        if (root.isObject() && !root.has("name")) {
+    /**
+     * Calls written as bare JSON, without a marker: only JSON that is shaped as calls counts
+     * ({@code {"name", "arguments" or "parameters"}}, a list of them, {@code {"tool_call": ...}} or
+     * {@code {"tool_calls": [...]}}); any other reply, JSON or not (an answer asked for as JSON),
+     * is text.
+     */
+    private static List<JsonNode> bareCalls(String text) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(text.strip());
+        } catch (JacksonException e) {
             return List.of();
         }
-        return root.isArray() ? List.copyOf(root.values()) : List.of(root);
+        List<JsonNode> calls;
+        if (root.isObject() && root.has("tool_calls")) {
+            calls = List.copyOf(root.get("tool_calls").values());
+        } else if (root.isObject() && root.has("tool_call")) {
+            calls = List.of(root.get("tool_call"));
+        } else {
+            calls = root.isArray() ? List.copyOf(root.values()) : List.of(root);
+        }
+        boolean shapedAsCalls = !calls.isEmpty() && calls.stream().allMatch(c -> c.isObject() && c.has("name")
+                && (c.has("arguments") || c.has("parameters")));
+        return shapedAsCalls ? calls : List.of();
     }
 
     private static List<JsonNode> listOrObject(String text) {

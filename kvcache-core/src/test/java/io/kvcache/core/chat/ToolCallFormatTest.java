@@ -78,6 +78,10 @@ class ToolCallFormatTest {
                 .containsExactly("{\"city\":\"Paris\"}", "{\"city\":\"Rome\"}");
         assertThat(ToolCallFormat.GENERIC.parse("{\"answer\": 42}", TOOLS).calls()).as("JSON that is no call is text")
                 .isEmpty();
+        assertThat(ToolCallFormat.GENERIC.parse("{\"name\": \"Bob\", \"age\": 3}", TOOLS))
+                .as("an answer asked for as JSON, with a name").isEqualTo(new ToolCallFormat.Reply(
+                        "{\"name\": \"Bob\", \"age\": 3}", List.of()));
+        assertThat(ToolCallFormat.LLAMA3.parse("{not json", TOOLS).calls()).isEmpty();
     }
 
     @Test
