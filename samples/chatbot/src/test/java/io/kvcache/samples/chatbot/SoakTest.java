@@ -65,7 +65,7 @@ class SoakTest extends TinyModelApp {
                 + ", heap after GC " + (heapBefore >> 10) + " KiB before, " + (heapAfter >> 10) + " KiB after";
         System.out.println(report);
         assertThat(outcomes.keySet()).as(report).allMatch(kind -> kind.equals("completed") || kind.equals("disconnected")
-                || kind.startsWith("refused "));
+                || kind.startsWith("refused"));
         assertThat(count("completed")).as(report).isPositive();
         assertThat(count("disconnected")).as(report).isPositive();
         assertThat(engine.reservedBytes()).as(report).isZero();
