@@ -1,6 +1,6 @@
 'use strict';
 
-// The live view of /actuator/kvcache: the model line in the header, and after every turn the
+// The live view of the cache: the model line in the header (/api/model), and after every turn the
 // conversation's heatmap (layers × KV heads, coloured by policy) and a point on the chart of memory
 // held against what the full fp16 cache would hold. Drawn in SVG by hand: the page loads nothing
 // from elsewhere.
@@ -70,7 +70,7 @@ const KvcacheView = (() => {
   async function showModel() {
     const info = document.getElementById('model-info');
     try {
-      const response = await fetch('actuator/kvcache');
+      const response = await fetch('api/model');
       if (!response.ok) {
         throw new Error(`${response.status}`);
       }
@@ -79,8 +79,8 @@ const KvcacheView = (() => {
       info.textContent = `${m.name} · ${m.architecture} ${m.quantization} · ${m.layers} layers × ${m.kvHeads} KV heads`
         + ` · context ${m.contextLength} · policy ${view.policy.policy} · ${view.backend.type}, ${view.backend.threads} threads`;
     } catch (error) {
-      info.textContent = `/actuator/kvcache is not reachable (${error.message}): expose it with `
-        + 'management.endpoints.web.exposure.include=kvcache';
+      info.textContent = `/api/model is not reachable (${error.message}): it needs /actuator/kvcache, `
+        + 'exposed with management.endpoints.web.exposure.include=kvcache';
     }
   }
 

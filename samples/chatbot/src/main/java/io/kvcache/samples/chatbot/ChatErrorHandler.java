@@ -6,13 +6,15 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
  * Chat errors as RFC 9457 problem details whose {@code detail} says what went wrong and what to
  * do, with the status that fits: 400 bad message or a conversation past the context, 404 unknown
- * conversation, 409 a reply still running, 503 every generation slot busy.
+ * conversation, 409 a reply still running, 413 a body over {@code chatbot.max-request-bytes}, 503
+ * every generation slot busy.
  */
 @RestControllerAdvice(assignableTypes = ChatController.class)
 class ChatErrorHandler {
@@ -30,6 +32,22 @@ class ChatErrorHandler {
     @ExceptionHandler(ChatExceptions.ConversationBusy.class)
     ResponseEntity<ProblemDetail> busy(RuntimeException e) {
         return problem(HttpStatus.CONFLICT, e);
+    }
+
+    /**
+     * A chunked body cut off by {@link RequestSizeLimit} reaches here wrapped by the JSON reader;
+     * any other unreadable body keeps Spring's own 400.
+     */
+    @ExceptionHandler(HttpMessageNotReadableException.class)
+    ResponseEntity<ProblemDetail> unreadable(HttpMessageNotReadableException e) throws HttpMessageNotReadableException {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RequestSizeLimit.TooLarge tooLarge) {
+                return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                        .header("Connection", "close")
+                        .body(ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage()));
+            }
+        }
+        throw e;
     }
 
     @ExceptionHandler(ConversationLimitException.class)

@@ -16,8 +16,11 @@ import java.nio.file.Path;
  * this one application context, so the model loads once. Skips where {@code ../shared} is absent.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"kvcache.chat.max-tokens=200", "kvcache.chat.seed=7", "kvcache.sessions.max-active=2"})
+        properties = {"kvcache.chat.max-tokens=200", "kvcache.chat.seed=7", "kvcache.sessions.max-active=2",
+                "spring.security.user.name=" + TinyModelApp.OPERATOR, "spring.security.user.password=" + TinyModelApp.PASSWORD})
 abstract class TinyModelApp {
+    static final String OPERATOR = "operator";
+    static final String PASSWORD = "test-operator-password";
     static final Path MODEL = SharedModels.path("models/tiny/tinystories-656k.gguf");
 
     @LocalServerPort

@@ -12,7 +12,7 @@ class TranscriptsTest {
 
     @Test
     void aTranscriptIsFoundByItsIdAndUnknownIdsAreRefused() {
-        Transcripts transcripts = new Transcripts(new ChatbotProperties(10, 100));
+        Transcripts transcripts = new Transcripts(new ChatbotProperties(10, 100, null));
         Transcript started = transcripts.start();
         assertThat(transcripts.find(started.id())).isSameAs(started);
         assertThat(transcripts.start().id()).isNotEqualTo(started.id());
@@ -22,7 +22,7 @@ class TranscriptsTest {
 
     @Test
     void theNextPromptIsTheHistoryFollowedByTheNewMessage() {
-        Transcript transcript = new Transcripts(new ChatbotProperties(10, 100)).start();
+        Transcript transcript = new Transcripts(new ChatbotProperties(10, 100, null)).start();
         transcript.record("Hi", "Hello!");
         assertThat(transcript.promptWith("Tell me a story")).containsExactly(new UserMessage("Hi"),
                 new AssistantMessage("Hello!"), new UserMessage("Tell me a story"));
@@ -30,7 +30,7 @@ class TranscriptsTest {
 
     @Test
     void oneTurnRunsAtATime() {
-        Transcript transcript = new Transcripts(new ChatbotProperties(10, 100)).start();
+        Transcript transcript = new Transcripts(new ChatbotProperties(10, 100, null)).start();
         assertThat(transcript.startTurn()).isTrue();
         assertThat(transcript.startTurn()).isFalse();
         transcript.endTurn();
@@ -39,7 +39,7 @@ class TranscriptsTest {
 
     @Test
     void theLeastRecentlyUsedTranscriptIsForgottenPastTheLimit() {
-        Transcripts transcripts = new Transcripts(new ChatbotProperties(2, 100));
+        Transcripts transcripts = new Transcripts(new ChatbotProperties(2, 100, null));
         Transcript first = transcripts.start();
         Transcript second = transcripts.start();
         transcripts.find(first.id());

@@ -1,0 +1,43 @@
+package io.kvcache.samples.chatbot;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * Who may read what. {@code /actuator/health} is open (load balancers probe it). {@code
+ * /actuator/kvcache/{conversation}} is open to whoever knows the conversation id: the server issues
+ * it as a random UUID to the page that started the conversation, so the id is the capability, and
+ * the view holds only sizes and policies, never text. Everything else under {@code /actuator}
+ * (the engine summary, any endpoint an operator exposes later) needs the operator's HTTP basic
+ * login, {@code spring.security.user.name}/{@code password} (Boot generates and logs a password
+ * when none is set). The page and {@code /api/chat} need no login.
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+    @Bean
+    SecurityFilterChain chatbotSecurity(HttpSecurity http) throws Exception {
+        return http
+                .authorizeHttpRequests(requests -> requests
+                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
+                        .requestMatchers(HttpMethod.GET, "/actuator/kvcache/*").permitAll()
+                        .requestMatchers("/actuator", "/actuator/**").authenticated()
+                        .anyRequest().permitAll())
+                .httpBasic(Customizer.withDefaults())
+                // No session and no cookie: the page keeps its conversation id in JavaScript and
+                // operators send their credentials with every request.
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                // CSRF abuses credentials a browser attaches by itself (cookies, a cached basic
+                // login). /api/chat takes none: it needs no login and sets no cookie, so a forged
+                // cross-site request can do nothing its sender could not do directly, and its JSON
+                // clients (curl, the page's fetch) have no token to send. The operator endpoints
+                // are read-only GETs, which CSRF protection never checks.
+                .csrf(csrf -> csrf.ignoringRequestMatchers("/api/**"))
+                .build();
+    }
+}
