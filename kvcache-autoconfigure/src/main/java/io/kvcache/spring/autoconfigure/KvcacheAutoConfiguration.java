@@ -5,7 +5,9 @@ import io.kvcache.core.backend.Backend;
 import io.kvcache.core.backend.BackendProvider;
 import io.kvcache.core.backend.BackendSelector;
 import io.kvcache.core.backend.BackendSettings;
+import io.kvcache.core.backend.WarmUp;
 import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import io.kvcache.spring.actuate.KvcacheMetrics;
 import io.kvcache.spring.chat.KvcacheChatModel;
@@ -32,6 +34,7 @@ import org.springframework.core.io.ResourceLoader;
 import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -81,9 +84,14 @@ public class KvcacheAutoConfiguration {
             int context = modelProperties.getContextLength() == 0
                     ? model.config().contextLength() : modelProperties.getContextLength();
             backend = choice.provider().open(model, new BackendSettings(threads, context, sessions.getMaxActive()));
-            return new KvcacheEngine(model, backend, policy, context,
+            KvcacheEngine engine = new KvcacheEngine(model, backend, policy, context,
                     budget == null ? OptionalLong.empty() : OptionalLong.of(budget.toBytes()),
                     sessions.settings());
+            if (properties.isWarmUp()) {
+                Duration took = WarmUp.run(engine.transformer(), policy, TokenClasses.of(model.tokenizer()));
+                log.info("kvcache warm-up: " + took.toMillis() + " ms (kvcache.warm-up=false skips it)");
+            }
+            return engine;
         } catch (RuntimeException e) {
             if (backend != null) {
                 backend.close();

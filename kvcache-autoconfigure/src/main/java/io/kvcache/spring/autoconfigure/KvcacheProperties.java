@@ -25,6 +25,13 @@ public class KvcacheProperties {
     @Min(0)
     private int threads = 0;
 
+    /**
+     * Whether the engine runs a short throwaway forward pass at startup, so that the first request
+     * does not pay for compiling the kernels and preparing the weights. Touches no conversation and
+     * no memory budget; its time is logged.
+     */
+    private boolean warmUp = true;
+
     private final Memory memory = new Memory();
 
     public enum Backend {
@@ -52,6 +59,14 @@ public class KvcacheProperties {
 
     public Memory getMemory() {
         return memory;
+    }
+
+    public boolean isWarmUp() {
+        return warmUp;
+    }
+
+    public void setWarmUp(boolean warmUp) {
+        this.warmUp = warmUp;
     }
 
     public boolean isEnabled() {

@@ -14,6 +14,7 @@ import io.kvcache.spring.chat.KvcacheEngine;
 import io.kvcache.spring.model.ModelServer;
 import io.kvcache.spring.model.Sha256;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
@@ -21,6 +22,8 @@ import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -56,6 +59,23 @@ class KvcacheAutoConfigurationTest {
                     assertThat(engine.backend().details()).containsEntry("threads", 2);
                     assertThat(context).hasSingleBean(KvcacheEndpoint.class).hasSingleBean(KvcacheHealthIndicator.class);
                 });
+    }
+
+    @Test
+    @ExtendWith(OutputCaptureExtension.class)
+    void warmsUpAtStartupWithoutAConversationOrReservedMemory(CapturedOutput output) {
+        runner.withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.threads=2",
+                        "kvcache.model.context-length=256", "kvcache.memory.budget=1MB")
+                .run(context -> {
+                    KvcacheEngine engine = context.getBean(KvcacheEngine.class);
+                    assertThat(output).containsPattern("kvcache warm-up: \\d+ ms");
+                    assertThat(engine.memory()).isEmpty();
+                    assertThat(engine.reservedBytes()).isZero();
+                });
+        int before = output.getAll().split("kvcache warm-up:", -1).length;
+        runner.withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.warm-up=false")
+                .run(context -> assertThat(context).hasSingleBean(KvcacheEngine.class));
+        assertThat(output.getAll().split("kvcache warm-up:", -1)).hasSize(before);
     }
 
     @Test

@@ -242,7 +242,7 @@ public final class CpuForwardPass implements ForwardPass {
                             scale, a.attention, outOff, s.scores);
                 } else {
                     AttentionKernels.halfPrecision(a.q, qOff, s.keys, s.values, visible, hd, vd, scale,
-                            a.attention, outOff, s.accumulator);
+                            a.attention, outOff, s.accumulator, s.scores, s.factors);
                 }
             }
         }
@@ -427,6 +427,8 @@ public final class CpuForwardPass implements ForwardPass {
         float[] keys = new float[0];
         float[] values = new float[0];
         float[] scores = new float[0];
+        /** The exponential of each entry in a decode step. */
+        float[] factors = new float[0];
         float[] accumulator = new float[0];
         /** Logit bias per entry, and attention received per entry, for compressed heads. */
         float[] biases = new float[0];
@@ -453,6 +455,7 @@ public final class CpuForwardPass implements ForwardPass {
                 keys = new float[n * keyDim];
                 values = new float[n * valueDim];
                 scores = new float[n];
+                factors = new float[n];
                 biases = new float[n];
                 received = new float[n];
             }
