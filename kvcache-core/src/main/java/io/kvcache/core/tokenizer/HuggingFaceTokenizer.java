@@ -7,14 +7,14 @@ package io.kvcache.core.tokenizer;
  */
 final class HuggingFaceTokenizer extends VocabularyTokenizer {
     private final SpecialTokenSplitter rawSplitter;
-    private final HfNormalizer normalizer;
+    private final HuggingFaceNormalizer normalizer;
     private final SpecialTokenSplitter normalizedSplitter;
-    private final HfPreTokenizer preTokenizer;
-    private final HfBpeModel model;
+    private final HuggingFacePreTokenizer preTokenizer;
+    private final HuggingFaceBpeModel model;
 
     HuggingFaceTokenizer(Vocabulary vocabulary, SpecialTokens specials, byte[][] pieces,
-                         SpecialTokenSplitter rawSplitter, HfNormalizer normalizer, SpecialTokenSplitter normalizedSplitter,
-                         HfPreTokenizer preTokenizer, HfBpeModel model) {
+                         SpecialTokenSplitter rawSplitter, HuggingFaceNormalizer normalizer, SpecialTokenSplitter normalizedSplitter,
+                         HuggingFacePreTokenizer preTokenizer, HuggingFaceBpeModel model) {
         super(vocabulary, specials, pieces);
         this.rawSplitter = rawSplitter;
         this.normalizer = normalizer;

@@ -101,15 +101,15 @@ final class HuggingFaceTokenizerReader {
         BpeMerges merges = BpeMerges.fromPairs(model.path("merges").values().stream()
                 .map(m -> merge(m, file))
                 .toArray(String[]::new));
-        HfPreTokenizer preTokenizer = HfPreTokenizer.fromJson(root.get("pre_tokenizer"));
+        HuggingFacePreTokenizer preTokenizer = HuggingFacePreTokenizer.fromJson(root.get("pre_tokenizer"));
         boolean byteLevel = preTokenizer.isByteLevel() || mentionsType(root.path("decoder"), "ByteLevel");
         return new HuggingFaceTokenizer(vocabulary, specials(folder, root, config, vocabulary),
                 byteLevel ? TokenPieces.byteLevel(vocabulary) : TokenPieces.sentencePiece(vocabulary),
                 new SpecialTokenSplitter(vocabulary, rawAdded.stream().toArray(), lstrip, rstrip),
-                HfNormalizer.fromJson(root.get("normalizer")),
+                HuggingFaceNormalizer.fromJson(root.get("normalizer")),
                 new SpecialTokenSplitter(vocabulary, normalizedAdded.stream().toArray(), lstrip, rstrip),
                 preTokenizer,
-                new HfBpeModel(vocabulary, merges, byteFallback, model.path("ignore_merges").asBoolean(false)));
+                new HuggingFaceBpeModel(vocabulary, merges, byteFallback, model.path("ignore_merges").asBoolean(false)));
     }
 
     /** A token id in the vocabulary's range. */

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** A tokenizer.json "normalizer": rewrites text before pre-tokenization. */
-final class HfNormalizer {
+final class HuggingFaceNormalizer {
     /** One normalizer; {@code start}: where the text begins (a Prepend does not apply to a continuation). */
     private interface Step {
         String apply(String text, TextStart start);
@@ -18,7 +18,7 @@ final class HfNormalizer {
 
     private final Step step;
 
-    private HfNormalizer(Step step) {
+    private HuggingFaceNormalizer(Step step) {
         this.step = step;
     }
 
@@ -27,8 +27,8 @@ final class HfNormalizer {
     }
 
     /** Supports Sequence, Prepend, Replace, Lowercase and the NFC/NFD/NFKC/NFKD forms; null means none. */
-    static HfNormalizer fromJson(JsonNode node) {
-        return new HfNormalizer(step(node));
+    static HuggingFaceNormalizer fromJson(JsonNode node) {
+        return new HuggingFaceNormalizer(step(node));
     }
 
     private static Step step(JsonNode node) {
@@ -52,7 +52,7 @@ final class HfNormalizer {
                 yield (text, start) -> text.isEmpty() || start == TextStart.CONTINUATION ? text : prefix + text;
             }
             case "Replace" -> {
-                LinearRegex pattern = HfPatterns.compile(node.path("pattern"));
+                LinearRegex pattern = HuggingFacePatterns.compile(node.path("pattern"));
                 String content = node.path("content").asString();
                 yield (text, start) -> pattern.replaceAll(text, content);
             }

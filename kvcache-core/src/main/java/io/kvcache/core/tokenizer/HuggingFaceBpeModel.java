@@ -8,13 +8,13 @@ import java.nio.charset.StandardCharsets;
  * exist. Where HF would emit the unknown token instead, this throws {@link TokenizationException},
  * like llama.cpp does for the same vocabulary.
  */
-final class HfBpeModel {
+final class HuggingFaceBpeModel {
     private final Vocabulary vocabulary;
     private final BpeMerges merges;
     private final boolean byteFallback;
     private final boolean ignoreMerges;
 
-    HfBpeModel(Vocabulary vocabulary, BpeMerges merges, boolean byteFallback, boolean ignoreMerges) {
+    HuggingFaceBpeModel(Vocabulary vocabulary, BpeMerges merges, boolean byteFallback, boolean ignoreMerges) {
         this.vocabulary = vocabulary;
         this.merges = merges;
         this.byteFallback = byteFallback;

@@ -6,8 +6,8 @@ import tools.jackson.databind.JsonNode;
 
 
 /** The {"String": ...} / {"Regex": ...} patterns of tokenizer.json. */
-final class HfPatterns {
-    private HfPatterns() {
+final class HuggingFacePatterns {
+    private HuggingFacePatterns() {
     }
 
     /**

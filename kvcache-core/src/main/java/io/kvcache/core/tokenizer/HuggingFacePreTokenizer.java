@@ -11,7 +11,7 @@ import java.util.List;
  * A tokenizer.json "pre_tokenizer": cuts normalized text into the words the model encodes one by
  * one. Supports Sequence, Split, ByteLevel, Digits and Metaspace; null keeps the text whole.
  */
-final class HfPreTokenizer {
+final class HuggingFacePreTokenizer {
     /** GPT-2's word regex, which ByteLevel applies when use_regex is set. */
     private static final LinearRegex GPT2_WORDS = LinearRegex.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
@@ -26,15 +26,15 @@ final class HfPreTokenizer {
     private final Step step;
     private final boolean byteLevel;
 
-    private HfPreTokenizer(Step step, boolean byteLevel) {
+    private HuggingFacePreTokenizer(Step step, boolean byteLevel) {
         this.step = step;
         this.byteLevel = byteLevel;
     }
 
-    static HfPreTokenizer fromJson(JsonNode node) {
+    static HuggingFacePreTokenizer fromJson(JsonNode node) {
         boolean[] byteLevel = {false};
         Step step = step(node, byteLevel);
-        return new HfPreTokenizer(step, byteLevel[0]);
+        return new HuggingFacePreTokenizer(step, byteLevel[0]);
     }
 
     /** Whether words come out in {@link ByteLevel} characters (and the vocabulary is byte-level). */
@@ -66,7 +66,7 @@ final class HfPreTokenizer {
                 if (node.path("invert").asBoolean(false)) {
                     throw new ModelFormatException("tokenizer.json: Split pre-tokenizer with invert=true is not supported");
                 }
-                LinearRegex pattern = HfPatterns.compile(node.path("pattern"));
+                LinearRegex pattern = HuggingFacePatterns.compile(node.path("pattern"));
                 String behavior = node.path("behavior").asString("Isolated");
                 if (!BEHAVIORS.contains(behavior)) {
                     throw new ModelFormatException("tokenizer.json: unsupported split behavior '"
