@@ -2,10 +2,7 @@ package io.kvcache.core.chat;
 
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
-import jinjava.javax.el.ELResolver;
 
-import java.beans.FeatureDescriptor;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
@@ -15,7 +12,7 @@ import java.util.Set;
  * does not exist and {@code strip}, {@code split} and {@code replace} silently take Java's meaning.
  * Placed ahead of Jinjava's own resolvers; any other call falls through to them.
  */
-final class PythonStringMethods extends ELResolver {
+final class PythonStringMethods extends MethodResolver {
     private static final Set<String> METHODS = Set.of("strip", "lstrip", "rstrip", "split", "startswith",
             "endswith", "replace", "upper", "lower", "title", "capitalize");
 
@@ -90,36 +87,5 @@ final class PythonStringMethods extends ELResolver {
             throw new ELException(method + "() takes " + (min == max ? "" + min : min + " to " + max)
                     + " arguments, got " + args.length);
         }
-    }
-
-    // Property access is left to Jinjava's resolvers.
-
-    @Override
-    public Object getValue(ELContext context, Object base, Object property) {
-        return null;
-    }
-
-    @Override
-    public Class<?> getType(ELContext context, Object base, Object property) {
-        return null;
-    }
-
-    @Override
-    public void setValue(ELContext context, Object base, Object property, Object value) {
-    }
-
-    @Override
-    public boolean isReadOnly(ELContext context, Object base, Object property) {
-        return true;
-    }
-
-    @Override
-    public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-        return null;
-    }
-
-    @Override
-    public Class<?> getCommonPropertyType(ELContext context, Object base) {
-        return null;
     }
 }

@@ -9,13 +9,10 @@ import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.loader.ResourceLocator;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
-import jinjava.javax.el.ELResolver;
 
-import java.beans.FeatureDescriptor;
 import java.nio.charset.Charset;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -91,7 +88,7 @@ final class TemplateSandbox {
      * reaching Jinjava's, which call any public Java method of the value. The failure is an ordinary
      * render error, as for a method that does not exist.
      */
-    static final class MethodGuard extends ELResolver {
+    static final class MethodGuard extends MethodResolver {
         @Override
         public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
             // Jinjava runs "value|name" as a call of the filter's own filter method, tests likewise.
@@ -101,35 +98,6 @@ final class TemplateSandbox {
                 throw new ELException("method '" + UntrustedText.quote(String.valueOf(method))
                         + "' is not available to templates (allowed: " + new TreeSet<>(METHODS) + ")");
             }
-            return null;
-        }
-
-        @Override
-        public Object getValue(ELContext context, Object base, Object property) {
-            return null;
-        }
-
-        @Override
-        public Class<?> getType(ELContext context, Object base, Object property) {
-            return null;
-        }
-
-        @Override
-        public void setValue(ELContext context, Object base, Object property, Object value) {
-        }
-
-        @Override
-        public boolean isReadOnly(ELContext context, Object base, Object property) {
-            return true;
-        }
-
-        @Override
-        public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-            return null;
-        }
-
-        @Override
-        public Class<?> getCommonPropertyType(ELContext context, Object base) {
             return null;
         }
     }
