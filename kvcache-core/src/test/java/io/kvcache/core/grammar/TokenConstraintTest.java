@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -43,7 +42,7 @@ class TokenConstraintTest {
 
     private static Tokenizer tokenizer;
     private static TokenTrie trie;
-    private static float[] gaussians;
+    private static RandomConstrainedText sampler;
 
     @BeforeAll
     static void load() {
@@ -51,11 +50,7 @@ class TokenConstraintTest {
             tokenizer = Tokenizers.fromGguf(file.metadata());
         }
         trie = TokenTrie.of(tokenizer);
-        SplittableRandom random = new SplittableRandom(7);
-        gaussians = new float[tokenizer.vocabularySize()];
-        for (int i = 0; i < gaussians.length; i++) {
-            gaussians[i] = (float) (random.nextGaussian() * 3);
-        }
+        sampler = new RandomConstrainedText(tokenizer);
     }
 
     @Test
@@ -104,59 +99,11 @@ class TokenConstraintTest {
             Schema schema = registry.getSchema(schemaText);
             for (int run = 0; run < 20; run++) {
                 int maxTokens = 48 + random.nextInt(40);
-                String text = generate(tokens, random, maxTokens);
+                String text = sampler.generate(tokens, random, maxTokens);
                 JsonNode document = json.readTree(text);
                 assertThat(schema.validate(document)).as("%s", text).isEmpty();
             }
         }
-    }
-
-    /**
-     * Samples under the constraint at temperature 1 from random logits (a fixed Gaussian draw per
-     * token, rotated by a random amount each step) until the document ends or the tokens run out.
-     */
-    private static String generate(TokenGrammar tokens, SplittableRandom random, int maxTokens) {
-        TokenConstraint constraint = tokens.start();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        float[] logits = new float[gaussians.length];
-        for (int step = 0; step < maxTokens && !constraint.isComplete(); step++) {
-            int shift = random.nextInt(logits.length);
-            System.arraycopy(gaussians, shift, logits, 0, logits.length - shift);
-            System.arraycopy(gaussians, 0, logits, logits.length - shift, shift);
-            constraint.mask(logits, 0, logits.length, maxTokens - step);
-            int token = sample(logits, random);
-            constraint.accept(token);
-            if (tokenizer.isEndOfGeneration(token)) {
-                break;
-            }
-            out.writeBytes(tokenizer.tokenBytes(token));
-        }
-        assertThat(constraint.isAccepting()).as("whole after %d tokens: %s", maxTokens, out).isTrue();
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    /** A draw from the softmax of {@code logits} (masked ones are minus infinity). */
-    private static int sample(float[] logits, SplittableRandom random) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (float l : logits) {
-            sum += Math.exp(l - max);
-        }
-        double u = random.nextDouble() * sum;
-        int last = -1;
-        for (int i = 0; i < logits.length; i++) {
-            if (logits[i] != Float.NEGATIVE_INFINITY) {
-                u -= Math.exp(logits[i] - max);
-                last = i;
-                if (u < 0) {
-                    return i;
-                }
-            }
-        }
-        return last;
     }
 
     @Test
