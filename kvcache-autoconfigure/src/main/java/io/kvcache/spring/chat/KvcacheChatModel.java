@@ -217,7 +217,7 @@ public class KvcacheChatModel implements ChatModel {
     private ChatResponse response(String text, List<ToolCall> calls, GenerationResult result, int promptTokens,
                                   String conversation) {
         String finish = switch (result.finishReason()) {
-            case END_OF_GENERATION, STOP_STRING -> calls.isEmpty() ? "STOP" : "TOOL_CALLS";
+            case END_OF_GENERATION, STOP_STRING, DOCUMENT_COMPLETE -> calls.isEmpty() ? "STOP" : "TOOL_CALLS";
             case MAX_TOKENS, CONTEXT_FULL -> "LENGTH";
             case CANCELLED -> "CANCELLED";
         };

@@ -1,6 +1,7 @@
 package io.kvcache.core.chat;
 
 import io.kvcache.core.UntrustedText;
+import io.kvcache.core.grammar.JsonSchemaGrammar;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -61,6 +62,39 @@ public enum ToolCallFormat {
             return LLAMA3;
         }
         return GENERIC;
+    }
+
+    /**
+     * Adds to {@code grammar} the rule (returned by name) of a reply that is one or more calls of
+     * {@code tools} written in this format, each call's arguments held to its tool's parameter
+     * schema and spaced as chat templates' {@code tojson} writes them, so that the reply reads as
+     * the template renders the call again at the next turn.
+     *
+     * @throws io.kvcache.core.grammar.GrammarException when a tool's parameter schema cannot be compiled
+     */
+    public String addCallRule(JsonSchemaGrammar grammar, List<ToolDefinition> tools) {
+        List<String> calls = new ArrayList<>();
+        for (ToolDefinition tool : tools) {
+            String arguments = grammar.addSchema("arguments-" + tool.name(), tool.parametersSchema(),
+                    JsonSchemaGrammar.Spacing.CANONICAL);
+            String name = JsonSchemaGrammar.literal(JSON.writeValueAsString(tool.name()));
+            String key = this == LLAMA3 ? "parameters" : "arguments";
+            String call = JsonSchemaGrammar.literal("{\"name\": ") + " " + name + " "
+                    + JsonSchemaGrammar.literal(", \"" + key + "\": ") + " " + arguments + " " + JsonSchemaGrammar.literal("}");
+            calls.add(this == HERMES ? JsonSchemaGrammar.literal("<tool_call>\n") + " " + call + " "
+                    + JsonSchemaGrammar.literal("\n</tool_call>") : call);
+        }
+        grammar.addRule("tool-call", String.join(" | ", calls));
+        String list = "tool-call ( " + JsonSchemaGrammar.literal(", ") + " tool-call )*";
+        grammar.addRule("tool-calls", switch (this) {
+            case HERMES -> "tool-call ( " + JsonSchemaGrammar.literal("\n") + " tool-call )*";
+            case LLAMA3 -> "tool-call";
+            case MISTRAL -> JsonSchemaGrammar.literal("[TOOL_CALLS][") + " " + list + " " + JsonSchemaGrammar.literal("]");
+            case GRANITE -> JsonSchemaGrammar.literal("<|tool_call|>[") + " " + list + " " + JsonSchemaGrammar.literal("]");
+            case GENERIC -> JsonSchemaGrammar.literal("{\"tool_calls\": [") + " " + list + " "
+                    + JsonSchemaGrammar.literal("]}");
+        });
+        return "tool-calls";
     }
 
     /** A reply read for tool calls: the text for the user (before any call) and the calls, in order. */

@@ -10,6 +10,8 @@ public enum FinishReason {
     MAX_TOKENS,
     /** The sequence filled its context. */
     CONTEXT_FULL,
+    /** The document a grammar constrains the output to is whole, and nothing may follow it. */
+    DOCUMENT_COMPLETE,
     /** The caller's listener asked to stop. */
     CANCELLED
 }

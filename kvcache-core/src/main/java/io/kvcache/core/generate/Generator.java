@@ -2,6 +2,7 @@ package io.kvcache.core.generate;
 
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.backend.ForwardPass;
+import io.kvcache.core.grammar.TokenConstraint;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
@@ -47,13 +48,31 @@ public final class Generator {
      * @param topProbabilities how many most likely candidates to report per step (0: none)
      */
     public GenerationResult generate(int[] prompt, SamplingParams params, int topProbabilities, StepListener listener) {
+        return generate(prompt, params, topProbabilities, null, listener);
+    }
+
+    /** Generates after {@code prompt} in a fresh cache of the model's full context, held to {@code constraint} if not null. */
+    public GenerationResult generate(int[] prompt, SamplingParams params, int topProbabilities, TokenConstraint constraint,
+                                     StepListener listener) {
         return generate(transformer.newSequence(model.config().contextLength(), KvCacheConfig.full(),
-                TokenClasses.ordinary(model.config().vocabularySize())), prompt, params, topProbabilities, listener);
+                TokenClasses.ordinary(model.config().vocabularySize())), prompt, params, topProbabilities, constraint,
+                listener);
     }
 
     /** Generates after {@code prompt}, appending to {@code cache} (which must be empty or hold a prefix already evaluated). */
     public GenerationResult generate(Sequence cache, int[] prompt, SamplingParams params, int topProbabilities,
                                      StepListener listener) {
+        return generate(cache, prompt, params, topProbabilities, null, listener);
+    }
+
+    /**
+     * Generates as {@link #generate(Sequence, int[], SamplingParams, int, StepListener)} does, held to
+     * {@code constraint} when there is one: before each token is sampled the tokens that cannot
+     * continue the document are masked (end of generation only once it is whole), and generation
+     * ends when the document is whole and nothing may follow it.
+     */
+    public GenerationResult generate(Sequence cache, int[] prompt, SamplingParams params, int topProbabilities,
+                                     TokenConstraint constraint, StepListener listener) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty: give at least one token (a BOS token counts)");
         }
@@ -75,12 +94,13 @@ public final class Generator {
         int length = prompt.length;
 
         long t0 = System.nanoTime();
-        // Without top probabilities to report, the backend picks each token itself (on a GPU: where the logits are).
-        boolean reportsTop = topProbabilities > 0;
+        // Without top probabilities to report or a constraint to apply, the backend picks each token
+        // itself (on a GPU: where the logits are).
+        boolean needsLogits = topProbabilities > 0 || constraint != null;
         float[] logits = null;
         int token = -1;
         if (params.maxTokens() > 0) {
-            if (reportsTop) {
+            if (needsLogits) {
                 logits = transformer.forward(cache, prompt, 0, prompt.length, ForwardPass.Logits.LAST);
             } else {
                 token = transformer.forwardAndSample(cache, prompt, 0, prompt.length, sampler, history, length);
@@ -91,9 +111,15 @@ public final class Generator {
         FinishReason reason = FinishReason.MAX_TOKENS;
         while (length - prompt.length < params.maxTokens()) {
             List<TokenProbability> top = List.of();
-            if (reportsTop) {
-                top = topProbabilities(logits, topProbabilities);
+            if (needsLogits) {
+                if (constraint != null) {
+                    constraint.mask(logits, 0, vocabulary, params.maxTokens() - (length - prompt.length));
+                }
+                top = topProbabilities > 0 ? topProbabilities(logits, topProbabilities) : List.of();
                 token = sampler.sample(logits, 0, vocabulary, history, length);
+                if (constraint != null) {
+                    constraint.accept(token);
+                }
             }
             history[length++] = token;
             boolean end = tokenizer.isEndOfGeneration(token);
@@ -102,6 +128,8 @@ public final class Generator {
                 reason = FinishReason.END_OF_GENERATION;
             } else if (stops.stopped()) {
                 reason = FinishReason.STOP_STRING;
+            } else if (constraint != null && constraint.isComplete()) {
+                reason = FinishReason.DOCUMENT_COMPLETE;
             } else if (cache.length() == cache.capacity() && length - prompt.length < params.maxTokens()) {
                 reason = FinishReason.CONTEXT_FULL;
             }
@@ -120,7 +148,7 @@ public final class Generator {
             if (last) {
                 break;
             }
-            if (reportsTop) {
+            if (needsLogits) {
                 logits = transformer.forward(cache, history, length - 1, 1, ForwardPass.Logits.LAST);
             } else {
                 token = transformer.forwardAndSample(cache, history, length - 1, 1, sampler, history, length);

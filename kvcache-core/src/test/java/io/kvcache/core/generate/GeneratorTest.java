@@ -3,6 +3,9 @@ package io.kvcache.core.generate;
 import io.kvcache.core.ContextOverflowException;
 import io.kvcache.core.SharedData;
 import io.kvcache.core.cpu.CpuForwardPass;
+import io.kvcache.core.grammar.Grammar;
+import io.kvcache.core.grammar.TokenGrammar;
+import io.kvcache.core.grammar.TokenTrie;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.sampling.SamplingParams;
@@ -116,5 +119,22 @@ class GeneratorTest {
         java.util.Arrays.fill(tooLong, 5);
         assertThatThrownBy(() -> generator.generate(tooLong, SamplingParams.greedy(4), 0, step -> true))
                 .isInstanceOf(ContextOverflowException.class).hasMessageContaining("513 tokens").hasMessageContaining("512");
+    }
+
+    /** Held to a grammar, every sampled text is one of its documents, and generation ends where the document does. */
+    @Test
+    void constrainedGenerationFollowsTheGrammarAndEndsWithIt() {
+        Grammar grammar = Grammar.parse("""
+                root ::= name (" and " name)? " went to the " ("park" | "shop" | "big tree") "."
+                name ::= "Lily" | "Tom" | "Ben"
+                """);
+        TokenGrammar tokens = new TokenGrammar(grammar, TokenTrie.of(model.tokenizer()));
+        for (long seed = 0; seed < 8; seed++) {
+            SamplingParams params = SamplingParams.greedy(40).withTemperature(1f).withTopK(0).withMinP(0f).withSeed(seed);
+            GenerationResult result = generator.generate(model.tokenizer().encode("Once upon a time", true, true), params,
+                    0, tokens.start(), step -> true);
+            assertThat(grammar.matches(result.text())).as(result.text()).isTrue();
+            assertThat(result.finishReason()).isEqualTo(FinishReason.DOCUMENT_COMPLETE);
+        }
     }
 }

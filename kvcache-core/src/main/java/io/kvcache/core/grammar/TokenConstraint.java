@@ -1,0 +1,100 @@
+package io.kvcache.core.grammar;
+
+/**
+ * One generation held to a grammar: before each token is sampled, {@link #mask} sets the logits of
+ * the tokens that cannot continue the document to minus infinity (end-of-generation tokens stay
+ * only where the document is whole), and {@link #accept} follows the token sampled. Given the
+ * tokens left, it also keeps room to finish: near the limit only tokens that leave a document
+ * finishable in the tokens remaining are allowed, so a generation that stops at its limit still
+ * ends with a whole document (assuming the vocabulary spells every byte with a token of its own,
+ * as byte-level and byte-fallback vocabularies do). Not thread-safe: one per generation.
+ */
+public final class TokenConstraint {
+    private final TokenGrammar grammar;
+    private GrammarState state;
+    private boolean ended;
+
+    TokenConstraint(TokenGrammar grammar, GrammarState initial) {
+        this.grammar = grammar;
+        this.state = initial;
+    }
+
+    /**
+     * Masks the logits of tokens that may not come next ({@code logits[offset .. offset + vocabulary)}).
+     *
+     * @param tokensLeft the tokens that may still be generated, this one included
+     * @throws GrammarException when no token of the vocabulary can continue the document
+     */
+    public void mask(float[] logits, int offset, int vocabulary, int tokensLeft) {
+        long[] allowed = grammar.allowed(state, Math.max(0, tokensLeft - 1));
+        // End-of-generation tokens are outside the trie: masked with the rest, allowed again where the document is whole.
+        int[] ends = grammar.endOfGeneration();
+        float[] endLogits = new float[ends.length];
+        for (int i = 0; i < ends.length; i++) {
+            endLogits[i] = ends[i] < vocabulary ? logits[offset + ends[i]] : Float.NEGATIVE_INFINITY;
+        }
+        boolean any = state.accepting;
+        int words = Math.min(allowed.length, (vocabulary + 63) >>> 6);
+        for (int w = 0; w < words; w++) {
+            long bits = allowed[w];
+            any |= bits != 0;
+            if (bits == -1L) {
+                continue;
+            }
+            int base = w << 6;
+            int end = Math.min(64, vocabulary - base);
+            for (int i = 0; i < end; i++) {
+                if ((bits & 1L << i) == 0) {
+                    logits[offset + base + i] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        for (int i = words << 6; i < vocabulary; i++) {
+            logits[offset + i] = Float.NEGATIVE_INFINITY;
+        }
+        if (!any) {
+            throw new GrammarException("no token of the vocabulary continues the document here: the grammar asks "
+                    + "for text the vocabulary cannot spell");
+        }
+        if (state.accepting) {
+            for (int i = 0; i < ends.length; i++) {
+                if (ends[i] < vocabulary) {
+                    logits[offset + ends[i]] = endLogits[i];
+                }
+            }
+        }
+    }
+
+    /**
+     * Follows the token generated.
+     *
+     * @throws GrammarException when the grammar does not allow it here (it was not sampled from masked logits)
+     */
+    public void accept(int token) {
+        if (ended) {
+            throw new GrammarException("the document has ended; no token may follow");
+        }
+        if (grammar.isEndOfGeneration(token)) {
+            if (!state.accepting) {
+                throw new GrammarException("token " + token + " ends the generation before the document is whole");
+            }
+            ended = true;
+            return;
+        }
+        GrammarState next = grammar.after(state, token);
+        if (next == GrammarAutomaton.DEAD) {
+            throw new GrammarException("token " + token + " cannot continue the document here");
+        }
+        state = next;
+    }
+
+    /** Whether the text so far is a whole document. */
+    public boolean isAccepting() {
+        return state.accepting;
+    }
+
+    /** Whether the document is whole and nothing may extend it (generation can stop). */
+    public boolean isComplete() {
+        return ended || state.isComplete();
+    }
+}

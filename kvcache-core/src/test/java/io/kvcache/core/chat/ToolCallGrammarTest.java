@@ -1,0 +1,82 @@
+package io.kvcache.core.chat;
+
+import io.kvcache.core.SharedData;
+import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.grammar.Grammar;
+import io.kvcache.core.grammar.JsonSchemaGrammar;
+import io.kvcache.core.grammar.RandomConstrainedText;
+import io.kvcache.core.grammar.TokenGrammar;
+import io.kvcache.core.grammar.TokenTrie;
+import io.kvcache.core.tokenizer.Tokenizer;
+import io.kvcache.core.tokenizer.Tokenizers;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The grammar of each family's tool calls: random replies under it always read back as calls of the
+ * tools offered, with arguments their schema accepts, and a call spaced as the template's
+ * {@code tojson} is matched while a call spaced otherwise is not.
+ */
+class ToolCallGrammarTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final List<ToolDefinition> TOOLS = List.of(
+            new ToolDefinition("get_weather", "Weather in a city", """
+                    {"type": "object", "properties": {"city": {"type": "string", "maxLength": 12},
+                     "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                     "required": ["city", "unit"], "additionalProperties": false}"""),
+            new ToolDefinition("add", "Adds two numbers", """
+                    {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                     "required": ["a", "b"]}"""));
+
+    @Test
+    void hermesCallsAreSpacedAsTheTemplateWritesThem() {
+        Grammar g = grammar(ToolCallFormat.HERMES);
+        assertThat(g.matches("<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\": 1, \"b\": -2}}\n</tool_call>")).isTrue();
+        assertThat(g.matches("<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\":1,\"b\":2}}\n</tool_call>")).isFalse();
+        assertThat(g.matches("<tool_call>\n{\"name\": \"sub\", \"arguments\": {\"a\": 1, \"b\": 2}}\n</tool_call>")).isFalse();
+        assertThat(g.matches("<tool_call>\n{\"name\": \"add\", \"arguments\": {\"a\": 1, \"b\": 2}}\n</tool_call>\n"
+                + "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"unit\": \"celsius\"}}\n"
+                + "</tool_call>")).isTrue();
+    }
+
+    @Test
+    void randomCallsInEveryFormatParseAsCallsOfTheOfferedTools() {
+        Tokenizer tokenizer;
+        try (GgufFile file = GgufFile.open(SharedData.require("models/synthetic/qwen2-tiny-Q8_0.gguf"))) {
+            tokenizer = Tokenizers.fromGguf(file.metadata());
+        }
+        TokenTrie trie = TokenTrie.of(tokenizer);
+        RandomConstrainedText sampler = new RandomConstrainedText(tokenizer);
+        SplittableRandom random = new SplittableRandom(5);
+        for (ToolCallFormat format : ToolCallFormat.values()) {
+            TokenGrammar tokens = new TokenGrammar(grammar(format), trie);
+            for (int run = 0; run < 6; run++) {
+                String reply = sampler.generate(tokens, random, 80);
+                ToolCallFormat.Reply read = format.parse(reply, TOOLS);
+                assertThat(read.calls()).as("%s: %s", format, reply).isNotEmpty();
+                for (ToolCall call : read.calls()) {
+                    JsonNode arguments = JSON.readTree(call.arguments());
+                    if (call.name().equals("add")) {
+                        assertThat(arguments.get("a").isIntegralNumber() && arguments.get("b").isIntegralNumber()).isTrue();
+                    } else {
+                        assertThat(arguments.get("unit").asString()).isIn("celsius", "fahrenheit");
+                        String city = arguments.get("city").asString();
+                        assertThat(city.codePointCount(0, city.length())).isLessThanOrEqualTo(12);
+                    }
+                }
+            }
+        }
+    }
+
+    private static Grammar grammar(ToolCallFormat format) {
+        JsonSchemaGrammar rules = new JsonSchemaGrammar();
+        rules.addRule("root", format.addCallRule(rules, TOOLS));
+        return Grammar.parse(rules.gbnf());
+    }
+}
