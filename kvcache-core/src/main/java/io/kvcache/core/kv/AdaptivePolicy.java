@@ -140,6 +140,17 @@ public record AdaptivePolicy(int sinks, double recoveryThreshold, double localRa
         return new FastGenProfile(cache.head(layer, kvHead), cache, sinks, frequencyRatio, localRatio);
     }
 
+    /** Keep everything until profiled, then one of FastGen's candidates. */
+    @Override
+    public java.util.List<HeadPolicy> headPolicies() {
+        java.util.List<HeadPolicy> all = new java.util.ArrayList<>();
+        all.add(initialHeadPolicy());
+        for (int c = 0; c < FastGenProfile.CANDIDATES.length; c++) {
+            all.add(candidate(c));
+        }
+        return all;
+    }
+
     /** FastGen's candidate {@code index} (see {@link FastGenProfile#CANDIDATES}) as a head policy. */
     HeadPolicy candidate(int index) {
         if (index == FastGenProfile.CANDIDATES.length - 1) {

@@ -81,6 +81,52 @@ final class Entries {
         size++;
     }
 
+    /** The entries as stored, copied. */
+    StoredEntries stored() {
+        return new StoredEntries(Arrays.copyOf(positions, size), attention == null ? null : Arrays.copyOf(attention, size),
+                bias == null ? null : Arrays.copyOf(bias, size), keys.storedBytes(), values.storedBytes());
+    }
+
+    /**
+     * Appends the entries of {@code stored} to this empty class.
+     *
+     * @throws IllegalArgumentException when they do not have the statistics this class keeps, their
+     *                                  arrays disagree on the count, a position is outside
+     *                                  [0, {@code length}) (or, {@code ordered}, not ascending), or a
+     *                                  value is not finite
+     */
+    void restore(StoredEntries stored, int length, boolean ordered) {
+        if (size != 0) {
+            throw new IllegalStateException("entries are restored into an empty class only");
+        }
+        int count = stored.count();
+        if ((stored.attention() != null) != (attention != null) || (stored.bias() != null) != (bias != null)) {
+            throw new IllegalArgumentException("the entries " + (attention != null ? "lack" : "carry")
+                    + " attention statistics or " + (bias != null ? "lack" : "carry") + " biases, unlike this head's layout");
+        }
+        if ((stored.attention() != null && stored.attention().length != count) || (stored.bias() != null && stored.bias().length != count)) {
+            throw new IllegalArgumentException("the entries' statistics do not number " + count);
+        }
+        for (int e = 0; e < count; e++) {
+            int p = stored.positions()[e];
+            if (p < 0 || p >= length || (ordered && e > 0 && p <= stored.positions()[e - 1])) {
+                throw new IllegalArgumentException("entry " + e + " has position " + p + ", outside a sequence of " + length
+                        + " tokens" + (ordered ? " or out of order" : ""));
+            }
+            if ((attention != null && !(stored.attention()[e] >= 0 && Float.isFinite(stored.attention()[e])))
+                    || (bias != null && !Float.isFinite(stored.bias()[e]))) {
+                throw new IllegalArgumentException("entry " + e + " has an attention or bias that is not a finite number");
+            }
+        }
+        keys.appendStored(stored.keys(), count);
+        values.appendStored(stored.values(), count);
+        int capacity = Math.max(INITIAL_CAPACITY, count);
+        positions = Arrays.copyOf(stored.positions(), capacity);
+        attention = attention == null ? null : Arrays.copyOf(stored.attention(), capacity);
+        bias = bias == null ? null : Arrays.copyOf(stored.bias(), capacity);
+        size = count;
+    }
+
     /** Adds {@code received[from + e]} to the attention of entries e in [0, count). */
     void addAttention(float[] received, int from, int count) {
         for (int e = 0; e < count; e++) {

@@ -69,6 +69,42 @@ final class Float16Rows implements RowStore {
     }
 
     @Override
+    public int storedRowBytes() {
+        return width * Short.BYTES;
+    }
+
+    @Override
+    public byte[] storedBytes() {
+        byte[] out = new byte[rows * width * Short.BYTES];
+        for (int i = 0; i < rows * width; i++) {
+            out[2 * i] = (byte) data[i];
+            out[2 * i + 1] = (byte) (data[i] >> 8);
+        }
+        return out;
+    }
+
+    @Override
+    public void appendStored(byte[] stored, int count) {
+        if ((long) count * width * Short.BYTES != stored.length) {
+            throw new IllegalArgumentException(stored.length + " bytes are not " + count + " fp16 rows of " + width);
+        }
+        short[] halves = new short[count * width];
+        for (int i = 0; i < halves.length; i++) {
+            halves[i] = (short) ((stored[2 * i] & 0xFF) | stored[2 * i + 1] << 8);
+            // exponent bits all set: infinity or NaN, which no computed key or value is
+            if ((halves[i] & 0x7C00) == 0x7C00) {
+                throw new IllegalArgumentException("fp16 row " + i / width + " holds a value that is not finite");
+            }
+        }
+        int needed = (rows + count) * width;
+        if (needed > data.length) {
+            data = Arrays.copyOf(data, Math.max(needed, data.length * 2));
+        }
+        System.arraycopy(halves, 0, data, rows * width, halves.length);
+        rows += count;
+    }
+
+    @Override
     public long bytesHeld() {
         return (long) rows * width * Short.BYTES;
     }

@@ -207,6 +207,48 @@ public final class HeadCache {
         return kept;
     }
 
+    /** Whether this head's layout has the class {@code which} (every head has {@link EntryClass#KEPT}). */
+    public boolean has(EntryClass which) {
+        return entries(which) != null;
+    }
+
+    /** The entries of class {@code which} as stored, copied; the class must be one this head has. */
+    public StoredEntries stored(EntryClass which) {
+        return requireClass(which).stored();
+    }
+
+    /**
+     * Fills the empty class {@code which} with {@code stored} (a cache restored from a snapshot),
+     * checking it against this head's layout and a sequence of {@code length} tokens.
+     *
+     * @throws IllegalArgumentException naming what does not fit
+     */
+    public void restore(EntryClass which, StoredEntries stored, int length) {
+        requireClass(which).restore(stored, length, which == EntryClass.KEPT);
+    }
+
+    /** Bytes of one stored key row ({@code keys}) or value row of class {@code which}. */
+    public int storedRowBytes(EntryClass which, boolean keys) {
+        Entries entries = requireClass(which);
+        return (keys ? entries.keys : entries.values).storedRowBytes();
+    }
+
+    private Entries requireClass(EntryClass which) {
+        Entries entries = entries(which);
+        if (entries == null) {
+            throw new IllegalArgumentException("this head's layout has no " + which + " entries");
+        }
+        return entries;
+    }
+
+    private Entries entries(EntryClass which) {
+        return switch (which) {
+            case KEPT -> kept;
+            case LOW_PRECISION -> lowPrecision;
+            case MERGED -> merged;
+        };
+    }
+
     Entries lowPrecision() {
         return lowPrecision;
     }
@@ -215,7 +257,8 @@ public final class HeadCache {
         return merged;
     }
 
-    KeyBalance keyBalance() {
+    /** The key-channel factors of a layout that balances keys; null otherwise. */
+    public KeyBalance keyBalance() {
         return keyBalance;
     }
 

@@ -42,6 +42,22 @@ public final class KeyBalance {
         return new KeyBalance(factors);
     }
 
+    /**
+     * Factors given channel by channel (a cache restored from a snapshot).
+     *
+     * @throws IllegalArgumentException when a factor is outside [{@value #MIN_FACTOR}, {@value #MAX_FACTOR}]
+     */
+    public static KeyBalance of(float[] factors) {
+        requireWidth(factors.length);
+        for (int c = 0; c < factors.length; c++) {
+            if (!(factors[c] >= MIN_FACTOR && factors[c] <= MAX_FACTOR)) {
+                throw new IllegalArgumentException("key factor " + c + " is " + factors[c] + ", outside ["
+                        + MIN_FACTOR + ", " + MAX_FACTOR + "]");
+            }
+        }
+        return new KeyBalance(factors.clone());
+    }
+
     /** Factor 1 for every channel: keys and queries pass unchanged. */
     public static KeyBalance identity(int width) {
         requireWidth(width);

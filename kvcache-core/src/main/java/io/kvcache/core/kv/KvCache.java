@@ -127,6 +127,23 @@ public final class KvCache implements Sequence {
         return headPolicies[owners[layer]][kvHead];
     }
 
+    /**
+     * Sets the policy of one head of an owning layer in a restored cache.
+     *
+     * @throws IllegalArgumentException when the layer attends to another's cache, or the policy is
+     *                                  none this cache's policy may give a head
+     */
+    public void restoreHeadPolicy(int layer, int kvHead, HeadPolicy policy) {
+        if (!ownsLayer(layer)) {
+            throw new IllegalArgumentException("layer " + layer + " attends to layer " + owners[layer] + "'s cache");
+        }
+        if (!config.policy().headPolicies().contains(policy)) {
+            throw new IllegalArgumentException("head policy " + policy.name() + " is none that " + config.policy().name()
+                    + " gives a head");
+        }
+        setHeadPolicy(layer, kvHead, policy);
+    }
+
     /** Fixes the policy of one head of an owning layer (a policy deciding per head, e.g. from its prompt profile). */
     void setHeadPolicy(int layer, int kvHead, HeadPolicy policy) {
         headPolicies[layer][kvHead] = policy;

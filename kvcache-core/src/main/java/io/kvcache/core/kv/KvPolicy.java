@@ -36,6 +36,14 @@ public sealed interface KvPolicy
     HeadPolicy initialHeadPolicy();
 
     /**
+     * Every per-head policy a head of this policy may run, the initial one first: what a restored
+     * cache's heads are checked against.
+     */
+    default java.util.List<HeadPolicy> headPolicies() {
+        return java.util.List.of(initialHeadPolicy());
+    }
+
+    /**
      * Its settings, by their property names under {@code kvcache.} (e.g. {@code window.recent}),
      * in the form {@link KvCacheConfig#parse} reads them back.
      */

@@ -72,6 +72,38 @@ final class QuantizedRows implements RowStore {
     }
 
     @Override
+    public int storedRowBytes() {
+        return rowBytes;
+    }
+
+    @Override
+    public byte[] storedBytes() {
+        return Arrays.copyOf(data, rows * rowBytes);
+    }
+
+    @Override
+    public void appendStored(byte[] stored, int count) {
+        if ((long) count * rowBytes != stored.length) {
+            throw new IllegalArgumentException(stored.length + " bytes are not " + count + " rows of " + rowBytes + " bytes");
+        }
+        float[] row = new float[codec.width()];
+        for (int r = 0; r < count; r++) {
+            codec.decode(stored, r * rowBytes, row, 0);
+            for (float x : row) {
+                if (!Float.isFinite(x)) {
+                    throw new IllegalArgumentException("quantized row " + r + " decodes to a value that is not finite");
+                }
+            }
+        }
+        int needed = (rows + count) * rowBytes;
+        if (needed > data.length) {
+            data = Arrays.copyOf(data, Math.max(needed, data.length * 2));
+        }
+        System.arraycopy(stored, 0, data, rows * rowBytes, stored.length);
+        rows += count;
+    }
+
+    @Override
     public long bytesHeld() {
         return (long) rows * rowBytes;
     }

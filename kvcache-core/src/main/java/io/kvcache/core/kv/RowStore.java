@@ -29,6 +29,20 @@ sealed interface RowStore permits Float16Rows, QuantizedRows {
     /** An independent store holding the same rows. */
     RowStore copy();
 
+    /** Bytes of one row as stored (and as {@link #storedBytes} gives it). */
+    int storedRowBytes();
+
+    /** The rows held, as stored, row after row (fp16 little-endian, or the codec's bytes). */
+    byte[] storedBytes();
+
+    /**
+     * Appends {@code rows} rows given as {@link #storedBytes} gives them.
+     *
+     * @throws IllegalArgumentException when the length is not that of {@code rows} rows, or a row
+     *                                  decodes to a value that is not finite
+     */
+    void appendStored(byte[] stored, int rows);
+
     /** Bytes of the rows held. */
     long bytesHeld();
 
