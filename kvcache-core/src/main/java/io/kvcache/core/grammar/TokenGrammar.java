@@ -73,15 +73,21 @@ public final class TokenGrammar {
         long[] narrowed = state.narrowed == null ? null : state.narrowed.get(budget);
         if (narrowed == null) {
             narrowed = new long[words];
-            walk(state, narrowed, budget);
+            if (walk(state, narrowed, budget) < 0 && !state.accepting) {
+                // No token leaves a document that fits: the budget cannot be kept, so it is not applied.
+                narrowed = state.mask;
+            }
             keepNarrowed(state, budget, narrowed);
         }
         return narrowed;
     }
 
-    /** Sets the bits of the tokens allowed after {@code state}; returns the most bytes one of them leaves to finish. */
+    /**
+     * Sets the bits of the tokens allowed after {@code state}; returns the most bytes one of them
+     * leaves to finish (-1 when none is allowed).
+     */
     private int walk(GrammarState state, long[] mask, int budget) {
-        int worst = 0;
+        int worst = -1;
         int[] nodes = new int[64];
         GrammarState[] states = new GrammarState[64];
         int top = 0;
