@@ -74,6 +74,39 @@ class ToolCallGrammarTest {
         }
     }
 
+    /**
+     * Random calls (random strings and numbers included) read back through the parser and the
+     * Qwen 2.5 template (the conversation's next turn) as the very text generated, so a conversation
+     * cache holding the generated tokens is continued by the next turn's prompt.
+     */
+    @Test
+    void hermesCallsRenderAgainAsTheTextGenerated() throws java.io.IOException {
+        java.nio.file.Path referenceFile = SharedData.require("reference/chat-templates-all/Qwen-Qwen2.5-7B-Instruct.json");
+        JsonNode reference = JSON.readTree(referenceFile);
+        ChatTemplate template = ChatTemplate.named("Qwen2.5", java.nio.file.Files.readString(referenceFile.resolveSibling(
+                reference.get("template").asString())), reference.get("bos_token").asString(),
+                reference.get("eos_token").asString());
+        Tokenizer tokenizer;
+        try (GgufFile file = GgufFile.open(SharedData.require("models/synthetic/qwen2-tiny-Q8_0.gguf"))) {
+            tokenizer = Tokenizers.fromGguf(file.metadata());
+        }
+        List<ToolDefinition> tools = List.of(new ToolDefinition("note", "Keeps a note", """
+                {"type": "object", "properties": {"text": {"type": "string"}, "weight": {"type": "number"},
+                 "count": {"type": "integer"}, "extra": {}}, "required": ["text", "weight", "count", "extra"]}"""));
+        JsonSchemaGrammar rules = new JsonSchemaGrammar();
+        rules.addRule("root", ToolCallFormat.HERMES.addCallRule(rules, tools));
+        TokenGrammar tokens = new TokenGrammar(Grammar.parse(rules.gbnf()), TokenTrie.of(tokenizer));
+        RandomConstrainedText sampler = new RandomConstrainedText(tokenizer);
+        SplittableRandom random = new SplittableRandom(11);
+        for (int run = 0; run < 12; run++) {
+            String reply = sampler.generate(tokens, random, 120);
+            List<ToolCall> calls = ToolCallFormat.HERMES.parse(reply, tools).calls();
+            String rendered = template.render(List.of(ChatMessage.user("hi"), ChatMessage.assistant("", calls)), tools,
+                    false);
+            assertThat(rendered).contains("<|im_start|>assistant\n" + reply + "<|im_end|>");
+        }
+    }
+
     private static Grammar grammar(ToolCallFormat format) {
         JsonSchemaGrammar rules = new JsonSchemaGrammar();
         rules.addRule("root", format.addCallRule(rules, TOOLS));
