@@ -18,7 +18,9 @@ import java.util.Optional;
  * What a turn's reply is held to, from its options: tool calls when they are required (the call
  * format of the model's family, each call's arguments held to its tool's parameter schema), the
  * output schema's documents (or, with tools offered, calls or such a document), or the grammar
- * given. Compiled grammars are kept by their text ({@value #KEPT} most recently used), with what
+ * given. With tools offered and nothing else asked, a format whose calls open with markup gets a
+ * lazy constraint: the reply is free until the markup appears, and the call from there on is held
+ * to the format and the tools' schemas. Compiled grammars are kept by their text ({@value #KEPT} most recently used), with what
  * they learnt about the vocabulary, so a schema used again costs nothing to set up; the
  * vocabulary's trie is built at the first constrained turn.
  */
@@ -54,7 +56,13 @@ final class OutputConstraints {
                 && !afterToolResults;
         String schema = options.getOutputSchema();
         if (!callsRequired && schema == null) {
-            return Optional.empty();
+            Optional<String> opening = tools.isEmpty() ? Optional.empty() : format.callOpening();
+            if (opening.isEmpty()) {
+                return Optional.empty();
+            }
+            JsonSchemaGrammar calls = new JsonSchemaGrammar();
+            calls.addRule("root", format.addCallRule(calls, tools));
+            return Optional.of(grammar(calls.gbnf()).startAt(opening.get()));
         }
         JsonSchemaGrammar rules = new JsonSchemaGrammar();
         if (callsRequired) {

@@ -1,5 +1,6 @@
 package io.kvcache.core.grammar;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -43,7 +44,18 @@ public final class TokenGrammar {
 
     /** A constraint at the start of a document, for one generation. */
     public TokenConstraint start() {
-        return new TokenConstraint(this, initial());
+        return new TokenConstraint(this, initial(), null);
+    }
+
+    /**
+     * A lazy constraint, for one generation: free text until {@code trigger} appears, then the
+     * grammar, whose documents begin with the trigger (as llama.cpp's lazy grammars for tool calls).
+     */
+    public TokenConstraint startAt(String trigger) {
+        if (trigger == null || trigger.isEmpty()) {
+            throw new IllegalArgumentException("a lazy constraint needs a trigger");
+        }
+        return new TokenConstraint(this, initial(), trigger.getBytes(StandardCharsets.UTF_8));
     }
 
     synchronized GrammarState initial() {
@@ -54,6 +66,16 @@ public final class TokenGrammar {
     synchronized GrammarState after(GrammarState state, int token) {
         byte[] bytes = trie.bytes(token);
         return bytes == null ? GrammarAutomaton.DEAD : automaton.walk(state, bytes);
+    }
+
+    /** The state after {@code bytes}; {@link GrammarAutomaton#DEAD} when the grammar refuses them. */
+    synchronized GrammarState walk(GrammarState state, byte[] bytes) {
+        return automaton.walk(state, bytes);
+    }
+
+    /** The text a token spells, control tokens included (empty for none), for finding a trigger. */
+    byte[] textBytes(int token) {
+        return trie.textBytes(token);
     }
 
     boolean isEndOfGeneration(int token) {

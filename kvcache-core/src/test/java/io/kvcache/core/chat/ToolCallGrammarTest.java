@@ -107,6 +107,37 @@ class ToolCallGrammarTest {
         }
     }
 
+    /** A lazy constraint lets prose through, then holds the call that the markup opens to the tools' schemas. */
+    @Test
+    void aLazyConstraintHoldsOnlyTheCallAfterItsMarkup() {
+        Tokenizer tokenizer;
+        try (GgufFile file = GgufFile.open(SharedData.require("models/synthetic/qwen2-tiny-Q8_0.gguf"))) {
+            tokenizer = Tokenizers.fromGguf(file.metadata());
+        }
+        TokenGrammar tokens = new TokenGrammar(grammar(ToolCallFormat.HERMES), TokenTrie.of(tokenizer));
+        io.kvcache.core.grammar.TokenConstraint constraint = tokens.startAt("<tool_call>");
+        float[] logits = new float[tokenizer.vocabularySize()];
+        for (int t : tokenizer.encode("Let me look that up. <tool", false, true)) {
+            constraint.mask(logits, 0, logits.length, 100);
+            constraint.accept(t);
+        }
+        assertThat(logits).as("prose is free").containsOnly(0f);
+        assertThat(constraint.isAccepting()).isTrue();
+        for (int t : tokenizer.encode("_call>", false, true)) {
+            constraint.accept(t);
+        }
+        constraint.mask(logits, 0, logits.length, 100);
+        assertThat(logits[tokenizer.encode("\n", false, false)[0]]).as("the call goes on").isZero();
+        assertThat(logits[tokenizer.encode("Sure", false, false)[0]]).as("prose inside the call is not allowed")
+                .isEqualTo(Float.NEGATIVE_INFINITY);
+        assertThat(constraint.isAccepting()).isFalse();
+        for (int t : tokenizer.encode("\n{\"name\": \"add\", \"arguments\": {\"a\": 1, \"b\": 2}}\n</tool_call>", false,
+                true)) {
+            constraint.accept(t);
+        }
+        assertThat(constraint.isAccepting()).isTrue();
+    }
+
     private static Grammar grammar(ToolCallFormat format) {
         JsonSchemaGrammar rules = new JsonSchemaGrammar();
         rules.addRule("root", format.addCallRule(rules, TOOLS));
