@@ -21,8 +21,9 @@ import java.util.Objects;
  * the prompt through the model's chat template; a {@code ChatClient}'s tool-calling advisor runs
  * the calls the model makes and sends their results back), whether the model must call them, and
  * what the reply is held to: a JSON schema (Spring AI's native structured output, which
- * {@code ChatClient...entity(Class)} fills in with {@code AdvisorParams.ENABLE_NATIVE_STRUCTURED_OUTPUT})
- * or a GBNF grammar, enforced token by token. Each request's options are laid over the chat model's defaults ({@link #overlay}); a
+ * {@code ChatClient...entity(Class)} fills in with
+ * {@code AdvisorParams.ENABLE_NATIVE_STRUCTURED_OUTPUT}) or a GBNF grammar, enforced token by
+ * token. Each request's options are laid over the chat model's defaults ({@link #overlay}); a
  * {@code ChatClient} builds them from {@link #mutate()}, so the engine's own settings survive its
  * merging. Frequency and presence penalties are not supported by the engine and are ignored.
  */
