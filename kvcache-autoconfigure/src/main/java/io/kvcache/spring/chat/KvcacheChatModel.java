@@ -8,9 +8,11 @@ import io.kvcache.core.chat.ToolDefinition;
 import io.kvcache.core.generate.FinishReason;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.generate.Generator;
+import io.kvcache.core.grammar.TokenConstraint;
 import io.kvcache.core.sampling.SamplingParams;
 import io.micrometer.observation.ObservationRegistry;
 import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
 import org.springframework.ai.chat.metadata.ChatGenerationMetadata;
 import org.springframework.ai.chat.metadata.ChatResponseMetadata;
 import org.springframework.ai.chat.metadata.DefaultUsage;
@@ -42,7 +44,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * with its tool calls (finish reason {@code TOOL_CALLS}), which a {@code ChatClient}'s
  * tool-calling advisor runs before sending the results back as the next turn; a call the model
  * cannot make (a tool not offered, arguments not matching the schema's required properties) fails
- * the turn with a {@link ToolCallException} naming it. Streaming emits one response per piece of text;
+ * the turn with a {@link ToolCallException} naming it. With {@code toolChoice} REQUIRED, an output
+ * schema or a grammar in the options, the reply is held to it by constrained decoding (see
+ * {@link KvcacheChatOptions}). Streaming emits one response per piece of text;
  * cancelling the subscription stops generation and discards the conversation. A request whose
  * prompt and max tokens do not fit the context a conversation may reach is refused; at most
  * {@code maxActive} conversations generate at once, within the engine's memory budget; others
@@ -60,6 +64,7 @@ public class KvcacheChatModel implements ChatModel {
     private final ChatModelObservationConvention convention;
     private final Generator generator;
     private final TurnObserver turns;
+    private final OutputConstraints constraints;
 
     private KvcacheChatModel(Builder b) {
         this.engine = Objects.requireNonNull(b.engine, "a chat model needs an engine");
@@ -77,6 +82,7 @@ public class KvcacheChatModel implements ChatModel {
         this.convention = b.convention;
         this.generator = new Generator(engine.model(), engine.transformer());
         this.turns = b.turns;
+        this.constraints = new OutputConstraints(engine.model().tokenizer());
     }
 
     public static Builder builder() {
@@ -151,6 +157,8 @@ public class KvcacheChatModel implements ChatModel {
                 .orElseGet(() -> renderer.tokens(text));
         SamplingParams params = samplingParams(options);
         checkFits(tokens.length, params.maxTokens());
+        TokenConstraint constraint = constraints.forTurn(options, tools, toolFormat,
+                prompt.getInstructions().getLast() instanceof ToolResponseMessage).orElse(null);
         Admission.Ticket ticket = admission.admit(tokens.length + params.maxTokens());
         try {
             Conversations.Conversation conversation = engine.conversations().checkOut(tokens, named);
@@ -164,7 +172,7 @@ public class KvcacheChatModel implements ChatModel {
                 long start = System.nanoTime();
                 long[] firstToken = {0};
                 ReplyText shown = new ReplyText(toolFormat);
-                GenerationResult result = generator.generate(conversation.cache(), fresh, params, 0, step -> {
+                GenerationResult result = generator.generate(conversation.cache(), fresh, params, 0, constraint, step -> {
                     if (firstToken[0] == 0) {
                         firstToken[0] = System.nanoTime() - start;
                     }

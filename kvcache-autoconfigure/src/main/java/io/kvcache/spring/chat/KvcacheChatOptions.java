@@ -2,6 +2,7 @@ package io.kvcache.spring.chat;
 
 import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.model.tool.DefaultToolCallingChatOptions;
+import org.springframework.ai.model.tool.StructuredOutputChatOptions;
 import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.tool.ToolCallback;
 
@@ -18,11 +19,27 @@ import java.util.Objects;
  * tokens, stop sequences), the engine's own sampling settings (min-p, repetition penalty, seed),
  * the conversation the turn continues, and the tools the model may call (their definitions go into
  * the prompt through the model's chat template; a {@code ChatClient}'s tool-calling advisor runs
- * the calls the model makes and sends their results back). Each request's options are laid over the chat model's defaults ({@link #overlay}); a
+ * the calls the model makes and sends their results back), whether the model must call them, and
+ * what the reply is held to: a JSON schema (Spring AI's native structured output, which
+ * {@code ChatClient...entity(Class)} fills in with
+ * {@code AdvisorParams.ENABLE_NATIVE_STRUCTURED_OUTPUT}) or a GBNF grammar, enforced token by
+ * token. Each request's options are laid over the chat model's defaults ({@link #overlay}); a
  * {@code ChatClient} builds them from {@link #mutate()}, so the engine's own settings survive its
  * merging. Frequency and presence penalties are not supported by the engine and are ignored.
  */
-public final class KvcacheChatOptions implements ToolCallingChatOptions {
+public final class KvcacheChatOptions implements ToolCallingChatOptions, StructuredOutputChatOptions {
+    /** Whether the model must call a tool. */
+    public enum ToolChoice {
+        /** The model chooses between answering and calling (default). */
+        AUTO,
+        /**
+         * A reply to the user's message is tool calls, held by constrained decoding to the call
+         * format of the model's family and each tool's parameter schema; a reply to tool results
+         * is free (or held to the output schema), so the tool round ends.
+         */
+        REQUIRED
+    }
+
     public static final double DEFAULT_TEMPERATURE = 0.7;
     public static final double DEFAULT_TOP_P = 0.95;
     public static final int DEFAULT_TOP_K = 40;
@@ -42,6 +59,9 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
     private final String conversationId;
     private final List<ToolCallback> toolCallbacks;
     private final Map<String, Object> toolContext;
+    private final ToolChoice toolChoice;
+    private final String outputSchema;
+    private final String grammar;
 
     private KvcacheChatOptions(Builder b) {
         this.model = b.model();
@@ -56,6 +76,13 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
         this.conversationId = b.conversationId;
         this.toolCallbacks = b.callbacks() == null ? List.of() : List.copyOf(b.callbacks());
         this.toolContext = b.context() == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.context()));
+        this.toolChoice = b.toolChoice;
+        this.outputSchema = b.outputSchema;
+        this.grammar = b.grammar;
+        if (outputSchema != null && grammar != null) {
+            throw new IllegalArgumentException("a request may hold its reply to a JSON schema (output schema) or to a "
+                    + "grammar, not both");
+        }
     }
 
     public static Builder builder() {
@@ -151,6 +178,26 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
         return toolContext;
     }
 
+    /** Whether the model must call one of the tools; null (the default) for {@link ToolChoice#AUTO}. */
+    public ToolChoice getToolChoice() {
+        return toolChoice;
+    }
+
+    /**
+     * The JSON schema the reply is held to, token by token, so it always parses and validates
+     * (within max tokens: near the limit the document is closed); null for free text. With tools
+     * offered, the reply is either tool calls or this document.
+     */
+    @Override
+    public String getOutputSchema() {
+        return outputSchema;
+    }
+
+    /** A GBNF grammar (as llama.cpp's and Ollama's {@code format}) the whole reply is held to; null for none. */
+    public String getGrammar() {
+        return grammar;
+    }
+
     @Override
     public Builder mutate() {
         return new Builder().from(this);
@@ -187,10 +234,17 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
             merged.toolCallbacks(ToolCallingChatOptions.mergeToolCallbacks(tools.getToolCallbacks(), toolCallbacks));
             merged.toolContext(ToolCallingChatOptions.mergeToolContext(tools.getToolContext(), toolContext));
         }
+        if (request instanceof StructuredOutputChatOptions structured && structured.getOutputSchema() != null) {
+            merged.outputSchema(structured.getOutputSchema()).grammar(null);
+        }
         if (request instanceof KvcacheChatOptions own) {
             merged.minP(own.minP != null ? own.minP : minP);
             merged.seed(own.seed != null ? own.seed : seed);
             merged.repetitionPenalty(own.repetitionPenalty != null ? own.repetitionPenalty : repetitionPenalty);
+            merged.toolChoice(own.toolChoice != null ? own.toolChoice : toolChoice);
+            if (own.grammar != null) {
+                merged.grammar(own.grammar).outputSchema(null);
+            }
         }
         // A conversation is the request's own: the defaults never name one.
         merged.conversationId(request instanceof KvcacheChatOptions own ? own.conversationId : null);
@@ -205,13 +259,15 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
                 && Objects.equals(maxTokens, other.maxTokens) && Objects.equals(stopSequences, other.stopSequences)
                 && Objects.equals(seed, other.seed) && Objects.equals(repetitionPenalty, other.repetitionPenalty)
                 && Objects.equals(conversationId, other.conversationId)
-                && Objects.equals(toolCallbacks, other.toolCallbacks) && Objects.equals(toolContext, other.toolContext);
+                && Objects.equals(toolCallbacks, other.toolCallbacks) && Objects.equals(toolContext, other.toolContext)
+                && toolChoice == other.toolChoice && Objects.equals(outputSchema, other.outputSchema)
+                && Objects.equals(grammar, other.grammar);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(model, temperature, topP, topK, minP, maxTokens, stopSequences, seed, repetitionPenalty,
-                conversationId, toolCallbacks, toolContext);
+                conversationId, toolCallbacks, toolContext, toolChoice, outputSchema, grammar);
     }
 
     @Override
@@ -219,15 +275,20 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
         return "KvcacheChatOptions[model=" + model + ", temperature=" + temperature + ", topP=" + topP + ", topK=" + topK
                 + ", minP=" + minP + ", maxTokens=" + maxTokens + ", stopSequences=" + stopSequences + ", seed=" + seed
                 + ", repetitionPenalty=" + repetitionPenalty + ", conversationId=" + conversationId + ", tools="
-                + toolCallbacks.stream().map(t -> t.getToolDefinition().name()).toList() + "]";
+                + toolCallbacks.stream().map(t -> t.getToolDefinition().name()).toList() + ", toolChoice=" + toolChoice
+                + ", outputSchema=" + (outputSchema != null) + ", grammar=" + (grammar != null) + "]";
     }
 
     /** Builds {@link KvcacheChatOptions}; Spring AI's builder for the portable options and tools, plus the engine's own. */
-    public static final class Builder extends DefaultToolCallingChatOptions.Builder<Builder> {
+    public static final class Builder extends DefaultToolCallingChatOptions.Builder<Builder>
+            implements StructuredOutputChatOptions.Builder<Builder> {
         private Double minP;
         private Long seed;
         private Double repetitionPenalty;
         private String conversationId;
+        private ToolChoice toolChoice;
+        private String outputSchema;
+        private String grammar;
 
         public Builder minP(Double minP) {
             this.minP = minP;
@@ -250,6 +311,25 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
             return this;
         }
 
+        /** Whether the model must call a tool: see {@link KvcacheChatOptions#getToolChoice()}. */
+        public Builder toolChoice(ToolChoice toolChoice) {
+            this.toolChoice = toolChoice;
+            return this;
+        }
+
+        /** The JSON schema the reply is held to: see {@link KvcacheChatOptions#getOutputSchema()}. */
+        @Override
+        public Builder outputSchema(String outputSchema) {
+            this.outputSchema = outputSchema;
+            return this;
+        }
+
+        /** The GBNF grammar the reply is held to: see {@link KvcacheChatOptions#getGrammar()}. */
+        public Builder grammar(String grammar) {
+            this.grammar = grammar;
+            return this;
+        }
+
         Builder from(KvcacheChatOptions o) {
             model(o.model).temperature(o.temperature).topP(o.topP).topK(o.topK).maxTokens(o.maxTokens)
                     .stopSequences(o.stopSequences);
@@ -257,6 +337,9 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
             this.seed = o.seed;
             this.repetitionPenalty = o.repetitionPenalty;
             this.conversationId = o.conversationId;
+            this.toolChoice = o.toolChoice;
+            this.outputSchema = o.outputSchema;
+            this.grammar = o.grammar;
             // Spring AI's builder adds to these in place.
             this.toolCallbacks = new ArrayList<>(o.toolCallbacks);
             this.toolContext = new HashMap<>(o.toolContext);
@@ -304,6 +387,11 @@ public final class KvcacheChatOptions implements ToolCallingChatOptions {
                 seed = own.seed != null ? own.seed : seed;
                 repetitionPenalty = own.repetitionPenalty != null ? own.repetitionPenalty : repetitionPenalty;
                 conversationId = own.conversationId != null ? own.conversationId : conversationId;
+                toolChoice = own.toolChoice != null ? own.toolChoice : toolChoice;
+                if (own.outputSchema != null || own.grammar != null) {
+                    outputSchema = own.outputSchema;
+                    grammar = own.grammar;
+                }
             }
             return this;
         }

@@ -2,10 +2,12 @@ package io.kvcache.spring.chat;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.prompt.ChatOptions;
+import org.springframework.ai.model.tool.StructuredOutputChatOptions;
 
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A request's options laid over the defaults, and Spring AI's builder merge keeping the engine's own settings. */
 class KvcacheChatOptionsTest {
@@ -53,5 +55,25 @@ class KvcacheChatOptionsTest {
         KvcacheChatOptions options = DEFAULTS.mutate().frequencyPenalty(0.5).presencePenalty(0.5).build();
         assertThat(options.getFrequencyPenalty()).isNull();
         assertThat(options.getPresencePenalty()).isNull();
+    }
+
+    /** What the reply is held to: Spring AI's output schema from any structured-output options, a grammar from kvcache's. */
+    @Test
+    void theOutputSchemaGrammarAndToolChoiceAreLaidOver() {
+        KvcacheChatOptions schema = DEFAULTS.overlay(StructuredOutputChatOptions.builder()
+                .outputSchema("{\"type\": \"string\"}").build());
+        assertThat(schema.getOutputSchema()).isEqualTo("{\"type\": \"string\"}");
+        assertThat(schema.getGrammar()).isNull();
+        KvcacheChatOptions grammar = schema.overlay(KvcacheChatOptions.builder().grammar("root ::= \"a\"")
+                .toolChoice(KvcacheChatOptions.ToolChoice.REQUIRED).build());
+        assertThat(grammar.getGrammar()).isEqualTo("root ::= \"a\"");
+        assertThat(grammar.getOutputSchema()).as("a grammar replaces the schema").isNull();
+        assertThat(grammar.getToolChoice()).isEqualTo(KvcacheChatOptions.ToolChoice.REQUIRED);
+        // ChatModelCallAdvisor sets the schema on a copy of the request's options, as ChatClient.entity does.
+        KvcacheChatOptions entity = ((KvcacheChatOptions) DEFAULTS.mutate().outputSchema("{}").build());
+        assertThat(entity.getOutputSchema()).isEqualTo("{}");
+        assertThat(entity.getMinP()).isEqualTo(0.05);
+        assertThatThrownBy(() -> KvcacheChatOptions.builder().outputSchema("{}").grammar("root ::= \"a\"").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not both");
     }
 }

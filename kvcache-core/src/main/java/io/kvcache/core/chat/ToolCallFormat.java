@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * How a model family writes tool calls in its reply, found from its chat template, and reading
@@ -62,6 +63,15 @@ public enum ToolCallFormat {
             return LLAMA3;
         }
         return GENERIC;
+    }
+
+    /**
+     * The markup that opens a call where a reply may hold text before it (Hermes, Mistral,
+     * Granite), from where the call can be held to its grammar; empty for formats whose calls are
+     * the whole reply.
+     */
+    public Optional<String> callOpening() {
+        return this == HERMES || this == MISTRAL || this == GRANITE ? Optional.of(marker) : Optional.empty();
     }
 
     /**

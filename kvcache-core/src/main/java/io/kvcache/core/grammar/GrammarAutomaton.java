@@ -20,7 +20,7 @@ import java.util.Set;
 final class GrammarAutomaton {
     /** Most parse stacks one state may hold: a grammar more ambiguous than this is refused at the byte that reaches it. */
     static final int MAX_STACKS = 1024;
-    static final int MAX_STATES = 50_000;
+    static final int MAX_STATES = 10_000;
     static final GrammarState DEAD = new GrammarState(new GrammarState.Frame[0], false);
 
     private final Grammar grammar;

@@ -1,7 +1,5 @@
 package io.kvcache.core.grammar;
 
-import java.util.Map;
-
 /**
  * Where the automaton is after some bytes: the parse stacks still alive (each top at the byte set
  * the next byte must match) and whether the bytes so far are a whole document. Interned by the
@@ -31,12 +29,13 @@ final class GrammarState {
     final int fewestToEnd;
     /** Per byte, the state it leads to ({@link GrammarAutomaton#DEAD} when none), filled as bytes are tried. */
     GrammarState[] next;
-    /** Per token, whether it may follow (filled once by {@link TokenGrammar}). */
-    long[] mask;
-    /** Masks narrowed to a budget of bytes left (see {@link TokenGrammar}), by budget. */
-    Map<Integer, long[]> narrowed;
-    /** The most bytes any allowed token leaves to a whole document: under a token budget, whether the mask must be narrowed. */
-    int worstAfterToken;
+    /**
+     * Budget levels, ascending: the distinct numbers of bytes the allowed tokens leave to finish
+     * (filled once by {@link TokenGrammar}; null until then or after the masks were forgotten).
+     */
+    int[] levels;
+    /** Per level, the tokens that leave at most that many bytes; the last holds every allowed token. */
+    long[][] masks;
 
     GrammarState(Frame[] stacks, boolean accepting) {
         this.stacks = stacks;

@@ -23,7 +23,8 @@ import java.util.Set;
  *   <li>arrays: {@code items}, {@code minItems}, {@code maxItems};</li>
  *   <li>strings: any JSON string with its escapes, {@code minLength}, {@code maxLength};</li>
  *   <li>integers of at most 9 digits (they fit a Java {@code int}), 18 with {@code format: int64};
- *       numbers with at most 15 digits before the point, 15 after and an exponent of 2;</li>
+ *       numbers with at most 15 digits before the point, 15 after and an exponent of 2
+ *       ({@code format} float or double);</li>
  *   <li>{@code enum}, {@code const}, {@code anyOf}, local {@code $ref} into {@code $defs} or
  *       {@code definitions} (recursion included), and the annotations {@code title},
  *       {@code description}, {@code default}, {@code examples}, {@code $schema}, {@code $id},
@@ -43,7 +44,13 @@ public final class JsonSchemaGrammar {
     public enum Spacing {
         /** Any of nothing, a space, or a newline and up to 20 spaces or tabs. */
         FREE,
-        /** {@code ", "} between members and items, {@code ": "} after keys, nothing else: as json.dumps writes it. */
+        /**
+         * As Python's {@code json.dumps} (ensure_ascii off) writes a document it has read: {@code ", "}
+         * between members and items, {@code ": "} after keys, nothing else; short string escapes
+         * where they exist; numbers without -0, trailing fraction zeros or exponents, with at most
+         * 6 digits before the point and 4 after. A tool call written so reads back as the chat
+         * template renders it again.
+         */
         CANONICAL
     }
 
@@ -72,8 +79,16 @@ public final class JsonSchemaGrammar {
         PRIMITIVES.put("json-object", "\"{\" ws ( json-string ws \":\" ws json-value ws ( \",\" ws json-string ws \":\" ws "
                 + "json-value ws )* )? \"}\"");
         PRIMITIVES.put("json-array", "\"[\" ws ( json-value ws ( \",\" ws json-value ws )* )? \"]\"");
-        PRIMITIVES.put("json-value-c", "json-object-c | json-array-c | json-string | json-number | json-boolean | json-null");
-        PRIMITIVES.put("json-object-c", "\"{\" ( json-string \": \" json-value-c ( \", \" json-string \": \" json-value-c )* )? "
+        // Canonical: what json.dumps (ensure_ascii off) writes again after reading, so a call's text survives the
+        // round trip through its parsed arguments: short escapes where they exist, u00xx escapes for other controls,
+        // no -0, no trailing zero in a fraction, no exponent, and few enough digits that a double keeps them.
+        PRIMITIVES.put("json-char-c", "[^\"\\\\\\x00-\\x1F] | \"\\\\\" ( [\"\\\\bfnrt] | \"u00\" ( \"0\" [0-7bef] | \"1\" [0-9a-f] ) )");
+        PRIMITIVES.put("json-string-c", "\"\\\"\" json-char-c* \"\\\"\"");
+        PRIMITIVES.put("json-integer-c", "\"0\" | \"-\"? [1-9] [0-9]{0,8}");
+        PRIMITIVES.put("json-long-c", "\"0\" | \"-\"? [1-9] [0-9]{0,17}");
+        PRIMITIVES.put("json-number-c", "\"0\" | \"-\"? [1-9] [0-9]{0,5} ( \".\" [0-9]{0,3} [1-9] )? | \"-\"? \"0.\" [0-9]{0,3} [1-9]");
+        PRIMITIVES.put("json-value-c", "json-object-c | json-array-c | json-string-c | json-number-c | json-boolean | json-null");
+        PRIMITIVES.put("json-object-c", "\"{\" ( json-string-c \": \" json-value-c ( \", \" json-string-c \": \" json-value-c )* )? "
                 + "\"}\"");
         PRIMITIVES.put("json-array-c", "\"[\" ( json-value-c ( \", \" json-value-c )* )? \"]\"");
     }
@@ -84,9 +99,10 @@ public final class JsonSchemaGrammar {
             "json-value", List.of("json-object", "json-array", "json-string", "json-number", "json-boolean", "json-null"),
             "json-object", List.of("ws", "json-string", "json-value"),
             "json-array", List.of("ws", "json-value"),
-            "json-value-c", List.of("json-object-c", "json-array-c", "json-string", "json-number", "json-boolean",
+            "json-string-c", List.of("json-char-c"),
+            "json-value-c", List.of("json-object-c", "json-array-c", "json-string-c", "json-number-c", "json-boolean",
                     "json-null"),
-            "json-object-c", List.of("json-string", "json-value-c"),
+            "json-object-c", List.of("json-string-c", "json-value-c"),
             "json-array-c", List.of("json-value-c"));
 
     private final Map<String, String> rules = new LinkedHashMap<>();
@@ -251,8 +267,13 @@ public final class JsonSchemaGrammar {
                 case "string" -> string(schema, path, hint);
                 case "integer" -> integer(schema, path);
                 case "number" -> {
-                    rejectFormat(schema, path, "number");
-                    yield primitive("json-number");
+                    // float and double (as BeanOutputConverter writes them) hold any number the grammar writes.
+                    JsonNode format = schema.get("format");
+                    if (format != null && !format.asString().equals("float") && !format.asString().equals("double")) {
+                        throw new GrammarException("format " + GrammarException.quoted(format.asString()) + " at " + path
+                                + " is not supported for numbers (float and double are)");
+                    }
+                    yield spaced("json-number");
                 }
                 case "boolean" -> primitive("json-boolean");
                 case "null" -> primitive("json-null");
@@ -268,7 +289,7 @@ public final class JsonSchemaGrammar {
                 if (schema.has("required") && !schema.get("required").isEmpty()) {
                     throw new GrammarException("required at " + path + " names properties the schema does not define");
                 }
-                return closed ? literal("{") + space() + " " + literal("}") : primitive(free ? "json-object" : "json-object-c");
+                return closed ? literal("{") + space() + " " + literal("}") : spaced("json-object");
             }
             Set<String> required = new HashSet<>();
             for (JsonNode r : schema.path("required")) {
@@ -325,7 +346,12 @@ public final class JsonSchemaGrammar {
 
         /** Any JSON value, spaced as this schema is. */
         private String anyValue() {
-            return primitive(free ? "json-value" : "json-value-c");
+            return spaced("json-value");
+        }
+
+        /** The primitive {@code name}, or its canonical form (named with "-c") when this schema is canonical. */
+        private String spaced(String name) {
+            return primitive(free ? name : name + "-c");
         }
 
         /** Where a document may be spaced: " ws" when free, nothing when canonical. */
@@ -351,19 +377,18 @@ public final class JsonSchemaGrammar {
                 throw new GrammarException("maxLength at " + path + " is below minLength");
             }
             if (min == 0 && max < 0) {
-                return primitive("json-string");
+                return spaced("json-string");
             }
-            primitive("json-char");
-            return define(hint, literal("\"") + " json-char" + repetition(min, max) + " " + literal("\""));
+            return define(hint, literal("\"") + " " + spaced("json-char") + repetition(min, max) + " " + literal("\""));
         }
 
         private String integer(JsonNode schema, String path) {
             JsonNode format = schema.get("format");
             if (format == null || format.asString().equals("int32")) {
-                return primitive("json-integer");
+                return spaced("json-integer");
             }
             if (format.asString().equals("int64")) {
-                return primitive("json-long");
+                return spaced("json-long");
             }
             throw new GrammarException("format " + GrammarException.quoted(format.asString()) + " at " + path
                     + " is not supported for integers (int32 and int64 are)");

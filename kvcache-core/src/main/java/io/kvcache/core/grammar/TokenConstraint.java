@@ -1,5 +1,7 @@
 package io.kvcache.core.grammar;
 
+import java.util.Arrays;
+
 /**
  * One generation held to a grammar: before each token is sampled, {@link #mask} sets the logits of
  * the tokens that cannot continue the document to minus infinity (end-of-generation tokens stay
@@ -7,16 +9,30 @@ package io.kvcache.core.grammar;
  * tokens left, it also keeps room to finish: near the limit only tokens that leave a document
  * finishable in the tokens remaining are allowed, so a generation that stops at its limit still
  * ends with a whole document (assuming the vocabulary spells every byte with a token of its own,
- * as byte-level and byte-fallback vocabularies do). Not thread-safe: one per generation.
+ * as byte-level and byte-fallback vocabularies do).
+ *
+ * <p>A lazy constraint ({@link TokenGrammar#startAt}) lets text through freely until its trigger
+ * appears, then holds what follows, the trigger included, to the grammar: a model may answer in
+ * prose or open a tool call, and once it opens one, the call is held to the tools' schemas. If the
+ * token that completes the trigger carries bytes the grammar refuses, the constraint stands aside
+ * and the text is judged as written. Not thread-safe: one per generation.
  */
 public final class TokenConstraint {
     private final TokenGrammar grammar;
+    private final GrammarState initial;
+    private final byte[] trigger;
+    /** The last bytes of free text, where a trigger may be arriving across tokens. */
+    private byte[] tail = new byte[0];
+    private boolean active;
     private GrammarState state;
     private boolean ended;
 
-    TokenConstraint(TokenGrammar grammar, GrammarState initial) {
+    TokenConstraint(TokenGrammar grammar, GrammarState initial, byte[] trigger) {
         this.grammar = grammar;
+        this.initial = initial;
         this.state = initial;
+        this.trigger = trigger;
+        this.active = trigger == null;
     }
 
     /**
@@ -26,6 +42,9 @@ public final class TokenConstraint {
      * @throws GrammarException when no token of the vocabulary can continue the document
      */
     public void mask(float[] logits, int offset, int vocabulary, int tokensLeft) {
+        if (!active) {
+            return;
+        }
         long[] allowed = grammar.allowed(state, Math.max(0, tokensLeft - 1));
         // End-of-generation tokens are outside the trie: masked with the rest, allowed again where the document is whole.
         int[] ends = grammar.endOfGeneration();
@@ -74,6 +93,12 @@ public final class TokenConstraint {
         if (ended) {
             throw new GrammarException("the document has ended; no token may follow");
         }
+        if (!active) {
+            if (trigger != null && !grammar.isEndOfGeneration(token)) {
+                watch(grammar.textBytes(token));
+            }
+            return;
+        }
         if (grammar.isEndOfGeneration(token)) {
             if (!state.accepting) {
                 throw new GrammarException("token " + token + " ends the generation before the document is whole");
@@ -88,13 +113,44 @@ public final class TokenConstraint {
         state = next;
     }
 
-    /** Whether the text so far is a whole document. */
+    /** Free text of a lazy constraint: looks for the trigger in what it adds, and starts the grammar there. */
+    private void watch(byte[] bytes) {
+        byte[] window = new byte[tail.length + bytes.length];
+        System.arraycopy(tail, 0, window, 0, tail.length);
+        System.arraycopy(bytes, 0, window, tail.length, bytes.length);
+        int at = indexOf(window, trigger);
+        if (at >= 0) {
+            GrammarState after = grammar.walk(initial, Arrays.copyOfRange(window, at, window.length));
+            if (after != GrammarAutomaton.DEAD) {
+                active = true;
+                state = after;
+            }
+            tail = new byte[0];
+            return;
+        }
+        tail = Arrays.copyOfRange(window, Math.max(0, window.length - trigger.length + 1), window.length);
+    }
+
+    private static int indexOf(byte[] text, byte[] pattern) {
+        outer:
+        for (int i = 0; i + pattern.length <= text.length; i++) {
+            for (int j = 0; j < pattern.length; j++) {
+                if (text[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** Whether the text so far is a whole document (free text before a lazy constraint's trigger is). */
     public boolean isAccepting() {
-        return state.accepting;
+        return !active || state.accepting;
     }
 
     /** Whether the document is whole and nothing may extend it (generation can stop). */
     public boolean isComplete() {
-        return ended || state.isComplete();
+        return ended || active && state.isComplete();
     }
 }

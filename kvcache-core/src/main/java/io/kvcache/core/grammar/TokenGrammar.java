@@ -1,23 +1,30 @@
 package io.kvcache.core.grammar;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.HashMap;
 
 /**
  * A grammar bound to a vocabulary: which tokens may follow each state of the grammar's automaton,
  * found by walking the vocabulary's trie and the automaton together (a shared prefix is read
  * once, a prefix the grammar refuses cuts off every token below it) and kept per state, so a
- * state seen again (inside a string, between the items of a list) costs nothing. Thread-safe:
- * one per grammar and vocabulary can serve every generation; each generation follows it with its
- * own {@link TokenConstraint}. The masks kept are bounded by {@value #MAX_MASK_BYTES} bytes.
+ * state seen again (inside a string, between the items of a list) costs nothing. The same walk
+ * sorts the allowed tokens by the fewest bytes each leaves to finish the document, into at most
+ * {@value #MAX_LEVELS} levels, so a token budget near the end of a generation also costs nothing.
+ * Thread-safe: one per grammar and vocabulary can serve every generation; each generation follows
+ * it with its own {@link TokenConstraint}. The masks kept are bounded by {@value #MAX_MASK_BYTES} bytes.
  */
 public final class TokenGrammar {
     static final long MAX_MASK_BYTES = 64L << 20;
+    /** Most budget levels kept per state: past them, tokens that leave more to finish are grouped with the last. */
+    static final int MAX_LEVELS = 24;
 
     private final Grammar grammar;
     private final TokenTrie trie;
     private final GrammarAutomaton automaton;
     private final int words;
+    /** Per token, the fewest bytes it leaves to finish (-1: not allowed); scratch of the walk. */
+    private final int[] leaves;
+    private final long[] none;
     private long maskBytes;
     private GrammarState[] masked = new GrammarState[64];
     private int maskedCount;
@@ -27,6 +34,8 @@ public final class TokenGrammar {
         this.trie = trie;
         this.automaton = new GrammarAutomaton(grammar);
         this.words = (trie.vocabularySize() + 63) >>> 6;
+        this.leaves = new int[trie.vocabularySize()];
+        this.none = new long[words];
     }
 
     public Grammar grammar() {
@@ -35,7 +44,18 @@ public final class TokenGrammar {
 
     /** A constraint at the start of a document, for one generation. */
     public TokenConstraint start() {
-        return new TokenConstraint(this, initial());
+        return new TokenConstraint(this, initial(), null);
+    }
+
+    /**
+     * A lazy constraint, for one generation: free text until {@code trigger} appears, then the
+     * grammar, whose documents begin with the trigger (as llama.cpp's lazy grammars for tool calls).
+     */
+    public TokenConstraint startAt(String trigger) {
+        if (trigger == null || trigger.isEmpty()) {
+            throw new IllegalArgumentException("a lazy constraint needs a trigger");
+        }
+        return new TokenConstraint(this, initial(), trigger.getBytes(StandardCharsets.UTF_8));
     }
 
     synchronized GrammarState initial() {
@@ -48,6 +68,16 @@ public final class TokenGrammar {
         return bytes == null ? GrammarAutomaton.DEAD : automaton.walk(state, bytes);
     }
 
+    /** The state after {@code bytes}; {@link GrammarAutomaton#DEAD} when the grammar refuses them. */
+    synchronized GrammarState walk(GrammarState state, byte[] bytes) {
+        return automaton.walk(state, bytes);
+    }
+
+    /** The text a token spells, control tokens included (empty for none), for finding a trigger. */
+    byte[] textBytes(int token) {
+        return trie.textBytes(token);
+    }
+
     boolean isEndOfGeneration(int token) {
         return trie.isEndOfGeneration(token);
     }
@@ -57,31 +87,58 @@ public final class TokenGrammar {
     }
 
     /**
-     * The tokens allowed after {@code state}, with at most {@code budget} bytes left to finish the
-     * document after them (the tokens left after this one, each spelling at least a byte). The
-     * mask without a budget is kept on the state; a budget that binds is walked afresh.
+     * The tokens allowed after {@code state} that leave at most {@code budget} bytes to finish the
+     * document (the tokens left after this one, each spelling at least a byte). Where no token
+     * leaves so little, none is allowed if the document is already whole (it ends there), and every
+     * allowed token is otherwise (the budget cannot be kept).
      */
     synchronized long[] allowed(GrammarState state, int budget) {
-        if (state.mask == null) {
-            long[] mask = new long[words];
-            state.worstAfterToken = walk(state, mask, Integer.MAX_VALUE);
-            keep(state, mask);
+        if (state.levels == null) {
+            learn(state);
         }
-        if (state.worstAfterToken <= budget) {
-            return state.mask;
+        int level = Arrays.binarySearch(state.levels, budget);
+        if (level < 0) {
+            level = -level - 2;
         }
-        long[] narrowed = state.narrowed == null ? null : state.narrowed.get(budget);
-        if (narrowed == null) {
-            narrowed = new long[words];
-            walk(state, narrowed, budget);
-            keepNarrowed(state, budget, narrowed);
+        if (level < 0) {
+            return state.accepting ? none : state.masks[state.masks.length - 1];
         }
-        return narrowed;
+        return state.masks[level];
     }
 
-    /** Sets the bits of the tokens allowed after {@code state}; returns the most bytes one of them leaves to finish. */
-    private int walk(GrammarState state, long[] mask, int budget) {
-        int worst = 0;
+    /** Walks the trie from {@code state} once and keeps its masks, one per budget level. */
+    private void learn(GrammarState state) {
+        Arrays.fill(leaves, -1);
+        walk(state);
+        int[] values = Arrays.stream(leaves).filter(v -> v >= 0).distinct().sorted().toArray();
+        if (values.length == 0) {
+            values = new int[] {0};
+        }
+        // The smallest values, and the largest as the last level (all allowed tokens): a budget between
+        // levels gets the level below it, so fewer tokens than it would allow, never more.
+        int[] levels = Arrays.copyOf(values, Math.min(values.length, MAX_LEVELS));
+        levels[levels.length - 1] = values[values.length - 1];
+        long[][] masks = new long[levels.length][words];
+        for (int t = 0; t < leaves.length; t++) {
+            int v = leaves[t];
+            if (v < 0) {
+                continue;
+            }
+            // A token belongs to every level at or above the bytes it leaves.
+            int from = Arrays.binarySearch(levels, v);
+            from = from >= 0 ? from : -from - 1;
+            for (int l = from; l < levels.length; l++) {
+                masks[l][t >>> 6] |= 1L << t;
+            }
+        }
+        makeRoom((long) levels.length * words * Long.BYTES);
+        masked[maskedCount++] = state;
+        state.masks = masks;
+        state.levels = levels;
+    }
+
+    /** Records, for each token allowed after {@code state}, the fewest bytes it leaves to finish. */
+    private void walk(GrammarState state) {
         int[] nodes = new int[64];
         GrammarState[] states = new GrammarState[64];
         int top = 0;
@@ -96,14 +153,8 @@ public final class TokenGrammar {
                     continue;
                 }
                 int child = trie.childNode[c];
-                int from = trie.firstToken[child];
-                int to = trie.firstToken[child + 1];
-                if (from < to && next.fewestToEnd <= budget) {
-                    worst = Math.max(worst, next.fewestToEnd);
-                    for (int i = from; i < to; i++) {
-                        int t = trie.tokens[i];
-                        mask[t >>> 6] |= 1L << t;
-                    }
+                for (int i = trie.firstToken[child]; i < trie.firstToken[child + 1]; i++) {
+                    leaves[trie.tokens[i]] = next.fewestToEnd;
                 }
                 if (trie.firstChild[child] < trie.firstChild[child + 1]) {
                     if (top == nodes.length) {
@@ -115,29 +166,14 @@ public final class TokenGrammar {
                 }
             }
         }
-        return worst;
     }
 
-    /** Keeps a state's mask, forgetting every kept mask first when they would pass the memory bound. */
-    private void keep(GrammarState state, long[] mask) {
-        makeRoom(state);
-        state.mask = mask;
-    }
-
-    private void keepNarrowed(GrammarState state, int budget, long[] mask) {
-        makeRoom(state);
-        if (state.narrowed == null) {
-            state.narrowed = new HashMap<>();
-        }
-        state.narrowed.put(budget, mask);
-    }
-
-    private void makeRoom(GrammarState state) {
-        long bytes = (long) words * Long.BYTES;
+    /** Forgets every kept mask when {@code bytes} more would pass the memory bound. */
+    private void makeRoom(long bytes) {
         if (maskBytes + bytes > MAX_MASK_BYTES) {
             for (int i = 0; i < maskedCount; i++) {
-                masked[i].mask = null;
-                masked[i].narrowed = null;
+                masked[i].masks = null;
+                masked[i].levels = null;
                 masked[i] = null;
             }
             maskedCount = 0;
@@ -146,7 +182,6 @@ public final class TokenGrammar {
         if (maskedCount == masked.length) {
             masked = Arrays.copyOf(masked, maskedCount * 2);
         }
-        masked[maskedCount++] = state;
         maskBytes += bytes;
     }
 }

@@ -16,6 +16,8 @@ import java.util.List;
 public final class TokenTrie {
     private final int vocabularySize;
     private final byte[][] bytes;
+    /** Control tokens' text, which a lazy constraint's trigger may be spelled with (a tool-call marker). */
+    private final byte[][] controlBytes;
     private final int[] endOfGeneration;
     /** Children of node n: {@code childByte/childNode[firstChild[n] .. firstChild[n + 1])}; node 0 is the root. */
     final int[] firstChild;
@@ -29,6 +31,7 @@ public final class TokenTrie {
     private TokenTrie(Tokenizer tokenizer) {
         vocabularySize = tokenizer.vocabularySize();
         bytes = new byte[vocabularySize][];
+        controlBytes = new byte[vocabularySize][];
         List<Integer> ends = new ArrayList<>();
         // Build with growable per-node child lists, then lay them out flat, node by node.
         List<int[]> children = new ArrayList<>();
@@ -44,6 +47,7 @@ public final class TokenTrie {
             TokenType type = tokenizer.tokenType(id);
             byte[] b = tokenizer.tokenBytes(id);
             if (type == TokenType.CONTROL || type == TokenType.UNKNOWN || type == TokenType.UNUSED || b.length == 0) {
+                controlBytes[id] = b;
                 continue;
             }
             bytes[id] = b;
@@ -108,6 +112,15 @@ public final class TokenTrie {
     /** The token's bytes; null for a token that never spells document text (control, unknown, end of generation). */
     byte[] bytes(int token) {
         return token >= 0 && token < vocabularySize ? bytes[token] : null;
+    }
+
+    /** The bytes token {@code id} spells in output, control tokens included; empty for none. */
+    byte[] textBytes(int token) {
+        byte[] b = bytes(token);
+        if (b == null && token >= 0 && token < vocabularySize) {
+            b = controlBytes[token];
+        }
+        return b == null ? new byte[0] : b;
     }
 
     int[] endOfGeneration() {

@@ -34,12 +34,8 @@ public final class Sampler {
         if (params.temperature() == 0f) {
             return argmax(logits, offset, vocabulary);
         }
-        Integer[] order = new Integer[vocabulary];
-        for (int i = 0; i < vocabulary; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Float.compare(logits[offset + b], logits[offset + a]));
-        int kept = params.topK() > 0 ? Math.min(params.topK(), vocabulary) : vocabulary;
+        int[] order = descending(logits, offset, vocabulary, params.topK());
+        int kept = order.length;
         double[] p = softmax(logits, offset, order, kept, 1f);
         if (params.topP() < 1f) {
             double cumulative = 0;
@@ -99,8 +95,81 @@ public final class Sampler {
         return best;
     }
 
+    /**
+     * The candidates, most likely first (ties: lower id first): the {@code topK} best (all when 0),
+     * leaving out tokens whose logit is minus infinity (masked, never to be drawn) unless all are.
+     * Sorted as 64-bit keys (the logit's order in the high half, the id in the low), so the order
+     * is the same as a stable sort by logit and costs a primitive sort, or a bounded heap for top-k.
+     */
+    private static int[] descending(float[] logits, int offset, int vocabulary, int topK) {
+        long[] keys = new long[vocabulary];
+        int n = 0;
+        for (int i = 0; i < vocabulary; i++) {
+            float l = logits[offset + i];
+            if (l != Float.NEGATIVE_INFINITY) {
+                keys[n++] = key(l, i);
+            }
+        }
+        if (n == 0) {
+            for (int i = 0; i < vocabulary; i++) {
+                keys[n++] = key(logits[offset + i], i);
+            }
+        }
+        int k = topK > 0 ? Math.min(topK, n) : n;
+        if (k < n && k <= 4096) {
+            // A max-heap of the k smallest keys (the k most likely tokens) seen so far.
+            long[] heap = new long[k];
+            System.arraycopy(keys, 0, heap, 0, k);
+            for (int i = k / 2 - 1; i >= 0; i--) {
+                siftDown(heap, i, k);
+            }
+            for (int i = k; i < n; i++) {
+                if (keys[i] < heap[0]) {
+                    heap[0] = keys[i];
+                    siftDown(heap, 0, k);
+                }
+            }
+            keys = heap;
+            n = k;
+        }
+        Arrays.sort(keys, 0, n);
+        int[] order = new int[k];
+        for (int i = 0; i < k; i++) {
+            order[i] = (int) keys[i];
+        }
+        return order;
+    }
+
+    /** A key that sorts ascending as the logit descending, then the id ascending (as Float.compare orders logits). */
+    private static long key(float logit, int id) {
+        int bits = Float.floatToIntBits(logit);
+        int sortable = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+        return (long) ~sortable << 32 | id;
+    }
+
+    private static void siftDown(long[] heap, int i, int n) {
+        while (true) {
+            int largest = i;
+            int left = 2 * i + 1;
+            int right = left + 1;
+            if (left < n && heap[left] > heap[largest]) {
+                largest = left;
+            }
+            if (right < n && heap[right] > heap[largest]) {
+                largest = right;
+            }
+            if (largest == i) {
+                return;
+            }
+            long t = heap[i];
+            heap[i] = heap[largest];
+            heap[largest] = t;
+            i = largest;
+        }
+    }
+
     /** Probabilities of the first {@code n} tokens of {@code order}, renormalized among them. */
-    private static double[] softmax(float[] logits, int offset, Integer[] order, int n, float temperature) {
+    private static double[] softmax(float[] logits, int offset, int[] order, int n, float temperature) {
         double[] p = new double[n];
         double max = logits[offset + order[0]] / temperature;
         double sum = 0;

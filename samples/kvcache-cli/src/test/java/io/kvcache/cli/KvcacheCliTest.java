@@ -103,6 +103,25 @@ class KvcacheCliTest {
     }
 
     @Test
+    void benchMeasuresConstrainedDecodingInTheSameRun() throws IOException {
+        Path grammar = dir.resolve("story.gbnf");
+        Files.writeString(grammar, "root ::= (\"Tom\" | \"Lily\") \" went to the \" (\"park\" | \"shop\") \".\"\n");
+        Run run = run("bench", "--model", model("tiny/tinystories-656k-Q8_0.gguf"), "--prompt-tokens", "16",
+                "--gen-tokens", "16", "--repetitions", "1", "--grammar", grammar.toString(), "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = run.json();
+        assertThat(json.path("constrained_decode_tokens_per_second").asDouble()).isPositive();
+        assertThat(json.path("constrained_decode_ratio").asDouble()).isPositive();
+        assertThat(json.path("mask_microseconds_per_token").asDouble()).isPositive();
+
+        Files.writeString(grammar, "root ::= undefined\n");
+        Run bad = run("bench", "--model", model("tiny/tinystories-656k-Q8_0.gguf"), "--prompt-tokens", "8",
+                "--gen-tokens", "4", "--grammar", grammar.toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("\"undefined\" is used but never defined").doesNotContain("Exception");
+    }
+
+    @Test
     void badInputGivesOneClearLine() throws IOException {
         Run missing = run("generate", "--model", dir.resolve("absent.gguf").toString(), "--prompt", "hi");
         assertThat(missing.exitCode()).isEqualTo(2);

@@ -1,9 +1,10 @@
 package io.kvcache.samples.chatbot;
 
 import io.kvcache.spring.chat.KvcacheChatOptions;
+import io.kvcache.spring.chat.KvcacheEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.Prompt;
 import org.springframework.stereotype.Service;
@@ -12,7 +13,9 @@ import reactor.core.publisher.Mono;
 
 /**
  * Runs a turn of a conversation on the chat model, whole or streamed, and records it in the
- * transcript once the reply is complete. A streamed turn that the client abandons is not recorded
+ * transcript once the reply is complete. A model with a chat template is offered the
+ * {@link ClockTool}: when it calls it, the chat client's tool-calling advisor runs it and the
+ * model continues with its answer (the call and the answer continue one KV cache). A streamed turn that the client abandons is not recorded
  * (the chat model stops generating and drops the half-written cache), so the next message
  * continues from the last complete turn.
  */
@@ -20,12 +23,14 @@ import reactor.core.publisher.Mono;
 class ChatTurns {
     private static final Logger log = LoggerFactory.getLogger(ChatTurns.class);
 
-    private final ChatModel chatModel;
+    private final ChatClient chat;
     private final Transcripts transcripts;
     private final int maxMessageChars;
 
-    ChatTurns(ChatModel chatModel, Transcripts transcripts, ChatbotProperties properties) {
-        this.chatModel = chatModel;
+    ChatTurns(ChatClient.Builder chat, KvcacheEngine engine, ClockTool clock, Transcripts transcripts,
+              ChatbotProperties properties) {
+        // A base model (no chat template) could not be told about the tool.
+        this.chat = engine.model().chatTemplate().isPresent() ? chat.defaultTools(clock).build() : chat.build();
         this.transcripts = transcripts;
         this.maxMessageChars = properties.maxMessageChars();
     }
@@ -34,7 +39,7 @@ class ChatTurns {
     ChatReply reply(ChatRequest request) {
         Transcript transcript = claim(request);
         try {
-            ChatResponse response = chatModel.call(promptOf(transcript, request));
+            ChatResponse response = chat.prompt(promptOf(transcript, request)).call().chatResponse();
             String text = response.getResult().getOutput().getText();
             ChatReply reply = ChatReply.of(transcript.id(), text, response);
             transcript.record(request.message(), text);
@@ -53,7 +58,7 @@ class ChatTurns {
     Flux<ChatEvent> stream(ChatRequest request) {
         Transcript transcript = claim(request);
         StringBuilder text = new StringBuilder();
-        Flux<ChatEvent> reply = chatModel.stream(promptOf(transcript, request))
+        Flux<ChatEvent> reply = chat.prompt(promptOf(transcript, request)).stream().chatResponse()
                 .<ChatEvent>handle((response, sink) -> {
                     String piece = response.getResult().getOutput().getText();
                     if (piece != null && !piece.isEmpty()) {
@@ -84,9 +89,13 @@ class ChatTurns {
                 KvcacheChatOptions.builder().conversationId(transcript.id()).build());
     }
 
-    /** The chat model's last response of a stream carries the finish reason and usage; the others carry text. */
+    /**
+     * The chat model's last response of a stream carries the finish reason and usage; the others
+     * carry text. A round that ends in tool calls is not the last: the answer follows.
+     */
     private static boolean isLast(ChatResponse response) {
-        return response.getResult().getMetadata().getFinishReason() != null;
+        return response.getResult().getMetadata().getFinishReason() != null
+                && !response.getResult().getOutput().hasToolCalls();
     }
 
     /** Validates the request and claims its transcript (a new one when it names none) for this turn. */
