@@ -10,6 +10,7 @@ import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
 import io.kvcache.spring.actuate.KvcacheMetrics;
+import io.kvcache.spring.chat.ConversationStore;
 import io.kvcache.spring.chat.KvcacheChatModel;
 import io.kvcache.spring.chat.KvcacheEngine;
 import io.kvcache.spring.chat.MemoryBudget;
@@ -62,7 +63,13 @@ public class KvcacheAutoConfiguration {
     @ConditionalOnMissingBean
     KvcacheEngine kvcacheEngine(KvcacheProperties properties, KvcacheModelProperties modelProperties,
                                 KvcachePolicyProperties policyProperties, KvcacheSessionsProperties sessions,
-                                ResourceLoader resources, ObjectProvider<BackendProvider> backendBeans) {
+                                ResourceLoader resources, ObjectProvider<BackendProvider> backendBeans,
+                                ObjectProvider<ConversationStore> stores) {
+        ConversationStore store = stores.getIfAvailable();
+        if (sessions.getStore() == KvcacheSessionsProperties.Store.REDIS && store == null) {
+            throw new IllegalStateException("kvcache.sessions.store=redis needs Spring Data Redis on the class path "
+                    + "(add spring-boot-starter-data-redis) and a Redis connection (spring.data.redis.*)");
+        }
         KvCacheConfig policy = policyProperties.cacheConfig();
         DataSize budget = properties.getMemory().getBudget();
         if (budget != null) {
@@ -86,7 +93,10 @@ public class KvcacheAutoConfiguration {
             backend = choice.provider().open(model, new BackendSettings(threads, context, sessions.getMaxActive()));
             KvcacheEngine engine = new KvcacheEngine(model, backend, policy, context,
                     budget == null ? OptionalLong.empty() : OptionalLong.of(budget.toBytes()),
-                    sessions.settings());
+                    sessions.settings(), store);
+            if (store != null) {
+                log.info("kvcache sessions: conversations are also kept in " + store.name() + ", saved after each turn");
+            }
             if (properties.isWarmUp()) {
                 Duration took = WarmUp.run(engine.transformer(), policy, TokenClasses.of(model.tokenizer()));
                 log.info("kvcache warm-up: " + took.toMillis() + " ms (kvcache.warm-up=false skips it)");

@@ -36,9 +36,71 @@ public class KvcacheSessionsProperties {
      */
     private boolean sharePrefixes = false;
 
+    /**
+     * Where conversations are kept between turns: {@code local}, in this process only; {@code redis}, also in
+     * Redis (spring.data.redis.*), written after each turn, so that another replica, or this one after a restart,
+     * continues them without evaluating their history again.
+     */
+    private Store store = Store.LOCAL;
+
+    /** How long a turn waits for the shared store to hand over a conversation this replica does not hold. */
+    private Duration storeTimeout = SessionSettings.DEFAULT_STORE_TIMEOUT;
+
+    private final Redis redis = new Redis();
+
+    /** The places conversations may be kept in. */
+    public enum Store {
+        LOCAL, REDIS
+    }
+
+    /** {@code kvcache.sessions.redis.*}: how conversations are laid out in Redis. */
+    public static class Redis {
+        /** What every key kvcache writes starts with. */
+        private String keyPrefix = "kvcache:session:";
+
+        /** Most bytes per Redis value; a larger conversation is written in several, switched to at once. */
+        private DataSize chunkSize = DataSize.ofMegabytes(4);
+
+        public String getKeyPrefix() {
+            return keyPrefix;
+        }
+
+        public void setKeyPrefix(String keyPrefix) {
+            this.keyPrefix = keyPrefix;
+        }
+
+        public DataSize getChunkSize() {
+            return chunkSize;
+        }
+
+        public void setChunkSize(DataSize chunkSize) {
+            this.chunkSize = chunkSize;
+        }
+    }
+
     /** These settings as the conversation store takes them. */
     public SessionSettings settings() {
-        return new SessionSettings(maxBytes.toBytes(), expireAfterAccess, sharePrefixes);
+        return new SessionSettings(maxBytes.toBytes(), expireAfterAccess, sharePrefixes, storeTimeout);
+    }
+
+    public Store getStore() {
+        return store;
+    }
+
+    public void setStore(Store store) {
+        this.store = store;
+    }
+
+    public Duration getStoreTimeout() {
+        return storeTimeout;
+    }
+
+    public void setStoreTimeout(Duration storeTimeout) {
+        this.storeTimeout = storeTimeout;
+    }
+
+    public Redis getRedis() {
+        return redis;
     }
 
     public boolean isSharePrefixes() {

@@ -28,6 +28,10 @@ import java.util.function.Supplier;
  * <p>A stored cache is only written after it is checked out, and checking out, checking in and
  * reading memory hold this store's lock, so a memory report never sees a cache half-written: a
  * stored conversation reports what it holds, a running one what it held when its turn began.
+ *
+ * <p>With a store shared by replicas ({@link SharedConversations}), each checked-in conversation is
+ * also written there, later and off the turn's thread, and a turn naming a conversation this
+ * replica does not hold first looks it up there ({@link #loadShared}).
  */
 final class Conversations {
     private final Cache<String, Conversation> idle;
@@ -35,6 +39,8 @@ final class Conversations {
     private final Supplier<Sequence> newCache;
     private final boolean sharePrefixes;
     private final AtomicLong evictions = new AtomicLong();
+    /** The store shared by replicas; null when conversations live in this process only. */
+    private final SharedConversations shared;
 
     /** One conversation's cache, the text its tokens stand for, and its id (shown by the Actuator endpoint). */
     record Conversation(String id, Sequence cache, ConversationText text) {
@@ -44,8 +50,9 @@ final class Conversations {
     private record Running(Conversation conversation, KvMemoryReport atStart) {
     }
 
-    Conversations(SessionSettings settings, Supplier<Sequence> newCache) {
+    Conversations(SessionSettings settings, Supplier<Sequence> newCache, SharedConversations shared) {
         this.newCache = newCache;
+        this.shared = shared;
         this.sharePrefixes = settings.sharePrefixes();
         this.idle = Caffeine.newBuilder()
                 .maximumWeight(settings.maxBytes())
@@ -150,7 +157,58 @@ final class Conversations {
     /** Stores the conversation for a later turn, with the text its cache now stands for. */
     synchronized void checkIn(Conversation conversation, ConversationText text) {
         active.remove(conversation.id());
-        idle.put(conversation.id(), new Conversation(conversation.id(), conversation.cache(), text));
+        Conversation stored = new Conversation(conversation.id(), conversation.cache(), text);
+        idle.put(conversation.id(), stored);
+        if (shared != null) {
+            shared.saveLater(stored.id(), () -> snapshotIfUnchanged(stored));
+        }
+    }
+
+    /**
+     * The snapshot of a checked-in conversation, taken under the lock so that no turn writes its
+     * cache meanwhile; null when a later turn has taken it or stored a newer one (whose own
+     * snapshot follows). Evicted here, it is still written: the shared store may keep it longer.
+     */
+    private synchronized byte[] snapshotIfUnchanged(Conversation stored) {
+        Conversation now = idle.asMap().get(stored.id());
+        if (active.containsKey(stored.id()) || (now != null && now != stored)) {
+            return null;
+        }
+        return shared.snapshot(stored);
+    }
+
+    /**
+     * Where this replica holds no conversation {@code id}, restores it from the shared store when
+     * that has it (reading the store without holding the lock), so the turn continues it.
+     */
+    void loadShared(String id) {
+        if (shared == null) {
+            return;
+        }
+        synchronized (this) {
+            if (active.containsKey(id) || idle.getIfPresent(id) != null) {
+                return;
+            }
+        }
+        shared.load(id).ifPresent(restored -> {
+            synchronized (this) {
+                if (!active.containsKey(id)) {
+                    idle.asMap().putIfAbsent(id, restored);
+                }
+            }
+        });
+    }
+
+    /** How the store shared by replicas is doing; empty without one. */
+    Optional<SessionStoreStatus> storeStatus() {
+        return shared == null ? Optional.empty() : Optional.of(shared.status());
+    }
+
+    /** Writes the snapshots still queued for the shared store, and stops writing. */
+    void closeShared() {
+        if (shared != null) {
+            shared.close();
+        }
     }
 
     /** Forgets the conversation (a cancelled or failed turn leaves no half-written cache behind). */

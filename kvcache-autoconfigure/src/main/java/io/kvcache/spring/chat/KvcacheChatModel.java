@@ -152,6 +152,10 @@ public class KvcacheChatModel implements ChatModel {
         // reply's sampled ids, which encoding the reply's text again may not give), so the cache
         // holding them is found and continued; any other prompt is encoded from the start.
         String named = options.getConversationId();
+        if (named != null) {
+            // Another replica (or this one before a restart) may have held it: restored, only new tokens are evaluated.
+            engine.conversations().loadShared(named);
+        }
         int[] tokens = engine.conversations().extendedText(named, text)
                 .map(held -> renderer.tokens(text, held))
                 .orElseGet(() -> renderer.tokens(text));

@@ -3,11 +3,13 @@ package io.kvcache.spring.chat;
 import io.kvcache.core.backend.Backend;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.cpu.CpuBackend;
+import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvFootprint;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
+import io.kvcache.core.kv.snapshot.ModelIdentity;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
 
@@ -34,7 +36,7 @@ public final class KvcacheEngine implements AutoCloseable {
     public KvcacheEngine(Model model, ComputePool pool, KvCacheConfig policy, int contextLength, long sessionBytes,
                          Duration sessionExpiry) {
         this(model, new CpuBackend(model, pool), policy, contextLength, OptionalLong.empty(),
-                new SessionSettings(sessionBytes, sessionExpiry, false));
+                new SessionSettings(sessionBytes, sessionExpiry, false), null);
     }
 
     /**
@@ -43,9 +45,11 @@ public final class KvcacheEngine implements AutoCloseable {
      * @param memoryBudget  bytes the KV caches of the conversations generating at once may hold
      *                      together ({@code kvcache.memory.budget}), or empty for no budget
      * @param sessions      how conversations are kept between turns
+     * @param store         the store conversations are shared through with other replicas (and
+     *                      outlive this process in), or null to keep them in this process only
      */
     public KvcacheEngine(Model model, Backend backend, KvCacheConfig policy, int contextLength, OptionalLong memoryBudget,
-                         SessionSettings sessions) {
+                         SessionSettings sessions, ConversationStore store) {
         if (contextLength < 1 || contextLength > model.config().contextLength()) {
             throw new IllegalArgumentException("kvcache.model.context-length: " + contextLength
                     + " must be from 1 to the model's context length " + model.config().contextLength());
@@ -60,7 +64,17 @@ public final class KvcacheEngine implements AutoCloseable {
                 contextLength == model.config().contextLength() ? "the model's context length" : "kvcache.model.context-length",
                 policy.name());
         this.contextLength = budget.contextLength();
-        this.conversations = new Conversations(sessions, this::newSequence);
+        this.conversations = new Conversations(sessions, this::newSequence, store == null ? null : shared(store, sessions));
+    }
+
+    private SharedConversations shared(ConversationStore store, SessionSettings sessions) {
+        if (!(newSequence() instanceof KvCache)) {
+            throw new IllegalArgumentException("kvcache.sessions.store=" + store.name() + ": the " + backend.name()
+                    + " backend keeps its caches off the host, where they cannot be written to a store; "
+                    + "use the cpu backend or the local store");
+        }
+        return new SharedConversations(store, ModelIdentity.of(model), policy, contextLength, classes, sessions.maxBytes(),
+                sessions.storeTimeout());
     }
 
     public Model model() {
@@ -135,8 +149,14 @@ public final class KvcacheEngine implements AutoCloseable {
         return conversations.evictions();
     }
 
+    /** How the store shared by replicas is doing; empty when conversations are kept in this process only. */
+    public Optional<SessionStoreStatus> sessionStore() {
+        return conversations.storeStatus();
+    }
+
     @Override
     public void close() {
+        conversations.closeShared();
         conversations.clear();
         backend.close();
         model.close();

@@ -52,7 +52,7 @@ class ConcurrentCallersTest {
     static void start() {
         model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
         engine = new KvcacheEngine(model, new CpuBackend(model, new ComputePool(2)), KvCacheConfig.full(), 512, OptionalLong.of(BUDGET),
-                new SessionSettings(1 << 24, Duration.ofMinutes(5), false));
+                new SessionSettings(1 << 24, Duration.ofMinutes(5), false), null);
         reference = new Generator(model, engine.transformer());
     }
 

@@ -54,7 +54,7 @@ class ConversationIsolationTest {
     private static KvcacheEngine engine(boolean sharePrefixes) {
         Model model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
         return new KvcacheEngine(model, new CpuBackend(model, new ComputePool(1)), KvCacheConfig.full(),
-                512, OptionalLong.empty(), new SessionSettings(1 << 24, Duration.ofMinutes(5), sharePrefixes));
+                512, OptionalLong.empty(), new SessionSettings(1 << 24, Duration.ofMinutes(5), sharePrefixes), null);
     }
 
     @AfterAll
@@ -172,7 +172,7 @@ class ConversationIsolationTest {
     @Test
     void aNamedConversationTakesOneTurnAtATime() {
         Conversations store = new Conversations(new SessionSettings(1 << 20, Duration.ofMinutes(1), false),
-                () -> new KvCache(isolated.model().config(), 64));
+                () -> new KvCache(isolated.model().config(), 64), null);
         int[] prompt = {1, 2, 3};
         Conversations.Conversation first = store.checkOut(prompt, "mine");
         assertThat(first.id()).isEqualTo("mine");
