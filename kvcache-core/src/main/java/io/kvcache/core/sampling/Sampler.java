@@ -7,6 +7,12 @@ import java.util.SplittableRandom;
 public final class Sampler {
     private final SamplingParams params;
     private final SplittableRandom random;
+    /** Buffers reused from token to token, sized to the vocabulary at the first use. */
+    private boolean[] seen = new boolean[0];
+    private long[] keys = new long[0];
+    private int[] order = new int[0];
+    private double[] probabilities = new double[0];
+    private double[] tempered = new double[0];
 
     public Sampler(SamplingParams params) {
         this.params = params;
@@ -34,13 +40,9 @@ public final class Sampler {
         if (params.temperature() == 0f) {
             return argmax(logits, offset, vocabulary);
         }
-        Integer[] order = new Integer[vocabulary];
-        for (int i = 0; i < vocabulary; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Float.compare(logits[offset + b], logits[offset + a]));
+        int[] order = descending(logits, offset, vocabulary);
         int kept = params.topK() > 0 ? Math.min(params.topK(), vocabulary) : vocabulary;
-        double[] p = softmax(logits, offset, order, kept, 1f);
+        double[] p = softmax(logits, offset, order, kept, 1f, probabilities);
         if (params.topP() < 1f) {
             double cumulative = 0;
             int n = 0;
@@ -60,7 +62,7 @@ public final class Sampler {
             }
             kept = n;
         }
-        double[] q = softmax(logits, offset, order, kept, params.temperature());
+        double[] q = softmax(logits, offset, order, kept, params.temperature(), tempered);
         double u = nextUniform();
         for (int i = 0; i < kept; i++) {
             u -= q[i];
@@ -77,7 +79,9 @@ public final class Sampler {
             return;
         }
         int from = Math.max(0, historyLength - params.repetitionWindow());
-        boolean[] seen = new boolean[vocabulary];
+        if (seen.length < vocabulary) {
+            seen = new boolean[vocabulary];
+        }
         for (int i = from; i < historyLength; i++) {
             int t = history[i];
             if (!seen[t]) {
@@ -86,6 +90,34 @@ public final class Sampler {
                 logits[offset + t] = l > 0 ? l / penalty : l * penalty;
             }
         }
+        for (int i = from; i < historyLength; i++) {
+            seen[history[i]] = false;
+        }
+    }
+
+    /**
+     * The token ids by descending logit, ties in ascending id (the order of a stable sort by
+     * logit): each id packed under its logit's sort key into one long, so that a primitive sort
+     * orders them without boxing. The key orders floats as {@link Float#compare} does (-0 below
+     * +0, NaN above everything), inverted for the descending order.
+     */
+    private int[] descending(float[] logits, int offset, int vocabulary) {
+        if (keys.length < vocabulary) {
+            keys = new long[vocabulary];
+            order = new int[vocabulary];
+            probabilities = new double[vocabulary];
+            tempered = new double[vocabulary];
+        }
+        for (int i = 0; i < vocabulary; i++) {
+            int bits = Float.floatToIntBits(logits[offset + i]);
+            int ascending = bits ^ (bits >> 31 & 0x7FFFFFFF);
+            keys[i] = (long) ~ascending << 32 | i;
+        }
+        Arrays.sort(keys, 0, vocabulary);
+        for (int i = 0; i < vocabulary; i++) {
+            order[i] = (int) keys[i];
+        }
+        return order;
     }
 
     /** Index of the largest logit; the lowest index wins a tie. */
@@ -100,8 +132,7 @@ public final class Sampler {
     }
 
     /** Probabilities of the first {@code n} tokens of {@code order}, renormalized among them. */
-    private static double[] softmax(float[] logits, int offset, Integer[] order, int n, float temperature) {
-        double[] p = new double[n];
+    private static double[] softmax(float[] logits, int offset, int[] order, int n, float temperature, double[] p) {
         double max = logits[offset + order[0]] / temperature;
         double sum = 0;
         for (int i = 0; i < n; i++) {

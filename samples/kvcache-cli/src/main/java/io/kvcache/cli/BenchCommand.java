@@ -6,6 +6,7 @@ import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.sampling.Sampler;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -99,10 +100,11 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         float[] logits = transformer.forward(cache, prompt, 0, promptLength, ForwardPass.Logits.LAST);
         long t1 = System.nanoTime();
-        int[] next = new int[1];
+        // Decode steps as generation runs them: greedy picks, the logits never leaving the backend.
+        Sampler greedy = new Sampler(SamplingParams.greedy(decodeSteps));
+        int[] next = {Sampler.argmax(logits, 0, vocabulary)};
         for (int i = 0; i < decodeSteps; i++) {
-            next[0] = Sampler.argmax(logits, 0, vocabulary);
-            logits = transformer.forward(cache, next, 0, 1, ForwardPass.Logits.LAST);
+            next[0] = transformer.forwardAndSample(cache, next, 0, 1, greedy, next, 1);
         }
         long t2 = System.nanoTime();
         return new Run(t1 - t0, t2 - t1, cache.memory());
