@@ -152,15 +152,7 @@ final class AttentionKernels {
         float sum = 0f;
         for (int first = 0; first < entries; first += KV_TILE) {
             int n = Math.min(KV_TILE, entries - first);
-            // One lane per cache entry, each running the same fma chain over the head dimension.
-            for (int t = 0; t < KV_TILE; t += EXP.length()) {
-                FloatVector score = FloatVector.zero(EXP);
-                for (int d = 0; d < hd; d++) {
-                    score = FloatVector.fromArray(EXP, keysByDimension, d * stride + first + t)
-                            .fma(FloatVector.broadcast(EXP, query[qOff + d]), score);
-                }
-                score.mul(scale).intoArray(tile, t);
-            }
+            scores(query, qOff, keysByDimension, stride, first, hd, scale, tile);
             float tileMax = Float.NEGATIVE_INFINITY;
             for (int t = 0; t < n; t++) {
                 tileMax = Math.max(tileMax, tile[t]);
@@ -185,13 +177,92 @@ final class AttentionKernels {
                 tileSum += sum16(tile, g);
             }
             sum = (float) (sum + tileSum);
-            for (int t = 0; t < n; t++) {
-                accumulate(tile[t], values, (first + t) * vd, out, outOff, vd);
-            }
+            accumulateTile(tile, n, values, first * vd, out, outOff, vd);
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
             out[outOff + d] *= inverse;
+        }
+    }
+
+    /**
+     * tile[t] = scale * (query . key[first + t]) for the {@link #KV_TILE} entries of a tile, a lane
+     * per entry, each lane one fused multiply-add chain over the head dimension in order. The
+     * chains of the tile's lane groups are independent, so they run interleaved: one chain alone
+     * waits on each fused multiply-add's latency.
+     */
+    private static void scores(float[] query, int qOff, float[] keysByDimension, int stride, int first, int hd,
+                               float scale, float[] tile) {
+        int width = EXP.length();
+        if (KV_TILE != 4 * width) {
+            for (int t = 0; t < KV_TILE; t += width) {
+                FloatVector score = FloatVector.zero(EXP);
+                for (int d = 0; d < hd; d++) {
+                    score = FloatVector.fromArray(EXP, keysByDimension, d * stride + first + t)
+                            .fma(FloatVector.broadcast(EXP, query[qOff + d]), score);
+                }
+                score.mul(scale).intoArray(tile, t);
+            }
+            return;
+        }
+        FloatVector s0 = FloatVector.zero(EXP);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        for (int d = 0, k = first; d < hd; d++, k += stride) {
+            FloatVector q = FloatVector.broadcast(EXP, query[qOff + d]);
+            s0 = FloatVector.fromArray(EXP, keysByDimension, k).fma(q, s0);
+            s1 = FloatVector.fromArray(EXP, keysByDimension, k + width).fma(q, s1);
+            s2 = FloatVector.fromArray(EXP, keysByDimension, k + 2 * width).fma(q, s2);
+            s3 = FloatVector.fromArray(EXP, keysByDimension, k + 3 * width).fma(q, s3);
+        }
+        s0.mul(scale).intoArray(tile, 0);
+        s1.mul(scale).intoArray(tile, width);
+        s2.mul(scale).intoArray(tile, 2 * width);
+        s3.mul(scale).intoArray(tile, 3 * width);
+    }
+
+    /**
+     * out[d] = fma(tile[t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
+     * d: the same chain per element as {@link #accumulate} entry by entry, with up to four vectors
+     * of {@code out} held in registers across the tile's entries instead of stored and reloaded
+     * after each one.
+     */
+    private static void accumulateTile(float[] tile, int n, float[] values, int v, float[] out, int outOff, int vd) {
+        int width = EXP.length();
+        int d = 0;
+        for (; d + 4 * width <= vd; d += 4 * width) {
+            int o = outOff + d;
+            FloatVector a0 = FloatVector.fromArray(EXP, out, o);
+            FloatVector a1 = FloatVector.fromArray(EXP, out, o + width);
+            FloatVector a2 = FloatVector.fromArray(EXP, out, o + 2 * width);
+            FloatVector a3 = FloatVector.fromArray(EXP, out, o + 3 * width);
+            for (int t = 0, at = v + d; t < n; t++, at += vd) {
+                FloatVector p = FloatVector.broadcast(EXP, tile[t]);
+                a0 = FloatVector.fromArray(EXP, values, at).fma(p, a0);
+                a1 = FloatVector.fromArray(EXP, values, at + width).fma(p, a1);
+                a2 = FloatVector.fromArray(EXP, values, at + 2 * width).fma(p, a2);
+                a3 = FloatVector.fromArray(EXP, values, at + 3 * width).fma(p, a3);
+            }
+            a0.intoArray(out, o);
+            a1.intoArray(out, o + width);
+            a2.intoArray(out, o + 2 * width);
+            a3.intoArray(out, o + 3 * width);
+        }
+        for (; d + width <= vd; d += width) {
+            int o = outOff + d;
+            FloatVector a = FloatVector.fromArray(EXP, out, o);
+            for (int t = 0, at = v + d; t < n; t++, at += vd) {
+                a = FloatVector.fromArray(EXP, values, at).fma(FloatVector.broadcast(EXP, tile[t]), a);
+            }
+            a.intoArray(out, o);
+        }
+        for (; d < vd; d++) {
+            float a = out[outOff + d];
+            for (int t = 0, at = v + d; t < n; t++, at += vd) {
+                a = Math.fma(tile[t], values[at], a);
+            }
+            out[outOff + d] = a;
         }
     }
 

@@ -12,9 +12,12 @@ import io.kvcache.core.model.LayerWeights;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.model.ModelConfig;
 import io.kvcache.core.model.ModelWeights;
+import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tensor.ComputePool;
 import io.kvcache.core.tensor.Float16s;
 import io.kvcache.core.tensor.WeightMatrix;
+
+import java.util.ArrayDeque;
 
 /**
  * The forward pass of a Llama-family decoder on the CPU (Vector API, {@link ComputePool} threads). A call evaluates a batch of consecutive
@@ -36,6 +39,11 @@ public final class CpuForwardPass implements ForwardPass {
     private final ComputePool pool;
     private final RopeTable rope;
     private final ThreadLocal<AttentionScratch> scratch = ThreadLocal.withInitial(AttentionScratch::new);
+    /**
+     * Buffers of one-token steps not in use: a step takes one and gives it back, so decoding leaves
+     * no garbage, and there are never more of them than steps that ran at the same time.
+     */
+    private final ArrayDeque<Step> idleSteps = new ArrayDeque<>();
 
     public CpuForwardPass(Model model, ComputePool pool) {
         this.config = model.config();
@@ -63,6 +71,60 @@ public final class CpuForwardPass implements ForwardPass {
      */
     @Override
     public float[] forward(Sequence sequence, int[] tokens, int from, int count, Logits logits) {
+        KvCache cache = checked(sequence, tokens, from, count);
+        if (count > 1 && config.attendsToLaterLayers()) {
+            return forwardOneByOne(cache, tokens, from, count, logits);
+        }
+        int rows = logits == Logits.LAST ? 1 : count;
+        float[] out = new float[rows * config.vocabularySize()];
+        if (count == 1) {
+            Step step = takeStep();
+            try {
+                output(evaluate(cache, tokens, from, count, step.activations), count, rows, out);
+            } finally {
+                giveBack(step);
+            }
+        } else {
+            output(evaluate(cache, tokens, from, count, new Activations(config, count)), count, rows, out);
+        }
+        return out;
+    }
+
+    /**
+     * As {@link ForwardPass#forwardAndSample}, with the logits of a one-token step in a reused
+     * buffer that the caller never sees: a decode step leaves no garbage behind.
+     */
+    @Override
+    public int forwardAndSample(Sequence sequence, int[] tokens, int from, int count, Sampler sampler, int[] history,
+                                int historyLength) {
+        if (count > 1) {
+            return ForwardPass.super.forwardAndSample(sequence, tokens, from, count, sampler, history, historyLength);
+        }
+        KvCache cache = checked(sequence, tokens, from, count);
+        Step step = takeStep();
+        try {
+            output(evaluate(cache, tokens, from, count, step.activations), count, 1, step.logits);
+            return sampler.sample(step.logits, 0, config.vocabularySize(), history, historyLength);
+        } finally {
+            giveBack(step);
+        }
+    }
+
+    private Step takeStep() {
+        synchronized (idleSteps) {
+            Step step = idleSteps.poll();
+            return step != null ? step : new Step();
+        }
+    }
+
+    private void giveBack(Step step) {
+        synchronized (idleSteps) {
+            idleSteps.push(step);
+        }
+    }
+
+    /** The sequence as the {@link KvCache} it must be, once the tokens and the room for them are checked. */
+    private KvCache checked(Sequence sequence, int[] tokens, int from, int count) {
         if (!(sequence instanceof KvCache cache)) {
             throw new IllegalArgumentException("the cpu backend evaluates sequences it made (a KvCache), not a "
                     + sequence.getClass().getSimpleName());
@@ -81,11 +143,13 @@ public final class CpuForwardPass implements ForwardPass {
                         + config.vocabularySize());
             }
         }
-        if (count > 1 && config.attendsToLaterLayers()) {
-            return forwardOneByOne(cache, tokens, from, count, logits);
-        }
+        return cache;
+    }
+
+    /** Runs the tokens through every layer into {@code a}, appending their keys and values to the cache. */
+    private Activations evaluate(KvCache cache, int[] tokens, int from, int count, Activations a) {
+        int start = cache.length();
         rope.ensure(start + count);
-        Activations a = new Activations(config, count);
         for (int b = 0; b < count; b++) {
             weights.tokenEmbedding().readRow(tokens[from + b], a.x, b * config.dim());
         }
@@ -97,7 +161,7 @@ public final class CpuForwardPass implements ForwardPass {
             feedForwardBlock(layer, count, a);
         }
         cache.compact();
-        return output(a, count, logits);
+        return a;
     }
 
     /**
@@ -376,17 +440,15 @@ public final class CpuForwardPass implements ForwardPass {
         VectorMath.add(a.out, a.x, count * dim);
     }
 
-    private float[] output(Activations a, int count, Logits which) {
+    /** The logits of the last {@code rows} of the batch's {@code count} tokens, into {@code logits}. */
+    private void output(Activations a, int count, int rows, float[] logits) {
         int dim = config.dim();
-        int first = which == Logits.LAST ? count - 1 : 0;
-        int rows = count - first;
-        float[] normed = new float[rows * dim];
+        int first = count - rows;
+        // The final norm goes to xn, free once the last layer has read it.
         for (int r = 0; r < rows; r++) {
-            VectorMath.rmsNorm(a.x, (first + r) * dim, weights.outputNorm(), config.rmsEpsilon(), normed, r * dim, dim);
+            VectorMath.rmsNorm(a.x, (first + r) * dim, weights.outputNorm(), config.rmsEpsilon(), a.xn, r * dim, dim);
         }
-        float[] logits = new float[rows * config.vocabularySize()];
-        weights.output().multiply(normed, rows, logits, pool);
-        return logits;
+        weights.output().multiply(a.xn, rows, logits, pool);
     }
 
     private static void addBias(float[] x, int off, float[] bias) {
@@ -395,6 +457,12 @@ public final class CpuForwardPass implements ForwardPass {
                 x[off + i] += bias[i];
             }
         }
+    }
+
+    /** The activations and logits of one one-token step. */
+    private final class Step {
+        final Activations activations = new Activations(config, 1);
+        final float[] logits = new float[config.vocabularySize()];
     }
 
     /** The per-call activations of a batch of tokens, row after row. */

@@ -7,6 +7,13 @@ import java.util.SplittableRandom;
 public final class Sampler {
     private final SamplingParams params;
     private final SplittableRandom random;
+    /** Buffers reused from token to token, sized to the vocabulary at the first use. */
+    private boolean[] seen = new boolean[0];
+    private long[] keys = new long[0];
+    private long[] heap = new long[0];
+    private int[] order = new int[0];
+    private double[] probabilities = new double[0];
+    private double[] tempered = new double[0];
 
     public Sampler(SamplingParams params) {
         this.params = params;
@@ -34,9 +41,8 @@ public final class Sampler {
         if (params.temperature() == 0f) {
             return argmax(logits, offset, vocabulary);
         }
-        int[] order = descending(logits, offset, vocabulary, params.topK());
-        int kept = order.length;
-        double[] p = softmax(logits, offset, order, kept, 1f);
+        int kept = descending(logits, offset, vocabulary, params.topK());
+        double[] p = softmax(logits, offset, order, kept, 1f, probabilities);
         if (params.topP() < 1f) {
             double cumulative = 0;
             int n = 0;
@@ -56,7 +62,7 @@ public final class Sampler {
             }
             kept = n;
         }
-        double[] q = softmax(logits, offset, order, kept, params.temperature());
+        double[] q = softmax(logits, offset, order, kept, params.temperature(), tempered);
         double u = nextUniform();
         for (int i = 0; i < kept; i++) {
             u -= q[i];
@@ -73,7 +79,9 @@ public final class Sampler {
             return;
         }
         int from = Math.max(0, historyLength - params.repetitionWindow());
-        boolean[] seen = new boolean[vocabulary];
+        if (seen.length < vocabulary) {
+            seen = new boolean[vocabulary];
+        }
         for (int i = from; i < historyLength; i++) {
             int t = history[i];
             if (!seen[t]) {
@@ -81,6 +89,9 @@ public final class Sampler {
                 float l = logits[offset + t];
                 logits[offset + t] = l > 0 ? l / penalty : l * penalty;
             }
+        }
+        for (int i = from; i < historyLength; i++) {
+            seen[history[i]] = false;
         }
     }
 
@@ -96,13 +107,19 @@ public final class Sampler {
     }
 
     /**
-     * The candidates, most likely first (ties: lower id first): the {@code topK} best (all when 0),
-     * leaving out tokens whose logit is minus infinity (masked, never to be drawn) unless all are.
-     * Sorted as 64-bit keys (the logit's order in the high half, the id in the low), so the order
-     * is the same as a stable sort by logit and costs a primitive sort, or a bounded heap for top-k.
+     * Puts the candidates in {@link #order}, most likely first (ties: lower id first), and returns
+     * how many: the {@code topK} best (all when 0), leaving out tokens whose logit is minus infinity
+     * (masked, never to be drawn) unless all are. Sorted as 64-bit keys (the logit's order in the
+     * high half, the id in the low), so the order is the same as a stable sort by logit and costs a
+     * primitive sort, or a bounded heap for top-k, in buffers kept from token to token.
      */
-    private static int[] descending(float[] logits, int offset, int vocabulary, int topK) {
-        long[] keys = new long[vocabulary];
+    private int descending(float[] logits, int offset, int vocabulary, int topK) {
+        if (keys.length < vocabulary) {
+            keys = new long[vocabulary];
+            order = new int[vocabulary];
+            probabilities = new double[vocabulary];
+            tempered = new double[vocabulary];
+        }
         int n = 0;
         for (int i = 0; i < vocabulary; i++) {
             float l = logits[offset + i];
@@ -116,9 +133,12 @@ public final class Sampler {
             }
         }
         int k = topK > 0 ? Math.min(topK, n) : n;
+        long[] sorted = keys;
         if (k < n && k <= 4096) {
             // A max-heap of the k smallest keys (the k most likely tokens) seen so far.
-            long[] heap = new long[k];
+            if (heap.length < k) {
+                heap = new long[k];
+            }
             System.arraycopy(keys, 0, heap, 0, k);
             for (int i = k / 2 - 1; i >= 0; i--) {
                 siftDown(heap, i, k);
@@ -129,15 +149,14 @@ public final class Sampler {
                     siftDown(heap, 0, k);
                 }
             }
-            keys = heap;
+            sorted = heap;
             n = k;
         }
-        Arrays.sort(keys, 0, n);
-        int[] order = new int[k];
+        Arrays.sort(sorted, 0, n);
         for (int i = 0; i < k; i++) {
-            order[i] = (int) keys[i];
+            order[i] = (int) sorted[i];
         }
-        return order;
+        return k;
     }
 
     /** A key that sorts ascending as the logit descending, then the id ascending (as Float.compare orders logits). */
@@ -169,8 +188,7 @@ public final class Sampler {
     }
 
     /** Probabilities of the first {@code n} tokens of {@code order}, renormalized among them. */
-    private static double[] softmax(float[] logits, int offset, int[] order, int n, float temperature) {
-        double[] p = new double[n];
+    private static double[] softmax(float[] logits, int offset, int[] order, int n, float temperature, double[] p) {
         double max = logits[offset + order[0]] / temperature;
         double sum = 0;
         for (int i = 0; i < n; i++) {

@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -26,64 +25,44 @@ import static io.kvcache.core.tensor.Lanes.SHORT;
  * added there (below 2^15), then widened once to 32 bits for the sub-block's scale. The decoding is
  * written out in each loop: a vector that crosses a call is boxed.
  */
-final class Q4KRowGroups implements RowGroups {
-    private static final int BLOCK_BYTES = 144;
+final class Q4KRowGroups extends RowGroups {
     private static final int D = 0;
     private static final int DMIN = 64;
     private static final int SCALES = 128;
     private static final int MINS = 256;
     private static final int QS = 384;
     private static final int GROUP_BYTES = QS + 128 * ROWS;
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
-
-    private final int cols;
-    private final int blocks;
-    private final MemorySegment groups;
 
     Q4KRowGroups(int rows, int cols) {
-        this.cols = cols;
-        this.blocks = cols / 256;
-        this.groups = RowGroups.allocate((long) rows / ROWS * blocks * GROUP_BYTES);
+        super(GgmlType.Q4_K, rows, cols, GROUP_BYTES);
     }
 
     @Override
-    public Activations.Format activations() {
+    Activations.Format activations() {
         return Activations.Format.Q8_K_PLAIN;
     }
 
     @Override
-    public void copy(MemorySegment data, int from, int to) {
-        long rowBytes = (long) blocks * BLOCK_BYTES;
-        for (int g = from; g < to; g++) {
-            for (int b = 0; b < blocks; b++) {
-                long dst = ((long) g * blocks + b) * GROUP_BYTES;
-                for (int r = 0; r < ROWS; r++) {
-                    long src = ((long) g * ROWS + r) * rowBytes + (long) b * BLOCK_BYTES;
-                    groups.set(FLOAT, dst + D + 4 * r, Float16s.toFloat(data.get(SHORT, src)));
-                    groups.set(FLOAT, dst + DMIN + 4 * r, Float16s.toFloat(data.get(SHORT, src + 2)));
-                    int a = data.get(INT, src + 4);
-                    int m = data.get(INT, src + 8);
-                    int c = data.get(INT, src + 12);
-                    long scales = KScales.scales(a, m, c);
-                    long mins = KScales.mins(a, m, c);
-                    for (int j = 0; j < 8; j++) {
-                        groups.set(ValueLayout.JAVA_BYTE, dst + SCALES + ROWS * j + r, (byte) KScales.get(scales, j));
-                        groups.set(ValueLayout.JAVA_BYTE, dst + MINS + ROWS * j + r, (byte) KScales.get(mins, j));
-                    }
-                    for (int i = 0; i < 128; i++) {
-                        groups.set(ValueLayout.JAVA_BYTE, dst + QS + ROWS * i + r, data.get(ValueLayout.JAVA_BYTE, src + 16 + i));
-                    }
-                }
-            }
+    void copyBlock(MemorySegment data, long src, long dst, int r) {
+        groups.set(FLOAT, dst + D + 4 * r, Float16s.toFloat(data.get(SHORT, src)));
+        groups.set(FLOAT, dst + DMIN + 4 * r, Float16s.toFloat(data.get(SHORT, src + 2)));
+        int a = data.get(INT, src + 4);
+        int m = data.get(INT, src + 8);
+        int c = data.get(INT, src + 12);
+        long scales = KScales.scales(a, m, c);
+        long mins = KScales.mins(a, m, c);
+        for (int j = 0; j < 8; j++) {
+            groups.set(ValueLayout.JAVA_BYTE, dst + SCALES + ROWS * j + r, (byte) KScales.get(scales, j));
+            groups.set(ValueLayout.JAVA_BYTE, dst + MINS + ROWS * j + r, (byte) KScales.get(mins, j));
+        }
+        for (int i = 0; i < 128; i++) {
+            groups.set(ValueLayout.JAVA_BYTE, dst + QS + ROWS * i + r, data.get(ValueLayout.JAVA_BYTE, src + 16 + i));
         }
     }
 
     /** ggml_gemv_q4_K_8x8_q8_K: per row, d*d_x times one integer per super-block, minus the mins' share. */
     @Override
-    public void dot(int group, Activations x, int col, float[] out, int at) {
+    void dot(int group, Activations x, int col, float[] out, int at) {
         MemorySegment w = groups;
         short[] q = x.quants;
         int[] sums = x.sums;
@@ -128,7 +107,7 @@ final class Q4KRowGroups implements RowGroups {
 
     /** ggml_gemm_q4_K_8x8_q8_K for four input rows: per row and input, one integer per 64 values. */
     @Override
-    public void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
+    void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
         MemorySegment w = groups;
         short[] q = x.quants;
         int[] sums = x.sums;

@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -26,61 +25,39 @@ import static io.kvcache.core.tensor.Lanes.SHORT;
  * extraction on every product). Four products of at most 63*127 are added in 16-bit lanes
  * before widening.
  */
-final class Q6KRowGroups implements RowGroups {
-    private static final int BLOCK_BYTES = 210;
+final class Q6KRowGroups extends RowGroups {
     private static final int D = 0;
     private static final int SCALES = 64;
     private static final int QS = SCALES + 16 * ROWS;
     private static final int GROUP_BYTES = QS + 256 * ROWS;
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
-    /** Per thread, the 8 lane accumulators of one group (lane t at 16t) before hsum_float_8. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * 8 * ROWS]);
     /** Per thread, the 8 lanes' integers of the current super-block (lane t at 16t). */
     private static final ThreadLocal<int[]> INTS = ThreadLocal.withInitial(() -> new int[8 * ROWS]);
 
-    private final int cols;
-    private final int blocks;
-    private final MemorySegment groups;
-
     Q6KRowGroups(int rows, int cols) {
-        this.cols = cols;
-        this.blocks = cols / 256;
-        this.groups = RowGroups.allocate((long) rows / ROWS * blocks * GROUP_BYTES);
+        super(GgmlType.Q6_K, rows, cols, GROUP_BYTES);
     }
 
     @Override
-    public Activations.Format activations() {
+    Activations.Format activations() {
         return Activations.Format.Q8_K;
     }
 
     @Override
-    public void copy(MemorySegment data, int from, int to) {
-        long rowBytes = (long) blocks * BLOCK_BYTES;
-        for (int g = from; g < to; g++) {
-            for (int b = 0; b < blocks; b++) {
-                long dst = ((long) g * blocks + b) * GROUP_BYTES;
-                for (int r = 0; r < ROWS; r++) {
-                    long src = ((long) g * ROWS + r) * rowBytes + (long) b * BLOCK_BYTES;
-                    groups.set(FLOAT, dst + D + 4 * r, Float16s.toFloat(data.get(SHORT, src + 208)));
-                    for (int s = 0; s < 16; s++) {
-                        groups.set(ValueLayout.JAVA_BYTE, dst + SCALES + ROWS * s + r, data.get(ValueLayout.JAVA_BYTE, src + 192 + s));
-                    }
-                    for (int h = 0; h < 2; h++) {
-                        for (int i = 0; i < 32; i++) {
-                            int qlA = data.get(ValueLayout.JAVA_BYTE, src + 64 * h + i) & 0xFF;
-                            int qlB = data.get(ValueLayout.JAVA_BYTE, src + 64 * h + 32 + i) & 0xFF;
-                            int qh = data.get(ValueLayout.JAVA_BYTE, src + 128 + 32 * h + i) & 0xFF;
-                            long v = dst + QS + (long) ROWS * (128 * h + i) + r;
-                            groups.set(ValueLayout.JAVA_BYTE, v, (byte) (qlA & 0xF | (qh & 3) << 4));
-                            groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 32, (byte) (qlB & 0xF | (qh >> 2 & 3) << 4));
-                            groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 64, (byte) (qlA >> 4 | (qh >> 4 & 3) << 4));
-                            groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 96, (byte) (qlB >> 4 | (qh >> 6) << 4));
-                        }
-                    }
-                }
+    void copyBlock(MemorySegment data, long src, long dst, int r) {
+        groups.set(FLOAT, dst + D + 4 * r, Float16s.toFloat(data.get(SHORT, src + 208)));
+        for (int s = 0; s < 16; s++) {
+            groups.set(ValueLayout.JAVA_BYTE, dst + SCALES + ROWS * s + r, data.get(ValueLayout.JAVA_BYTE, src + 192 + s));
+        }
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < 32; i++) {
+                int qlA = data.get(ValueLayout.JAVA_BYTE, src + 64 * h + i) & 0xFF;
+                int qlB = data.get(ValueLayout.JAVA_BYTE, src + 64 * h + 32 + i) & 0xFF;
+                int qh = data.get(ValueLayout.JAVA_BYTE, src + 128 + 32 * h + i) & 0xFF;
+                long v = dst + QS + (long) ROWS * (128 * h + i) + r;
+                groups.set(ValueLayout.JAVA_BYTE, v, (byte) (qlA & 0xF | (qh & 3) << 4));
+                groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 32, (byte) (qlB & 0xF | (qh >> 2 & 3) << 4));
+                groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 64, (byte) (qlA >> 4 | (qh >> 4 & 3) << 4));
+                groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 96, (byte) (qlB >> 4 | (qh >> 6) << 4));
             }
         }
     }
@@ -91,7 +68,7 @@ final class Q6KRowGroups implements RowGroups {
      * per-thread arrays, lane t at [16t ..].
      */
     @Override
-    public void dot(int group, Activations x, int col, float[] out, int at) {
+    void dot(int group, Activations x, int col, float[] out, int at) {
         MemorySegment w = groups;
         short[] q = x.quants;
         int[] sums = x.sums;
@@ -143,7 +120,7 @@ final class Q6KRowGroups implements RowGroups {
     }
 
     @Override
-    public void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
+    void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
         float[] lanes = LANES.get();
         for (int t = 0; t < 8; t++) {
             lane4(group, x, col, t, lanes);
@@ -217,20 +194,5 @@ final class Q6KRowGroups implements RowGroups {
         acc1.intoArray(lanes, ROWS * (8 + t));
         acc2.intoArray(lanes, ROWS * (16 + t));
         acc3.intoArray(lanes, ROWS * (24 + t));
-    }
-
-    /** hsum_float_8 of each row's 8 lanes (lane t at lanes[from + 16t ..]): (l0+l4)+(l2+l6), plus (l1+l5)+(l3+l7). */
-    static void hsum8(float[] lanes, int from, float[] out, int at) {
-        FloatVector l0 = FloatVector.fromArray(F16, lanes, from);
-        FloatVector l1 = FloatVector.fromArray(F16, lanes, from + ROWS);
-        FloatVector l2 = FloatVector.fromArray(F16, lanes, from + 2 * ROWS);
-        FloatVector l3 = FloatVector.fromArray(F16, lanes, from + 3 * ROWS);
-        FloatVector l4 = FloatVector.fromArray(F16, lanes, from + 4 * ROWS);
-        FloatVector l5 = FloatVector.fromArray(F16, lanes, from + 5 * ROWS);
-        FloatVector l6 = FloatVector.fromArray(F16, lanes, from + 6 * ROWS);
-        FloatVector l7 = FloatVector.fromArray(F16, lanes, from + 7 * ROWS);
-        FloatVector even = l0.add(l4).add(l2.add(l6));
-        FloatVector odd = l1.add(l5).add(l3.add(l7));
-        even.add(odd).intoArray(out, at);
     }
 }

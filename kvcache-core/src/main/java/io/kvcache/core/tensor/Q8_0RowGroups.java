@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,47 +23,25 @@ import static io.kvcache.core.tensor.Lanes.SHORT;
  * 32 quants [value][row]. Two products (at most 128*127 each) are added in 16-bit lanes before
  * widening.
  */
-final class Q8_0RowGroups implements RowGroups {
-    private static final int BLOCK_BYTES = 34;
+final class Q8_0RowGroups extends RowGroups {
     private static final int D = 0;
     private static final int QS = 4 * ROWS;
     private static final int GROUP_BYTES = QS + 32 * ROWS;
-    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
-    /** Per thread, the 8 lane accumulators of one group (lane t at 16t) before hsum_float_8. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * 8 * ROWS]);
-
-    private final int cols;
-    private final int blocks;
-    private final MemorySegment groups;
 
     Q8_0RowGroups(int rows, int cols) {
-        this.cols = cols;
-        this.blocks = cols / 32;
-        this.groups = RowGroups.allocate((long) rows / ROWS * blocks * GROUP_BYTES);
+        super(GgmlType.Q8_0, rows, cols, GROUP_BYTES);
     }
 
     @Override
-    public Activations.Format activations() {
+    Activations.Format activations() {
         return Activations.Format.Q8_0;
     }
 
     @Override
-    public void copy(MemorySegment data, int from, int to) {
-        long rowBytes = (long) blocks * BLOCK_BYTES;
-        for (int g = from; g < to; g++) {
-            for (int b = 0; b < blocks; b++) {
-                long dst = ((long) g * blocks + b) * GROUP_BYTES;
-                for (int r = 0; r < ROWS; r++) {
-                    long src = ((long) g * ROWS + r) * rowBytes + (long) b * BLOCK_BYTES;
-                    groups.set(FLOAT, dst + D + 4 * r, Float16s.toFloat(data.get(SHORT, src)));
-                    for (int i = 0; i < 32; i++) {
-                        groups.set(ValueLayout.JAVA_BYTE, dst + QS + ROWS * i + r, data.get(ValueLayout.JAVA_BYTE, src + 2 + i));
-                    }
-                }
-            }
+    void copyBlock(MemorySegment data, long src, long dst, int r) {
+        groups.set(FLOAT, dst + D + 4 * r, Float16s.toFloat(data.get(SHORT, src)));
+        for (int i = 0; i < 32; i++) {
+            groups.set(ValueLayout.JAVA_BYTE, dst + QS + ROWS * i + r, data.get(ValueLayout.JAVA_BYTE, src + 2 + i));
         }
     }
 
@@ -73,7 +50,7 @@ final class Q8_0RowGroups implements RowGroups {
      * the 8 lanes' float accumulators kept in a per-thread array, lane t at [16t ..].
      */
     @Override
-    public void dot(int group, Activations x, int col, float[] out, int at) {
+    void dot(int group, Activations x, int col, float[] out, int at) {
         MemorySegment w = groups;
         short[] q = x.quants;
         float[] lanes = LANES.get();
@@ -103,17 +80,17 @@ final class Q8_0RowGroups implements RowGroups {
                         .intoArray(lanes, ROWS * t);
             }
         }
-        Q6KRowGroups.hsum8(lanes, 0, out, at);
+        hsum8(lanes, 0, out, at);
     }
 
     @Override
-    public void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
+    void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
         float[] lanes = LANES.get();
         for (int t = 0; t < 8; t++) {
             lane4(group, x, col, t, lanes);
         }
         for (int k = 0; k < 4; k++) {
-            Q6KRowGroups.hsum8(lanes, 8 * ROWS * k, out, at + k * stride);
+            hsum8(lanes, 8 * ROWS * k, out, at + k * stride);
         }
     }
 

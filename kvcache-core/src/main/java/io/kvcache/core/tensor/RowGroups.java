@@ -1,5 +1,11 @@
 package io.kvcache.core.tensor;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -15,28 +21,80 @@ import java.lang.foreign.MemorySegment;
  * <p>The sums are exact integers however they are grouped, so the results are those of the type's
  * {@link Kernel}, bit for bit: each implementation keeps that kernel's float accumulation order.
  * llama.cpp repacks Q4_0 and Q4_K matrices at load for the same reason (its "8x8" layouts).
+ *
+ * <p>The copy is laid out group after group, and within a group block after block, each
+ * {@link #groupBytes} long: an implementation says where the 16 rows' parts of one block go in
+ * that span ({@link #copyBlock}).
  */
-sealed interface RowGroups permits Q4KRowGroups, Q6KRowGroups, Q8_0RowGroups {
+abstract sealed class RowGroups permits Q4KRowGroups, Q6KRowGroups, Q8_0RowGroups {
     /** Rows per group: one 16-bit lane each in a 256-bit vector. */
-    int ROWS = 16;
+    static final int ROWS = 16;
+    /** One byte per row of a group. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    /** One 16-bit lane per row of a group. */
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    /** One 32-bit integer lane per row of a group. */
+    static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    /** One float lane per row of a group. */
+    static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
 
-    Activations.Format activations();
+    /**
+     * Per thread, the 8 lane accumulators of one group for each of 4 input columns (lane t of
+     * column k at 16(8k+t)), for the types that add them as hsum_float_8 does ({@link #hsum8}).
+     */
+    static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * 8 * ROWS]);
+
+    /** Columns of the matrix. */
+    final int cols;
+    /** Blocks of the type per row. */
+    final int blocks;
+    /** Bytes of one block of a group's 16 rows in the copy. */
+    final int groupBytes;
+    /** The copy, off the heap, freed when the matrix is no longer reachable. */
+    final MemorySegment groups;
+    private final int blockBytes;
+
+    RowGroups(GgmlType type, int rows, int cols, int groupBytes) {
+        this.cols = cols;
+        this.blocks = cols / type.blockSize();
+        this.groupBytes = groupBytes;
+        this.blockBytes = type.blockBytes();
+        this.groups = Arena.ofAuto().allocate((long) rows / ROWS * blocks * groupBytes, 64);
+    }
+
+    abstract Activations.Format activations();
 
     /** The dot products of the group's rows with input column {@code col}, into {@code out[at .. at+15]}. */
-    void dot(int group, Activations x, int col, float[] out, int at);
+    abstract void dot(int group, Activations x, int col, float[] out, int at);
 
     /**
      * The dot products of the group's rows with input columns {@code col .. col+3}, each weight
      * loaded once: column {@code col+k} into {@code out[at + k*stride ..]}, in the order ggml sums
      * a batch of that type.
      */
-    void dot4(int group, Activations x, int col, float[] out, int at, int stride);
+    abstract void dot4(int group, Activations x, int col, float[] out, int at, int stride);
 
     /**
-     * Copies groups [from, to) of the {@code rows x cols} matrix in {@code data} into this layout;
-     * groups are independent, so threads may split them.
+     * Copies one block of the file (at {@code src} in {@code data}), that of row {@code row} of
+     * its group, into that group's block at {@code dst} of {@link #groups}.
      */
-    void copy(MemorySegment data, int from, int to);
+    abstract void copyBlock(MemorySegment data, long src, long dst, int row);
+
+    /**
+     * Copies groups [from, to) of the matrix in {@code data} (its blocks as the file holds them,
+     * row after row) into this layout; groups are independent, so threads may split them.
+     */
+    final void copy(MemorySegment data, int from, int to) {
+        long rowBytes = (long) blocks * blockBytes;
+        for (int g = from; g < to; g++) {
+            for (int b = 0; b < blocks; b++) {
+                long dst = ((long) g * blocks + b) * groupBytes;
+                for (int r = 0; r < ROWS; r++) {
+                    copyBlock(data, ((long) g * ROWS + r) * rowBytes + (long) b * blockBytes, dst, r);
+                }
+            }
+        }
+    }
 
     /**
      * The row-group layout of a {@code rows x cols} matrix of {@code type}, allocated but not yet
@@ -44,7 +102,7 @@ sealed interface RowGroups permits Q4KRowGroups, Q6KRowGroups, Q8_0RowGroups {
      * of {@link #ROWS}.
      */
     static RowGroups of(GgmlType type, int rows, int cols) {
-        if (rows % ROWS != 0) {
+        if (!applies(type, rows)) {
             return null;
         }
         return switch (type) {
@@ -55,8 +113,26 @@ sealed interface RowGroups permits Q4KRowGroups, Q6KRowGroups, Q8_0RowGroups {
         };
     }
 
-    /** Off-heap memory for a copy, freed when the matrix is no longer reachable. */
-    static MemorySegment allocate(long bytes) {
-        return Arena.ofAuto().allocate(bytes, 64);
+    /** Whether a matrix of {@code type} with {@code rows} rows has a row-group layout. */
+    static boolean applies(GgmlType type, int rows) {
+        return rows % ROWS == 0 && (type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q8_0);
+    }
+
+    /**
+     * hsum_float_8 of each row's 8 lanes (lane t at lanes[from + 16t ..]): (l0+l4)+(l2+l6), plus
+     * (l1+l5)+(l3+l7), into {@code out[at .. at+15]}.
+     */
+    static void hsum8(float[] lanes, int from, float[] out, int at) {
+        FloatVector l0 = FloatVector.fromArray(F16, lanes, from);
+        FloatVector l1 = FloatVector.fromArray(F16, lanes, from + ROWS);
+        FloatVector l2 = FloatVector.fromArray(F16, lanes, from + 2 * ROWS);
+        FloatVector l3 = FloatVector.fromArray(F16, lanes, from + 3 * ROWS);
+        FloatVector l4 = FloatVector.fromArray(F16, lanes, from + 4 * ROWS);
+        FloatVector l5 = FloatVector.fromArray(F16, lanes, from + 5 * ROWS);
+        FloatVector l6 = FloatVector.fromArray(F16, lanes, from + 6 * ROWS);
+        FloatVector l7 = FloatVector.fromArray(F16, lanes, from + 7 * ROWS);
+        FloatVector even = l0.add(l4).add(l2.add(l6));
+        FloatVector odd = l1.add(l5).add(l3.add(l7));
+        even.add(odd).intoArray(out, at);
     }
 }

@@ -42,7 +42,7 @@ public final class WeightMatrix {
         this.rowBytes = type.bytesFor(cols);
         this.tileRows = (int) Math.max(1, Math.min(rows, TILE_BYTES / rowBytes));
         this.batchOrder = kernel.batchOrder(rows, cols);
-        this.grouped = RowGroups.of(type, rows, 1 << 8) != null;
+        this.grouped = RowGroups.applies(type, rows);
     }
 
     /**

@@ -70,6 +70,29 @@ class SamplerTest {
     }
 
     @Test
+    void topKAmongEqualLogitsKeepsTheLowestIds() {
+        // Ids 1, 2 and 3 tie: the order is a stable sort by logit, so top-2 keeps ids 1 and 2, never 3.
+        float[] logits = {1f, 5f, 5f, 5f, -0f, 0f};
+        Sampler sampler = new Sampler(SamplingParams.greedy(1).withTemperature(1f).withTopK(2).withTopP(1f));
+        int[] counts = new int[logits.length];
+        for (int i = 0; i < 4000; i++) {
+            counts[sampler.sample(logits.clone(), 0, logits.length, new int[0], 0)]++;
+        }
+        assertThat(counts[0] + counts[3] + counts[4] + counts[5]).isZero();
+        assertThat(counts[1]).isPositive();
+        assertThat(counts[2]).isPositive();
+    }
+
+    @Test
+    void theRepetitionPenaltyOfOneCallDoesNotCarryIntoTheNext() {
+        Sampler sampler = new Sampler(SamplingParams.greedy(1).withRepetitionPenalty(2f));
+        sampler.sample(new float[] {2f, -1f, 3f}, 0, 3, new int[] {2, 1}, 2);
+        float[] logits = {2f, -1f, 3f};
+        sampler.sample(logits, 0, 3, new int[] {0}, 1);
+        assertThat(logits).containsExactly(1f, -1f, 3f);
+    }
+
+    @Test
     void invalidSettingsAreRejectedByName() {
         assertThatThrownBy(() -> SamplingParams.greedy(1).withTopP(0f)).hasMessageContaining("top-p");
         assertThatThrownBy(() -> SamplingParams.greedy(1).withTemperature(-1f)).hasMessageContaining("temperature");

@@ -10,6 +10,7 @@ import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.sampling.Sampler;
+import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -147,11 +148,18 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         float[] logits = transformer.forward(cache, prompt, 0, promptLength, ForwardPass.Logits.LAST);
         long t1 = System.nanoTime();
-        int[] next = new int[1];
         long maskNanos = 0;
-        TokenConstraint constraint = grammar == null ? null : grammar.start();
-        for (int i = 0; i < decodeSteps; i++) {
-            if (constraint != null) {
+        int[] next = {Sampler.argmax(logits, 0, vocabulary)};
+        if (grammar == null) {
+            // Decode steps as generation runs them: greedy picks, the logits never leaving the backend.
+            Sampler greedy = new Sampler(SamplingParams.greedy(decodeSteps));
+            for (int i = 0; i < decodeSteps; i++) {
+                next[0] = transformer.forwardAndSample(cache, next, 0, 1, greedy, next, 1);
+            }
+        } else {
+            // A constrained step needs the logits on the heap to mask them before the pick.
+            TokenConstraint constraint = grammar.start();
+            for (int i = 0; i < decodeSteps; i++) {
                 long m0 = System.nanoTime();
                 constraint.mask(logits, 0, vocabulary, decodeSteps - i);
                 next[0] = Sampler.argmax(logits, 0, vocabulary);
@@ -160,10 +168,8 @@ final class BenchCommand implements Callable<Integer> {
                     constraint = grammar.start();
                 }
                 maskNanos += System.nanoTime() - m0;
-            } else {
-                next[0] = Sampler.argmax(logits, 0, vocabulary);
+                logits = transformer.forward(cache, next, 0, 1, ForwardPass.Logits.LAST);
             }
-            logits = transformer.forward(cache, next, 0, 1, ForwardPass.Logits.LAST);
         }
         long t2 = System.nanoTime();
         return new Run(t1 - t0, t2 - t1, maskNanos, cache.memory());
