@@ -19,7 +19,6 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.Prompt;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
-import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -30,7 +29,7 @@ import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -102,16 +101,27 @@ class RedisSessionsTest {
         return summary.max();
     }
 
+    /**
+     * A story of some 300 tokens, whose mixed-precision cache takes two 64 KB chunks: the second
+     * replica reads a snapshot the first wrote in pieces.
+     */
     @Test
-    void aConversationStartedOnOneReplicaContinuesOnAnotherWithoutReadingItsHistoryAgain() {
-        replica("kvcache.policy=mixed-precision").run(first -> replica("kvcache.policy=mixed-precision").run(second -> {
-            ChatResponse reply = chat(first, null, new UserMessage(FIRST));
+    void aConversationStartedOnOneReplicaContinuesOnAnotherWithoutReadingItsHistoryAgain() throws Exception {
+        String story = Files.readString(SharedData.require("eval/tinystories-eval.txt")).substring(0, 1200);
+        String[] settings = {"kvcache.policy=mixed-precision", "kvcache.model.context-length=512",
+                "kvcache.sessions.redis.chunk-size=64KB"};
+        replica(settings).run(first -> replica(settings).run(second -> {
+            ChatResponse reply = chat(first, null, new UserMessage(story));
             String id = reply.getMetadata().getId();
             String replyText = reply.getResult().getOutput().getText();
             awaitStore(first, s -> s.saved() == 1);
+            try (RedisConnection connection = first.getBean(RedisConnectionFactory.class).getConnection()) {
+                assertThat(connection.keyCommands().keys(("kvcache:session:" + id + ":*").getBytes(StandardCharsets.UTF_8)))
+                        .as("chunks").hasSize(2);
+            }
 
             UserMessage followUp = new UserMessage("It was warm.");
-            ChatResponse there = chat(second, id, new UserMessage(FIRST), new AssistantMessage(replyText), followUp);
+            ChatResponse there = chat(second, id, new UserMessage(story), new AssistantMessage(replyText), followUp);
             assertThat(store(second).loaded()).isEqualTo(1);
             double reusedThere = lastReused(second);
             // the first turn's prompt and reply came from the store: only the follow-up's tokens were evaluated
@@ -119,7 +129,7 @@ class RedisSessionsTest {
             assertThat(there.getMetadata().getUsage().getPromptTokens() - reusedThere).isLessThan(8);
 
             // the replica that started it, holding it in memory, answers the same and reuses as much
-            ChatResponse here = chat(first, id, new UserMessage(FIRST), new AssistantMessage(replyText), followUp);
+            ChatResponse here = chat(first, id, new UserMessage(story), new AssistantMessage(replyText), followUp);
             assertThat(there.getResult().getOutput().getText()).isEqualTo(here.getResult().getOutput().getText());
             assertThat(lastReused(first)).isEqualTo(reusedThere);
             assertThat(store(first).loaded()).isZero();
