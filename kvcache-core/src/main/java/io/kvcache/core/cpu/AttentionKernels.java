@@ -177,7 +177,7 @@ final class AttentionKernels {
                 tileSum += sum16(tile, g);
             }
             sum = (float) (sum + tileSum);
-            accumulateTile(tile, n, values, first * vd, out, outOff, vd);
+            addWeightedValues(tile, n, values, first * vd, out, outOff, vd);
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
@@ -223,12 +223,11 @@ final class AttentionKernels {
     }
 
     /**
-     * out[d] = fma(tile[t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
-     * d: the same chain per element as {@link #accumulate} entry by entry, with up to four vectors
-     * of {@code out} held in registers across the tile's entries instead of stored and reloaded
-     * after each one.
+     * out[d] = fma(weights[t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
+     * d (ggml adds the entries one after another), with up to four vectors of {@code out} held in
+     * registers across the entries instead of stored and reloaded after each one.
      */
-    private static void accumulateTile(float[] tile, int n, float[] values, int v, float[] out, int outOff, int vd) {
+    private static void addWeightedValues(float[] weights, int n, float[] values, int v, float[] out, int outOff, int vd) {
         int width = EXP.length();
         int d = 0;
         for (; d + 4 * width <= vd; d += 4 * width) {
@@ -238,7 +237,7 @@ final class AttentionKernels {
             FloatVector a2 = FloatVector.fromArray(EXP, out, o + 2 * width);
             FloatVector a3 = FloatVector.fromArray(EXP, out, o + 3 * width);
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                FloatVector p = FloatVector.broadcast(EXP, tile[t]);
+                FloatVector p = FloatVector.broadcast(EXP, weights[t]);
                 a0 = FloatVector.fromArray(EXP, values, at).fma(p, a0);
                 a1 = FloatVector.fromArray(EXP, values, at + width).fma(p, a1);
                 a2 = FloatVector.fromArray(EXP, values, at + 2 * width).fma(p, a2);
@@ -253,14 +252,14 @@ final class AttentionKernels {
             int o = outOff + d;
             FloatVector a = FloatVector.fromArray(EXP, out, o);
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                a = FloatVector.fromArray(EXP, values, at).fma(FloatVector.broadcast(EXP, tile[t]), a);
+                a = FloatVector.fromArray(EXP, values, at).fma(FloatVector.broadcast(EXP, weights[t]), a);
             }
             a.intoArray(out, o);
         }
         for (; d < vd; d++) {
             float a = out[outOff + d];
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                a = Math.fma(tile[t], values[at], a);
+                a = Math.fma(weights[t], values[at], a);
             }
             out[outOff + d] = a;
         }
@@ -283,17 +282,19 @@ final class AttentionKernels {
             probabilities[e] = score;
             max = Math.max(max, score);
         }
+        for (int e = 0; e < entries; e++) {
+            probabilities[e] -= max;
+        }
+        exp(probabilities, entries);
         double sum = 0;
         for (int e = 0; e < entries; e++) {
-            float p = (float) Math.exp(probabilities[e] - max);
-            probabilities[e] = p;
-            sum += p;
+            sum += probabilities[e];
         }
         float inverse = (float) (1 / sum);
         for (int e = 0; e < entries; e++) {
             probabilities[e] *= inverse;
-            accumulate(probabilities[e], values, e * vd, out, outOff, vd);
         }
+        addWeightedValues(probabilities, entries, values, 0, out, outOff, vd);
     }
 
     /** Float dot product of x[xOff..xOff+n) and y[yOff..yOff+n), lanes summed in a fixed order. */
@@ -312,19 +313,6 @@ final class AttentionKernels {
             sum = Math.fma(x[xOff + i], y[yOff + i], sum);
         }
         return sum;
-    }
-
-    /** out[d] = fma(p, values[v + d], out[d]) over vd elements. */
-    private static void accumulate(float p, float[] values, int v, float[] out, int outOff, int vd) {
-        int d = 0;
-        FloatVector weight = FloatVector.broadcast(EXP, p);
-        for (int bound = EXP.loopBound(vd); d < bound; d += EXP.length()) {
-            FloatVector.fromArray(EXP, values, v + d).fma(weight, FloatVector.fromArray(EXP, out, outOff + d))
-                    .intoArray(out, outOff + d);
-        }
-        for (; d < vd; d++) {
-            out[outOff + d] = Math.fma(p, values[v + d], out[outOff + d]);
-        }
     }
 
     /** _mm512_reduce_add_ps of x[at..at+16): lanes i and i+8, then i and i+4, i and i+2, the last pair. */

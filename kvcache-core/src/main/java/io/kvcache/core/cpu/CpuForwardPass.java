@@ -230,20 +230,29 @@ public final class CpuForwardPass implements ForwardPass {
         }
         int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
         int groupSize = config.groupSize();
-        if (blocks == 1 && groupSize > 1 && !anyWeighted(cache, layer)) {
+        boolean weighted = anyWeighted(cache, layer);
+        if (blocks == 1 && groupSize > 1 && (count == 1 || !weighted)) {
             // One block of queries (a decode step): a task per query head, so that two threads share
             // e.g. SmolLM2's three key/value heads evenly; a range of tasks reads each head's keys
             // and values once. Each query head is computed as before, so the results are unchanged.
+            int stride = weighted ? probabilityStride(cache, layer, start, a) : 0;
             pool.parallelFor(config.kvHeads() * groupSize, (fromTask, toTask) -> {
                 AttentionScratch s = scratch.get();
                 for (int t = fromTask; t < toTask; ) {
                     int group = t / groupSize;
                     int end = Math.min(toTask, (group + 1) * groupSize);
-                    attend(cache.head(layer, group), group, 0, start, count, a, s,
-                            t - group * groupSize, end - group * groupSize);
+                    HeadCache head = cache.head(layer, group);
+                    if (head.attendsWeighted()) {
+                        attendWeightedStep(head, group, start, a, s, t - group * groupSize, end - group * groupSize, stride);
+                    } else {
+                        attend(head, group, 0, start, count, a, s, t - group * groupSize, end - group * groupSize);
+                    }
                     t = end;
                 }
             });
+            if (weighted) {
+                addStepAttention(cache, layer, start, a, stride);
+            }
         } else {
             pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
                 AttentionScratch s = scratch.get();
@@ -262,6 +271,71 @@ public final class CpuForwardPass implements ForwardPass {
         }
         w.attentionOutput().multiply(a.attention, count, a.out, pool);
         VectorMath.add(a.out, a.x, count * dim);
+    }
+
+    /**
+     * Sizes {@code a.headProbabilities} for one decode step's probabilities of every query head of
+     * the layer, and returns the room each query head has there (the most entries a head holds).
+     */
+    private int probabilityStride(KvCache cache, int layer, int start, Activations a) {
+        int stride = 0;
+        for (int g = 0; g < config.kvHeads(); g++) {
+            stride = Math.max(stride, cache.head(layer, g).countUpTo(start));
+        }
+        if (a.headProbabilities.length < config.heads() * stride) {
+            a.headProbabilities = new float[config.heads() * stride * 2];
+        }
+        return stride;
+    }
+
+    /**
+     * One decode step's query heads [firstHead, endHead) of one key/value group over a compressed
+     * head, as {@link #attendWeighted} computes them; each query head's probabilities go to its
+     * room in {@code a.headProbabilities} for {@link #addStepAttention}.
+     */
+    private void attendWeightedStep(HeadCache head, int group, int start, Activations a, AttentionScratch s,
+                                    int firstHead, int endHead, int stride) {
+        int hd = config.headDim();
+        int vd = config.valueDim();
+        int entries = head.countUpTo(start);
+        s.ensure(entries, hd, vd);
+        head.readKeys(entries, s.keys);
+        head.readValues(entries, s.values);
+        float[] biases = null;
+        if (head.hasBiases()) {
+            head.readBiases(entries, s.biases);
+            biases = s.biases;
+        }
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        for (int h = group * config.groupSize() + firstHead; h < group * config.groupSize() + endHead; h++) {
+            AttentionKernels.weighted(a.q, h * hd, s.keys, s.values, biases, entries, hd, vd, scale,
+                    a.attention, h * vd, s.scores);
+            System.arraycopy(s.scores, 0, a.headProbabilities, h * stride, entries);
+        }
+    }
+
+    /**
+     * Adds what each compressed head's entries received in a decode step to its statistics: the
+     * probabilities of its query heads summed in their order, as {@link #attendWeighted} sums them.
+     */
+    private void addStepAttention(KvCache cache, int layer, int start, Activations a, int stride) {
+        float[] p = a.headProbabilities;
+        int groupSize = config.groupSize();
+        for (int g = 0; g < config.kvHeads(); g++) {
+            HeadCache head = cache.head(layer, g);
+            if (!head.attendsWeighted()) {
+                continue;
+            }
+            int entries = head.countUpTo(start);
+            int first = g * groupSize * stride;
+            for (int h = 1; h < groupSize; h++) {
+                int from = first + h * stride;
+                for (int e = 0; e < entries; e++) {
+                    p[first + e] += p[from + e];
+                }
+            }
+            head.addAttention(p, first, entries);
+        }
     }
 
     /** Whether some key/value head of the layer attends through {@link #attendWeighted} (whose statistics are per head). */
@@ -476,6 +550,8 @@ public final class CpuForwardPass implements ForwardPass {
         final float[] out;
         final float[] gate;
         final float[] up;
+        /** A decode step's attention probabilities over compressed heads, per query head (grown as entries grow). */
+        float[] headProbabilities = new float[0];
 
         Activations(ModelConfig c, int count) {
             x = new float[count * c.dim()];

@@ -140,18 +140,23 @@ public final class HeadCache {
      * Adds the attention the first {@code count} entries (attention order) received, summed over
      * the queries of one step, to their running totals. Safe to call from several threads.
      */
-    public synchronized void addAttention(float[] received, int count) {
+    public void addAttention(float[] received, int count) {
+        addAttention(received, 0, count);
+    }
+
+    /** As {@link #addAttention(float[], int)}, entry e's share at {@code received[offset + e]}. */
+    public synchronized void addAttention(float[] received, int offset, int count) {
         int at = 0;
         if (lowPrecision != null) {
-            lowPrecision.addAttention(received, at, Math.min(count - at, lowPrecision.size()));
+            lowPrecision.addAttention(received, offset + at, Math.min(count - at, lowPrecision.size()));
             at += lowPrecision.size();
         }
         if (merged != null && at < count) {
-            merged.addAttention(received, at, Math.min(count - at, merged.size()));
+            merged.addAttention(received, offset + at, Math.min(count - at, merged.size()));
             at += merged.size();
         }
         if (at < count) {
-            kept.addAttention(received, at, count - at);
+            kept.addAttention(received, offset + at, count - at);
         }
     }
 
