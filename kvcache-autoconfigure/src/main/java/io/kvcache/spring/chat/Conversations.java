@@ -140,7 +140,7 @@ final class Conversations {
             }
             if (best != null) {
                 Sequence copy = best.cache().copy();
-                copy.truncate(bestPrefix);
+                copy.truncate(copy.resumablePrefix(bestPrefix));
                 return copy;
             }
         }
