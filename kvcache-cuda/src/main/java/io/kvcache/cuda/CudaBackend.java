@@ -23,6 +23,13 @@ final class CudaBackend implements Backend {
     private final CudaTransformer transformer;
 
     CudaBackend(Model model, BackendSettings settings, CudaStatus status) {
+        var config = model.config();
+        // The kernels compute the plain Llama block; the other families' scales, caps, post norms,
+        // GeGLU, windows and per-layer RoPE run on the cpu backend only.
+        if (!config.traits().plainBlock(config.headDim())) {
+            throw new IllegalStateException("kvcache.backend=cuda: " + config.architecture().ggufName()
+                    + " models run on the cpu backend only (kvcache.backend=cpu); the cuda backend runs llama, qwen2 and qwen3");
+        }
         this.status = status;
         this.plan = DeviceMemoryPlan.of(model, settings.contextLength(), settings.sequences(),
                 Math.min(CHUNK, settings.contextLength()));

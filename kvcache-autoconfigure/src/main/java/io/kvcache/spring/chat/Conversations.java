@@ -147,7 +147,7 @@ final class Conversations {
             }
             if (best != null) {
                 Sequence copy = best.cache().copy();
-                copy.truncate(bestPrefix);
+                copy.truncate(copy.resumablePrefix(bestPrefix));
                 return copy;
             }
         }

@@ -169,8 +169,10 @@ public class KvcacheChatModel implements ChatModel {
             // What the conversation's cache stands for after the turn; none when it was cancelled or failed.
             ConversationText held = null;
             try {
-                // Reuse the common prefix; at least the last prompt token is evaluated again for its logits.
-                int reused = Math.min(Conversations.commonPrefix(conversation.cache(), tokens), tokens.length - 1);
+                // Reuse the common prefix; at least the last prompt token is evaluated again for its logits
+                // (and everything, where a sliding-window layer no longer holds what that needs).
+                int reused = conversation.cache().resumablePrefix(
+                        Math.min(Conversations.commonPrefix(conversation.cache(), tokens), tokens.length - 1));
                 conversation.cache().truncate(reused);
                 int[] fresh = Arrays.copyOfRange(tokens, reused, tokens.length);
                 long start = System.nanoTime();

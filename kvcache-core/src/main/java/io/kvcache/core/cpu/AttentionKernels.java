@@ -25,6 +25,11 @@ import java.util.Arrays;
  * </ul>
  * Compressed caches, which have no llama.cpp counterpart, use {@link #weighted}: a plain float
  * softmax that also hands back each entry's attention probability and honours logit biases.
+ *
+ * <p>Each takes the entries a query sees as a range: a sliding-window layer's query skips the
+ * entries before its window ({@code first}), as llama.cpp's mask does. A positive {@code softCap}
+ * bends every score s to softCap * tanh(s / softCap) (Gemma 2), with the scale divided by the cap
+ * before the product as llama.cpp folds it.
  */
 final class AttentionKernels {
     /** Eight lanes: two of these make one 16-lane AVX-512 register of the fp16 dot product we reproduce. */
@@ -45,7 +50,7 @@ final class AttentionKernels {
     }
 
     /**
-     * One query over {@code entries} keys/values held as fp16 (decoded into {@code keys} and
+     * One query over the keys/values [first, entries) held as fp16 (decoded into {@code keys} and
      * {@code values}), fp16 accumulation; the result goes to {@code out[outOff..outOff+vd)}.
      * {@code query} must already be rounded to fp16. {@code accumulator} needs vd floats,
      * {@code scores} and {@code factors} {@code entries} floats each.
@@ -56,13 +61,18 @@ final class AttentionKernels {
      * its weight otherwise) are computed first, the exponentials many lanes at a time; the fp16
      * accumulation then runs in the original order on the same values.
      */
-    static void halfPrecision(float[] query, int qOff, float[] keys, float[] values, int entries, int hd, int vd,
-                              float scale, float[] out, int outOff, float[] accumulator, float[] scores, float[] factors) {
-        for (int e = 0; e < entries; e++) {
-            scores[e] = halfDot(query, qOff, keys, e * hd, hd) * scale;
+    static void halfPrecision(float[] query, int qOff, float[] keys, float[] values, int first, int entries, int hd, int vd,
+                              float scale, float softCap, float[] out, int outOff, float[] accumulator, float[] scores,
+                              float[] factors) {
+        float scoreScale = softCap > 0 ? scale / softCap : scale;
+        for (int e = first; e < entries; e++) {
+            scores[e] = halfDot(query, qOff, keys, e * hd, hd) * scoreScale;
+        }
+        if (softCap > 0) {
+            capScores(scores, first, entries, softCap);
         }
         float max = Float.NEGATIVE_INFINITY;
-        for (int e = 0; e < entries; e++) {
+        for (int e = first; e < entries; e++) {
             float score = scores[e];
             if (score > max) {
                 factors[e] = max - score;
@@ -71,11 +81,11 @@ final class AttentionKernels {
                 factors[e] = score - max;
             }
         }
-        exp(factors, entries);
+        exp(factors, first, entries);
         Arrays.fill(accumulator, 0, vd, 0f);
         max = Float.NEGATIVE_INFINITY;
         float sum = 0f;
-        for (int e = 0; e < entries; e++) {
+        for (int e = first; e < entries; e++) {
             float rescale = 1f;
             float weight = 1f;
             if (scores[e] > max) {
@@ -94,15 +104,22 @@ final class AttentionKernels {
         }
     }
 
+    /** scores[e] = softCap * tanh(scores[e]) over [from, to), as ggml's soft-capping computes it (tanhf, then the product). */
+    private static void capScores(float[] scores, int from, int to, float softCap) {
+        for (int e = from; e < to; e++) {
+            scores[e] = softCap * (float) Math.tanh(scores[e]);
+        }
+    }
+
     /**
-     * x[i] = (float) Math.exp(x[i]) for i in [0, n). The vector lanes take exp in double and round
+     * x[i] = (float) Math.exp(x[i]) for i in [from, n). The vector lanes take exp in double and round
      * once to float, which gave exactly {@code (float) Math.exp} for every float argument in
      * [-104, 0] (checked exhaustively; the softmax only passes arguments &lt;= 0, and below -104
      * both are 0), at a sixth of the scalar cost.
      */
-    private static void exp(float[] x, int n) {
-        int i = 0;
-        for (int bound = EXP_FLOATS.loopBound(n); i < bound; i += EXP_FLOATS.length()) {
+    private static void exp(float[] x, int from, int n) {
+        int i = from;
+        for (int bound = from + EXP_FLOATS.loopBound(n - from); i < bound; i += EXP_FLOATS.length()) {
             DoubleVector wide = (DoubleVector) FloatVector.fromArray(EXP_FLOATS, x, i)
                     .convertShape(VectorOperators.F2D, EXP_DOUBLES, 0);
             wide.lanewise(VectorOperators.EXP).convertShape(VectorOperators.D2F, EXP_FLOATS, 0)
@@ -145,14 +162,18 @@ final class AttentionKernels {
      * added to the float sum, and the values are accumulated with one fused multiply-add per entry.
      * {@code tile} needs {@link #KV_TILE} floats.
      */
-    static void singlePrecision(float[] query, int qOff, float[] keysByDimension, int stride, float[] values, int entries,
-                                int hd, int vd, float scale, float[] out, int outOff, float[] tile) {
+    static void singlePrecision(float[] query, int qOff, float[] keysByDimension, int stride, float[] values, int firstEntry,
+                                int entries, int hd, int vd, float scale, float softCap, float[] out, int outOff, float[] tile) {
         Arrays.fill(out, outOff, outOff + vd, 0f);
         float max = Float.NEGATIVE_INFINITY;
         float sum = 0f;
-        for (int first = 0; first < entries; first += KV_TILE) {
+        float scoreScale = softCap > 0 ? scale / softCap : scale;
+        for (int first = firstEntry; first < entries; first += KV_TILE) {
             int n = Math.min(KV_TILE, entries - first);
-            scores(query, qOff, keysByDimension, stride, first, hd, scale, tile);
+            scores(query, qOff, keysByDimension, stride, first, hd, scoreScale, tile);
+            if (softCap > 0) {
+                capScores(tile, 0, n, softCap);
+            }
             float tileMax = Float.NEGATIVE_INFINITY;
             for (int t = 0; t < n; t++) {
                 tileMax = Math.max(tileMax, tile[t]);
@@ -271,21 +292,23 @@ final class AttentionKernels {
      * {@code out[outOff..outOff+vd)}, and each entry's probability to {@code probabilities[0..entries)}.
      */
     static void weighted(float[] query, int qOff, float[] keys, float[] values, float[] biases, int entries, int hd,
-                         int vd, float scale, float[] out, int outOff, float[] probabilities) {
+                         int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities) {
         Arrays.fill(out, outOff, outOff + vd, 0f);
         if (entries == 0) {
             return;
         }
         float max = Float.NEGATIVE_INFINITY;
+        float scoreScale = softCap > 0 ? scale / softCap : scale;
         for (int e = 0; e < entries; e++) {
-            float score = dot(query, qOff, keys, e * hd, hd) * scale + (biases == null ? 0f : biases[e]);
+            float raw = dot(query, qOff, keys, e * hd, hd) * scoreScale;
+            float score = (softCap > 0 ? softCap * (float) Math.tanh(raw) : raw) + (biases == null ? 0f : biases[e]);
             probabilities[e] = score;
             max = Math.max(max, score);
         }
         for (int e = 0; e < entries; e++) {
             probabilities[e] -= max;
         }
-        exp(probabilities, entries);
+        exp(probabilities, 0, entries);
         double sum = 0;
         for (int e = 0; e < entries; e++) {
             sum += probabilities[e];

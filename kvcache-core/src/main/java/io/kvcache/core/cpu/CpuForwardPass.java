@@ -8,9 +8,11 @@ import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.PromptAttention;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
+import io.kvcache.core.model.LayerAttention;
 import io.kvcache.core.model.LayerWeights;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.model.ModelConfig;
+import io.kvcache.core.model.ModelTraits;
 import io.kvcache.core.model.ModelWeights;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tensor.ComputePool;
@@ -18,6 +20,9 @@ import io.kvcache.core.tensor.Float16s;
 import io.kvcache.core.tensor.WeightMatrix;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The forward pass of a Llama-family decoder on the CPU (Vector API, {@link ComputePool} threads). A call evaluates a batch of consecutive
@@ -27,6 +32,8 @@ import java.util.ArrayDeque;
  * <p>Numerics follow llama.cpp's CPU backend so the logits compare: activations enter each weight
  * type's dot product in that type's format (see {@link WeightMatrix}), attention is computed as
  * its flash attention computes it (see {@link AttentionKernels}), and RMSNorm sums squares in double.
+ * What a family adds to the Llama block ({@link ModelTraits}: scales, soft caps, post norms, GeGLU,
+ * sliding windows, per-layer RoPE) is applied where llama.cpp's graph for that family applies it.
  */
 public final class CpuForwardPass implements ForwardPass {
     /** Queries of one key/value head handled together, so its keys are decoded once for all of them. */
@@ -37,7 +44,11 @@ public final class CpuForwardPass implements ForwardPass {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final ComputePool pool;
-    private final RopeTable rope;
+    private final ModelTraits traits;
+    /** Per layer, its RoPE table for sequences within the original context, or null for a layer without RoPE. */
+    private final RopeTable[] ropes;
+    /** The same for sequences opened for more positions (LongRoPE's long factors); {@code ropes} without them. */
+    private final RopeTable[] longRopes;
     private final ThreadLocal<AttentionScratch> scratch = ThreadLocal.withInitial(AttentionScratch::new);
     /**
      * Buffers of one-token steps not in use: a step takes one and gives it back, so decoding leaves
@@ -49,7 +60,35 @@ public final class CpuForwardPass implements ForwardPass {
         this.config = model.config();
         this.weights = model.weights();
         this.pool = pool;
-        this.rope = new RopeTable(config, weights.ropeFactors());
+        this.traits = config.traits();
+        Map<RopeKey, RopeTable> tables = new HashMap<>();
+        this.ropes = ropeTables(weights.ropeFactors(), tables);
+        this.longRopes = traits.ropeOriginalContext() > 0 ? ropeTables(weights.longRopeFactors(), tables) : ropes;
+    }
+
+    /** Per layer, its table; layers of the same base, scale and factors share one. */
+    private RopeTable[] ropeTables(float[] factors, Map<RopeKey, RopeTable> tables) {
+        RopeTable[] perLayer = new RopeTable[config.layers()];
+        for (int layer = 0; layer < perLayer.length; layer++) {
+            LayerAttention la = config.attention(layer);
+            if (la.rotates()) {
+                perLayer[layer] = tables.computeIfAbsent(new RopeKey(la.ropeBase(), la.ropeScale(), factors), k -> new RopeTable(config.ropeDims(), la.ropeBase(),
+                        la.ropeScale(), factors, traits.ropeAttentionFactor()));
+            }
+        }
+        return perLayer;
+    }
+
+    /** What makes two layers' RoPE tables the same (the factors by identity: they are the model's arrays). */
+    private record RopeKey(float base, float scale, float[] factors) {
+    }
+
+    /**
+     * The RoPE tables of a sequence: LongRoPE's long factors once it was opened for more positions
+     * than the original context (llama.cpp chooses by its context size the same way).
+     */
+    private RopeTable[] ropesFor(KvCache cache) {
+        return traits.ropeOriginalContext() > 0 && cache.capacity() > traits.ropeOriginalContext() ? longRopes : ropes;
     }
 
     @Override
@@ -149,15 +188,21 @@ public final class CpuForwardPass implements ForwardPass {
     /** Runs the tokens through every layer into {@code a}, appending their keys and values to the cache. */
     private Activations evaluate(KvCache cache, int[] tokens, int from, int count, Activations a) {
         int start = cache.length();
-        rope.ensure(start + count);
+        RopeTable[] rope = ropesFor(cache);
+        for (RopeTable table : rope) {
+            if (table != null) {
+                table.ensure(start + count);
+            }
+        }
         for (int b = 0; b < count; b++) {
             weights.tokenEmbedding().readRow(tokens[from + b], a.x, b * config.dim());
         }
+        VectorMath.scale(a.x, count * config.dim(), traits.embeddingScale());
         for (int i = from; i < from + count; i++) {
             cache.advance(tokens[i]);
         }
         for (int layer = 0; layer < config.layers(); layer++) {
-            attentionBlock(layer, cache, start, count, a);
+            attentionBlock(layer, cache, rope[layer], start, count, a);
             feedForwardBlock(layer, count, a);
         }
         cache.compact();
@@ -183,7 +228,7 @@ public final class CpuForwardPass implements ForwardPass {
         return all != null ? all : last;
     }
 
-    private void attentionBlock(int layer, KvCache cache, int start, int count, Activations a) {
+    private void attentionBlock(int layer, KvCache cache, RopeTable rope, int start, int count, Activations a) {
         LayerWeights w = weights.layers().get(layer);
         int dim = config.dim();
         for (int b = 0; b < count; b++) {
@@ -209,7 +254,10 @@ public final class CpuForwardPass implements ForwardPass {
                 if (w.queryNorm() != null) {
                     VectorMath.rmsNorm(a.q, off, w.queryNorm(), config.rmsEpsilon(), a.q, off, hd);
                 }
-                rope.rotate(a.q, off, pos, config.ropeStyle());
+                if (rope != null) {
+                    rope.rotate(a.q, off, pos, config.ropeStyle());
+                }
+                VectorMath.scale(a.q, off, hd, traits.queryScale());
                 if (!tiled) {
                     Float16s.round(a.q, off, hd);
                 }
@@ -224,7 +272,9 @@ public final class CpuForwardPass implements ForwardPass {
                 if (w.keyNorm() != null) {
                     VectorMath.rmsNorm(a.k, off, w.keyNorm(), config.rmsEpsilon(), a.k, off, hd);
                 }
-                rope.rotate(a.k, off, pos, config.ropeStyle());
+                if (rope != null) {
+                    rope.rotate(a.k, off, pos, config.ropeStyle());
+                }
                 cache.head(layer, g).append(pos, a.k, off, a.v, b * vWidth + g * vd);
             }
         }
@@ -242,10 +292,11 @@ public final class CpuForwardPass implements ForwardPass {
                     int group = t / groupSize;
                     int end = Math.min(toTask, (group + 1) * groupSize);
                     HeadCache head = cache.head(layer, group);
-                    if (head.attendsWeighted()) {
-                        attendWeightedStep(head, group, start, a, s, t - group * groupSize, end - group * groupSize, stride);
+                    if (attendsWeighted(head, layer)) {
+                        attendWeightedStep(head, layer, group, start, a, s, t - group * groupSize, end - group * groupSize,
+                                stride);
                     } else {
-                        attend(head, group, 0, start, count, a, s, t - group * groupSize, end - group * groupSize);
+                        attend(head, layer, group, 0, start, count, a, s, t - group * groupSize, end - group * groupSize);
                     }
                     t = end;
                 }
@@ -258,10 +309,10 @@ public final class CpuForwardPass implements ForwardPass {
                 AttentionScratch s = scratch.get();
                 for (int t = fromTask; t < toTask; t++) {
                     HeadCache head = cache.head(layer, t / blocks);
-                    if (head.attendsWeighted()) {
-                        attendWeighted(head, t / blocks, t % blocks, start, count, a, s, null);
+                    if (attendsWeighted(head, layer)) {
+                        attendWeighted(head, layer, t / blocks, t % blocks, start, count, a, s, null);
                     } else {
-                        attend(head, t / blocks, t % blocks, start, count, a, s, 0, groupSize);
+                        attend(head, layer, t / blocks, t % blocks, start, count, a, s, 0, groupSize);
                     }
                 }
             });
@@ -270,6 +321,21 @@ public final class CpuForwardPass implements ForwardPass {
             cache.afterPrompt(layer, new Prompt(cache, layer, count, a));
         }
         w.attentionOutput().multiply(a.attention, count, a.out, pool);
+        joinResidual(w.postAttentionNorm(), count, a);
+    }
+
+    /**
+     * x += out, with out first normalized by {@code postNorm} where the family has one (Gemma) and
+     * scaled by the residual multiplier (Granite).
+     */
+    private void joinResidual(float[] postNorm, int count, Activations a) {
+        int dim = config.dim();
+        if (postNorm != null) {
+            for (int b = 0; b < count; b++) {
+                VectorMath.rmsNorm(a.out, b * dim, postNorm, config.rmsEpsilon(), a.out, b * dim, dim);
+            }
+        }
+        VectorMath.scale(a.out, count * dim, traits.residualScale());
         VectorMath.add(a.out, a.x, count * dim);
     }
 
@@ -293,8 +359,9 @@ public final class CpuForwardPass implements ForwardPass {
      * head, as {@link #attendWeighted} computes them; each query head's probabilities go to its
      * room in {@code a.headProbabilities} for {@link #addStepAttention}.
      */
-    private void attendWeightedStep(HeadCache head, int group, int start, Activations a, AttentionScratch s,
+    private void attendWeightedStep(HeadCache head, int layer, int group, int start, Activations a, AttentionScratch s,
                                     int firstHead, int endHead, int stride) {
+        LayerAttention window = config.attention(layer);
         int hd = config.headDim();
         int vd = config.valueDim();
         int entries = head.countUpTo(start);
@@ -306,10 +373,13 @@ public final class CpuForwardPass implements ForwardPass {
             head.readBiases(entries, s.biases);
             biases = s.biases;
         }
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        if (window.sliding()) {
+            head.readPositions(entries, s.positions);
+            biases = s.windowBiases(biases, entries, window.firstVisible(start));
+        }
         for (int h = group * config.groupSize() + firstHead; h < group * config.groupSize() + endHead; h++) {
-            AttentionKernels.weighted(a.q, h * hd, s.keys, s.values, biases, entries, hd, vd, scale,
-                    a.attention, h * vd, s.scores);
+            AttentionKernels.weighted(a.q, h * hd, s.keys, s.values, biases, entries, hd, vd, traits.attentionScale(),
+                    traits.attentionSoftCap(), a.attention, h * vd, s.scores);
             System.arraycopy(s.scores, 0, a.headProbabilities, h * stride, entries);
         }
     }
@@ -323,7 +393,7 @@ public final class CpuForwardPass implements ForwardPass {
         int groupSize = config.groupSize();
         for (int g = 0; g < config.kvHeads(); g++) {
             HeadCache head = cache.head(layer, g);
-            if (!head.attendsWeighted()) {
+            if (!attendsWeighted(head, layer)) {
                 continue;
             }
             int entries = head.countUpTo(start);
@@ -341,7 +411,7 @@ public final class CpuForwardPass implements ForwardPass {
     /** Whether some key/value head of the layer attends through {@link #attendWeighted} (whose statistics are per head). */
     private boolean anyWeighted(KvCache cache, int layer) {
         for (int g = 0; g < config.kvHeads(); g++) {
-            if (cache.head(layer, g).attendsWeighted()) {
+            if (attendsWeighted(cache.head(layer, g), layer)) {
                 return true;
             }
         }
@@ -349,11 +419,20 @@ public final class CpuForwardPass implements ForwardPass {
     }
 
     /**
+     * Whether a head attends through {@link #attendWeighted}: where the head needs it, and where a
+     * sliding window cannot cut a prefix of its entries because compressed classes come first.
+     */
+    private boolean attendsWeighted(HeadCache head, int layer) {
+        return head.attendsWeighted() || (config.attention(layer).sliding() && !head.inPositionOrder());
+    }
+
+    /**
      * Attention of the queries of one block and query heads [firstHead, endHead) of one key/value
      * group (numbered within the group) over what that head holds.
      */
-    private void attend(HeadCache head, int group, int block, int start, int count, Activations a, AttentionScratch s,
-                        int firstHead, int endHead) {
+    private void attend(HeadCache head, int layer, int group, int block, int start, int count, Activations a,
+                        AttentionScratch s, int firstHead, int endHead) {
+        LayerAttention window = config.attention(layer);
         int hd = config.headDim();
         int vd = config.valueDim();
         int firstQuery = block * QUERY_BLOCK;
@@ -362,9 +441,12 @@ public final class CpuForwardPass implements ForwardPass {
         s.ensure(entries, hd, vd);
         head.readKeys(entries, s.keys);
         head.readValues(entries, s.values);
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        float scale = traits.attentionScale();
+        float softCap = traits.attentionSoftCap();
         boolean tiled = usesTiledAttention(count);
-        int stride = (entries + AttentionKernels.KV_TILE - 1) / AttentionKernels.KV_TILE * AttentionKernels.KV_TILE;
+        // A window's tiles start at its first entry, so the last may reach a tile past the entries.
+        int stride = (entries + AttentionKernels.KV_TILE - 1) / AttentionKernels.KV_TILE * AttentionKernels.KV_TILE
+                + (window.sliding() ? AttentionKernels.KV_TILE : 0);
         if (tiled) {
             s.transposeKeys(entries, hd, stride);
         }
@@ -372,14 +454,15 @@ public final class CpuForwardPass implements ForwardPass {
         int outWidth = config.heads() * vd;
         for (int b = firstQuery; b <= lastQuery; b++) {
             int visible = head.countUpTo(start + b);
+            int first = window.sliding() ? head.countBefore(window.firstVisible(start + b)) : 0;
             for (int h = group * config.groupSize() + firstHead; h < group * config.groupSize() + endHead; h++) {
                 int qOff = b * qWidth + h * hd;
                 int outOff = b * outWidth + h * vd;
                 if (tiled) {
-                    AttentionKernels.singlePrecision(a.q, qOff, s.keysByDimension, stride, s.values, visible, hd, vd,
-                            scale, a.attention, outOff, s.scores);
+                    AttentionKernels.singlePrecision(a.q, qOff, s.keysByDimension, stride, s.values, first, visible, hd, vd,
+                            scale, softCap, a.attention, outOff, s.scores);
                 } else {
-                    AttentionKernels.halfPrecision(a.q, qOff, s.keys, s.values, visible, hd, vd, scale,
+                    AttentionKernels.halfPrecision(a.q, qOff, s.keys, s.values, first, visible, hd, vd, scale, softCap,
                             a.attention, outOff, s.accumulator, s.scores, s.factors);
                 }
             }
@@ -391,10 +474,12 @@ public final class CpuForwardPass implements ForwardPass {
      * entry decoded to float (whatever its precision), merged entries with their logit bias, a
      * plain softmax. The attention each entry receives is summed over the block's queries and
      * added to the head's statistics; with {@code replay}, each query's probabilities go to it
-     * instead (and neither the output nor the statistics are written).
+     * instead (and neither the output nor the statistics are written). A sliding window masks the
+     * entries before it with a logit bias of minus infinity.
      */
-    private void attendWeighted(HeadCache head, int group, int block, int start, int count, Activations a,
+    private void attendWeighted(HeadCache head, int layer, int group, int block, int start, int count, Activations a,
                                 AttentionScratch s, PromptAttention.AttentionRows replay) {
+        LayerAttention window = config.attention(layer);
         int hd = config.headDim();
         int vd = config.valueDim();
         int firstQuery = block * QUERY_BLOCK;
@@ -408,17 +493,21 @@ public final class CpuForwardPass implements ForwardPass {
             head.readBiases(entries, s.biases);
             biases = s.biases;
         }
-        java.util.Arrays.fill(s.received, 0, entries, 0f);
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        if (window.sliding()) {
+            head.readPositions(entries, s.positions);
+        }
+        Arrays.fill(s.received, 0, entries, 0f);
+        float scale = traits.attentionScale();
         int qWidth = config.heads() * hd;
         int outWidth = config.heads() * vd;
         float[] out = replay == null ? a.attention : s.discarded;
         for (int b = firstQuery; b <= lastQuery; b++) {
             int visible = head.countUpTo(start + b);
+            float[] queryBiases = window.sliding() ? s.windowBiases(biases, visible, window.firstVisible(start + b)) : biases;
             for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
                 int outOff = replay == null ? b * outWidth + h * vd : 0;
-                AttentionKernels.weighted(a.q, b * qWidth + h * hd, s.keys, s.values, biases, visible, hd, vd, scale,
-                        out, outOff, s.scores);
+                AttentionKernels.weighted(a.q, b * qWidth + h * hd, s.keys, s.values, queryBiases, visible, hd, vd, scale,
+                        traits.attentionSoftCap(), out, outOff, s.scores);
                 if (replay == null) {
                     for (int e = 0; e < visible; e++) {
                         s.received[e] += s.scores[e];
@@ -485,7 +574,7 @@ public final class CpuForwardPass implements ForwardPass {
                 for (int t = fromTask; t < toTask; t++) {
                     AttentionRows headRows = rows[t / blocks];
                     if (headRows != null) {
-                        attendWeighted(cache.head(layer, t / blocks), t / blocks, t % blocks, 0, count, a, s, headRows);
+                        attendWeighted(cache.head(layer, t / blocks), layer, t / blocks, t % blocks, 0, count, a, s, headRows);
                     }
                 }
             });
@@ -509,9 +598,12 @@ public final class CpuForwardPass implements ForwardPass {
         }
         w.ffnGate().multiply(a.xn, count, a.gate, pool);
         w.ffnUp().multiply(a.xn, count, a.up, pool);
-        VectorMath.swiglu(a.gate, a.up, count, config.ffnDim());
+        switch (traits.activation()) {
+            case SILU -> VectorMath.swiglu(a.gate, a.up, count, config.ffnDim());
+            case GELU -> VectorMath.geglu(a.gate, a.up, count * config.ffnDim());
+        }
         w.ffnDown().multiply(a.gate, count, a.out, pool);
-        VectorMath.add(a.out, a.x, count * dim);
+        joinResidual(w.postFfnNorm(), count, a);
     }
 
     /** The logits of the last {@code rows} of the batch's {@code count} tokens, into {@code logits}. */
@@ -523,6 +615,16 @@ public final class CpuForwardPass implements ForwardPass {
             VectorMath.rmsNorm(a.x, (first + r) * dim, weights.outputNorm(), config.rmsEpsilon(), a.xn, r * dim, dim);
         }
         weights.output().multiply(a.xn, rows, logits, pool);
+        int length = rows * config.vocabularySize();
+        VectorMath.scale(logits, length, traits.logitScale());
+        float cap = traits.finalSoftCap();
+        if (cap > 0) {
+            // as llama.cpp's graph: a scale by 1/cap, tanh, a scale by cap
+            float inverse = 1f / cap;
+            for (int i = 0; i < length; i++) {
+                logits[i] = (float) Math.tanh(logits[i] * inverse) * cap;
+            }
+        }
     }
 
     private static void addBias(float[] x, int off, float[] bias) {
@@ -577,6 +679,9 @@ public final class CpuForwardPass implements ForwardPass {
         /** Logit bias per entry, and attention received per entry, for compressed heads. */
         float[] biases = new float[0];
         float[] received = new float[0];
+        /** Positions of the entries in attention order, and the logit biases that add a window's mask. */
+        int[] positions = new int[0];
+        float[] masked = new float[0];
         /** Output of profiling passes, which only want the probabilities. */
         float[] discarded = new float[0];
         /** The keys dimension by dimension ({@code keys[e][d]} at {@code d * stride + e}), for the tiled kernel. */
@@ -593,6 +698,14 @@ public final class CpuForwardPass implements ForwardPass {
             }
         }
 
+        /** {@code biases} (null: none) with minus infinity on the first {@code entries} entries before {@code firstVisible}. */
+        float[] windowBiases(float[] biases, int entries, int firstVisible) {
+            for (int e = 0; e < entries; e++) {
+                masked[e] = positions[e] < firstVisible ? Float.NEGATIVE_INFINITY : biases == null ? 0f : biases[e];
+            }
+            return masked;
+        }
+
         void ensure(int entries, int keyDim, int valueDim) {
             if (scores.length < Math.max(entries, AttentionKernels.KV_TILE)) {
                 int n = Math.max(Math.max(entries, AttentionKernels.KV_TILE), scores.length * 2);
@@ -602,6 +715,8 @@ public final class CpuForwardPass implements ForwardPass {
                 factors = new float[n];
                 biases = new float[n];
                 received = new float[n];
+                positions = new int[n];
+                masked = new float[n];
             }
             if (accumulator.length < valueDim) {
                 accumulator = new float[valueDim];

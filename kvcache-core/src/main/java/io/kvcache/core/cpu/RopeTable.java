@@ -1,6 +1,5 @@
 package io.kvcache.core.cpu;
 
-import io.kvcache.core.model.ModelConfig;
 import io.kvcache.core.model.RopeStyle;
 
 import java.util.Arrays;
@@ -8,21 +7,26 @@ import java.util.Arrays;
 /**
  * Cosines and sines of the RoPE angles per position, grown on demand. Angles follow llama.cpp:
  * theta_i = p * base^(-2i/d), built by repeated float multiplication, divided by the optional
- * per-pair frequency factors, and their cosines and sines are glibc's (see {@link FloatSinCos}).
+ * per-pair frequency factors and multiplied by the scale of linear position interpolation; their
+ * cosines and sines are glibc's (see {@link FloatSinCos}), times the attention factor of LongRoPE.
  */
 final class RopeTable {
     private final int pairs;
     private final float thetaScale;
     private final float[] factors;
+    private final float scale;
+    private final float attentionFactor;
     // Replaced whole (never written after publication) so readers on other threads see complete tables.
     private volatile float[] cos = new float[0];
     private volatile float[] sin = new float[0];
     private int positions;
 
-    RopeTable(ModelConfig config, float[] factors) {
-        this.pairs = config.ropeDims() / 2;
-        this.thetaScale = (float) Math.pow(config.ropeBase(), -2.0f / config.ropeDims());
+    RopeTable(int ropeDims, float base, float scale, float[] factors, float attentionFactor) {
+        this.pairs = ropeDims / 2;
+        this.thetaScale = (float) Math.pow(base, -2.0f / ropeDims);
         this.factors = factors;
+        this.scale = scale;
+        this.attentionFactor = attentionFactor;
     }
 
     /** Makes positions [0, count) available; call before reading them from several threads. */
@@ -36,9 +40,9 @@ final class RopeTable {
         for (int p = positions; p < grown; p++) {
             float theta = p;
             for (int i = 0; i < pairs; i++) {
-                float angle = factors == null ? theta : theta / factors[i];
-                newCos[p * pairs + i] = FloatSinCos.cos(angle);
-                newSin[p * pairs + i] = FloatSinCos.sin(angle);
+                float angle = scale * (factors == null ? theta : theta / factors[i]);
+                newCos[p * pairs + i] = FloatSinCos.cos(angle) * attentionFactor;
+                newSin[p * pairs + i] = FloatSinCos.sin(angle) * attentionFactor;
                 theta *= thetaScale;
             }
         }

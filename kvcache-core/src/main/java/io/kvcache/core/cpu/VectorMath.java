@@ -23,6 +23,54 @@ final class VectorMath {
         }
     }
 
+    /** x[i] *= factor over n elements (nothing to do for 1, which leaves every value as it is). */
+    static void scale(float[] x, int n, float factor) {
+        scale(x, 0, n, factor);
+    }
+
+    /** x[off + i] *= factor over n elements, as ggml_scale computes it. */
+    static void scale(float[] x, int off, int n, float factor) {
+        if (factor == 1f) {
+            return;
+        }
+        for (int i = off; i < off + n; i++) {
+            x[i] *= factor;
+        }
+    }
+
+    /**
+     * gate = gelu(gate) * up over n elements, as ggml_vec_geglu_f32 computes it: GELU's tanh
+     * approximation looked up by the fp16 rounding of the input in a table of fp16 results, 0
+     * below -10 and the input itself above 10.
+     */
+    static void geglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = gate[i];
+            if (x <= -10f) {
+                gate[i] = 0f;
+            } else if (x >= 10f) {
+                gate[i] = x * up[i];
+            } else {
+                gate[i] = GeluTable.VALUES[Float.floatToFloat16(x) & 0xffff] * up[i];
+            }
+        }
+    }
+
+    /** GELU of every fp16 value, rounded to fp16, indexed by its bits (ggml's table). */
+    private static final class GeluTable {
+        private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+        private static final float COEF_A = 0.044715f;
+        static final float[] VALUES = new float[1 << 16];
+
+        static {
+            for (int bits = 0; bits < VALUES.length; bits++) {
+                float x = Float.float16ToFloat((short) bits);
+                float gelu = 0.5f * x * (1f + (float) Math.tanh(SQRT_2_OVER_PI * x * (1f + COEF_A * x * x)));
+                VALUES[bits] = Float.float16ToFloat(Float.floatToFloat16(gelu));
+            }
+        }
+    }
+
     /**
      * out = x / rms(x) * gain over one row, with the sum of squares in double as llama.cpp does.
      */

@@ -180,6 +180,20 @@ final class Entries {
         }
     }
 
+    /** Forgets the entries before {@code position} (what a sliding-window layer no longer sees). */
+    void dropBefore(int position) {
+        int[] kept = new int[size];
+        int count = 0;
+        for (int e = 0; e < size; e++) {
+            if (positions[e] >= position) {
+                kept[count++] = e;
+            }
+        }
+        if (count < size) {
+            retain(kept, count);
+        }
+    }
+
     private void resize(int count) {
         size = count;
         // Give memory back once entries fill less than a quarter of the arrays.

@@ -171,6 +171,46 @@ public final class HeadCache {
         }
     }
 
+    /** Drops every entry before {@code position}, in every class (a sliding-window layer's view moved past them). */
+    void dropBefore(int position) {
+        kept.dropBefore(position);
+        if (lowPrecision != null) {
+            lowPrecision.dropBefore(position);
+        }
+        if (merged != null) {
+            merged.dropBefore(position);
+        }
+    }
+
+    /**
+     * Whether the entries in attention order are in position order (only the as-computed class
+     * holds any), so that a sliding window cuts a prefix of them (see {@link #countBefore}).
+     */
+    public boolean inPositionOrder() {
+        return older() == 0;
+    }
+
+    /** Entries before {@code position}; the first entries in attention order when {@link #inPositionOrder}. */
+    public int countBefore(int position) {
+        return older() + kept.countUpTo(position - 1);
+    }
+
+    /** The positions of the first {@code count} entries in attention order. */
+    public void readPositions(int count, int[] out) {
+        int at = 0;
+        int low = lowPrecision == null ? 0 : Math.min(count, lowPrecision.size());
+        for (int e = 0; e < low; e++) {
+            out[at++] = lowPrecision.position(e);
+        }
+        int mergedCount = merged == null ? 0 : Math.min(count - at, merged.size());
+        for (int e = 0; e < mergedCount; e++) {
+            out[at++] = merged.position(e);
+        }
+        for (int e = 0; at < count; e++) {
+            out[at++] = kept.position(e);
+        }
+    }
+
     /** Bytes of the entries held: rows, positions, statistics, biases, plus key-balance factors. */
     public long bytesHeld() {
         long bytes = kept.bytesHeld();

@@ -3,6 +3,7 @@ package io.kvcache.core.kv;
 import io.kvcache.core.model.ModelConfig;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -10,12 +11,18 @@ import java.util.List;
  * head, with the policy that compresses it. A forward pass appends entries as it
  * evaluates tokens, calls {@link #afterPrompt} in each layer that holds its own cache once the
  * prompt's attention has run, and {@link #compact()} after each call, which applies every head's
- * {@link HeadPolicy}. Layers that share another layer's cache hold nothing themselves.
+ * {@link HeadPolicy}. Layers that share another layer's cache hold nothing themselves. A
+ * sliding-window layer holds at most its window, whatever the policy: compaction first drops what
+ * the next query can no longer see, then applies the policy to the rest.
  */
 public final class KvCache implements Sequence {
     private final HeadCache[][] heads;
     private final int[] owners;
     private final HeadPolicy[][] headPolicies;
+    /** Per layer, its sliding window (0: it sees every position). */
+    private final int[] windows;
+    /** Per layer, the first position compaction has not dropped for its window. */
+    private final int[] windowFloors;
     private final KvCacheConfig config;
     private final TokenClasses classes;
     private final StorageLayout layout;
@@ -46,6 +53,11 @@ public final class KvCache implements Sequence {
         this.layout = config.policy().layout();
         this.owners = owners(config, model);
         this.heads = new HeadCache[model.layers()][model.kvHeads()];
+        this.windows = new int[model.layers()];
+        for (int layer = 0; layer < windows.length; layer++) {
+            windows[layer] = model.attention(owners[layer]).window();
+        }
+        this.windowFloors = new int[model.layers()];
         this.headPolicies = new HeadPolicy[model.layers()][model.kvHeads()];
         HeadPolicy initial = config.policy().initialHeadPolicy();
         for (int layer = 0; layer < heads.length; layer++) {
@@ -67,6 +79,8 @@ public final class KvCache implements Sequence {
         this.layout = other.layout;
         this.keyDim = other.keyDim;
         this.owners = other.owners;
+        this.windows = other.windows;
+        this.windowFloors = other.windowFloors.clone();
         this.tokens = other.tokens.copy();
         this.heads = new HeadCache[other.heads.length][];
         this.headPolicies = new HeadPolicy[other.heads.length][];
@@ -194,21 +208,51 @@ public final class KvCache implements Sequence {
         config.policy().afterPrompt(this, layer, prompt);
     }
 
-    /** Applies every head's policy; called after each forward call. */
+    /**
+     * Drops from each sliding-window layer what the next query cannot see, then applies every
+     * head's policy; called after each forward call.
+     */
     public void compact() {
         int sinks = config.policy().sinks();
         int length = tokens.length();
         for (int layer = 0; layer < heads.length; layer++) {
             if (ownsLayer(layer)) {
+                int floor = windows[layer] > 0 ? length - windows[layer] + 1 : 0;
                 for (int h = 0; h < heads[layer].length; h++) {
+                    if (floor > windowFloors[layer]) {
+                        heads[layer][h].dropBefore(floor);
+                    }
                     compactor.apply(heads[layer][h], headPolicies[layer][h], length, sinks, this);
                 }
+                windowFloors[layer] = Math.max(windowFloors[layer], floor);
             }
         }
     }
 
+    /**
+     * {@code position} when the sequence can continue from there after {@link #truncate}, else 0:
+     * a sliding-window layer has dropped positions its window would need again.
+     */
+    @Override
+    public int resumablePrefix(int position) {
+        for (int layer = 0; layer < windows.length; layer++) {
+            if (windows[layer] > 0 && position > 0 && Math.max(0, position - windows[layer] + 1) < windowFloors[layer]) {
+                return 0;
+            }
+        }
+        return position;
+    }
+
+    /** @throws IllegalArgumentException where {@link #resumablePrefix} refuses the position */
     @Override
     public void truncate(int position) {
+        if (resumablePrefix(position) != position) {
+            throw new IllegalArgumentException("cannot continue from position " + position
+                    + ": a sliding-window layer has dropped the positions before it that its window needs");
+        }
+        if (position == 0) {
+            Arrays.fill(windowFloors, 0);
+        }
         tokens.truncate(position);
         for (int layer = 0; layer < heads.length; layer++) {
             if (ownsLayer(layer)) {

@@ -2,19 +2,28 @@ package io.kvcache.core.kv;
 
 import io.kvcache.core.model.ModelConfig;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * The bytes a sequence's KV cache holds at a given length under a {@link KvCacheConfig}, computed
  * from the policy's {@link KvPolicy#entriesAt entry counts} and the storage layout's bytes per
  * entry: the same figures {@link KvCache#memory()} reports for a cache that reached that length in
- * one forward call, which is the most a sequence of that length holds. Every head holding its own
- * cache holds the same, so a head's bytes are multiplied by the heads that hold a cache.
+ * one forward call, which is the most a sequence of that length holds. Every head of a global layer
+ * holding its own cache holds the same, so a head's bytes are multiplied by those heads; a
+ * sliding-window layer's head holds at most its window less one entry after a call (the positions the
+ * next query sees besides its own), which bounds its counts (see {@link #windowed}).
  */
 public final class KvFootprint {
     private final KvPolicy policy;
     private final StorageLayout layout;
     private final int keyDim;
     private final int valueDim;
-    private final long cachedHeads;
+    private final int kvHeads;
+    /** The windows of the sliding-window layers holding their own cache, one entry per layer. */
+    private final int[] slidingWindows;
+    private final long globalHeads;
 
     /**
      * @throws IllegalArgumentException when the config's layer sharing does not fit the model
@@ -24,17 +33,53 @@ public final class KvFootprint {
         this.layout = policy.layout();
         this.keyDim = model.headDim();
         this.valueDim = model.valueDim();
+        this.kvHeads = model.kvHeads();
         int[] owners = KvCache.owners(config, model);
-        int owning = 0;
+        int global = 0;
+        List<Integer> windows = new ArrayList<>();
         for (int layer = 0; layer < owners.length; layer++) {
-            owning += owners[layer] == layer ? 1 : 0;
+            if (owners[layer] == layer) {
+                if (model.attention(layer).sliding()) {
+                    windows.add(model.attention(layer).window());
+                } else {
+                    global++;
+                }
+            }
         }
-        this.cachedHeads = (long) owning * model.kvHeads();
+        this.slidingWindows = windows.stream().mapToInt(Integer::intValue).toArray();
+        this.globalHeads = (long) global * kvHeads;
     }
 
     /** Bytes held by a sequence of {@code tokens} tokens. */
     public long bytesAt(int tokens) {
-        return cachedHeads * layout.bytesOf(policy.entriesAt(tokens), keyDim, valueDim);
+        EntryCounts counts = policy.entriesAt(tokens);
+        long bytes = globalHeads * layout.bytesOf(counts, keyDim, valueDim);
+        for (int window : slidingWindows) {
+            bytes += kvHeads * layout.bytesOf(windowed(counts, Math.min(tokens, window - 1)), keyDim, valueDim);
+        }
+        return bytes;
+    }
+
+    /**
+     * At most {@code held} of the policy's {@code counts}, which classes they fall in unknown (the
+     * window keeps the latest positions, whatever class the policy gave them): the bound fills the
+     * classes that cost the most per entry first.
+     */
+    private EntryCounts windowed(EntryCounts counts, int held) {
+        long kept = layout.keptEntryBytes(keyDim, valueDim);
+        long merged = layout.mergedEntryBytes(keyDim, valueDim);
+        long low = layout.lowBits() > 0 ? layout.lowPrecisionEntryBytes(keyDim, valueDim) : 0;
+        int[] take = new int[3];
+        int[] available = {counts.kept(), counts.merged(), counts.lowPrecision()};
+        long[] cost = {kept, merged, low};
+        Integer[] order = {0, 1, 2};
+        Arrays.sort(order, (a, b) -> Long.compare(cost[b], cost[a]));
+        int left = held;
+        for (int c : order) {
+            take[c] = Math.min(available[c], left);
+            left -= take[c];
+        }
+        return new EntryCounts(take[0], take[2], take[1]);
     }
 
     /**

@@ -13,8 +13,20 @@ public interface Sequence {
     /** The policy and layer sharing its cache runs. */
     KvCacheConfig config();
 
-    /** Forgets every position from {@code position} on, tokens and keys and values alike, so it can continue from there. */
+    /**
+     * Forgets every position from {@code position} on, tokens and keys and values alike, so it can
+     * continue from there; {@code position} must be one {@link #resumablePrefix} accepts.
+     */
     void truncate(int position);
+
+    /**
+     * The longest prefix of the first {@code position} tokens it can continue from after
+     * {@link #truncate}: {@code position} itself, or 0 where continuing would need keys and values
+     * it has dropped for good (a sliding-window layer keeps only its window).
+     */
+    default int resumablePrefix(int position) {
+        return position;
+    }
 
     /**
      * An independent sequence of the same tokens, keys and values, which either may continue

@@ -107,13 +107,15 @@ final class HuggingFaceModelLoader {
                         optionalVector(file, b + "self_attn.v_proj.bias"),
                         optionalVector(file, b + "self_attn.q_norm.weight"),
                         optionalVector(file, b + "self_attn.k_norm.weight"),
+                        null,
                         vector(file, b + "post_attention_layernorm.weight"),
                         matrix(file, b + "mlp.gate_proj.weight"),
                         matrix(file, b + "mlp.up_proj.weight"),
-                        matrix(file, b + "mlp.down_proj.weight")));
+                        matrix(file, b + "mlp.down_proj.weight"),
+                        null));
             }
             ModelWeights weights = new ModelWeights(embedding, layers, vector(file, "model.norm.weight"),
-                    output != null ? output : embedding, null);
+                    output != null ? output : embedding, null, null);
             ModelChecks.validate(config, weights, folder.toString());
             Tokenizer tokenizer = Tokenizers.fromHuggingFace(folder);
             ModelChecks.validate(config, tokenizer, folder.toString());

@@ -47,6 +47,11 @@ final class ModelChecks {
         require(Float.isFinite(c.ropeBase()) && c.ropeBase() > 0, source, "RoPE base " + c.ropeBase() + " must be positive");
         require(c.heads() % c.kvHeads() == 0, source,
                 "head count " + c.heads() + " is not a multiple of the key/value head count " + c.kvHeads());
+        for (LayerAttention l : c.traits().layers()) {
+            require(l.window() >= 0 && Float.isFinite(l.ropeBase()) && l.ropeBase() > 0
+                    && Float.isFinite(l.ropeScale()) && l.ropeScale() > 0, source,
+                    "layer window " + l.window() + ", RoPE base " + l.ropeBase() + " and scale " + l.ropeScale() + " must be positive");
+        }
         require(c.ropeDims() > 0 && c.ropeDims() <= c.headDim() && c.ropeDims() % 2 == 0, source,
                 "RoPE dimension count " + c.ropeDims() + " must be even and at most the head width " + c.headDim());
     }
@@ -64,9 +69,8 @@ final class ModelChecks {
         shape(w.tokenEmbedding(), c.vocabularySize(), c.dim(), source);
         shape(w.output(), c.vocabularySize(), c.dim(), source);
         length(w.outputNorm(), c.dim(), "output norm", source);
-        if (w.ropeFactors() != null) {
-            length(w.ropeFactors(), c.ropeDims() / 2, "RoPE frequency factors", source);
-        }
+        optionalLength(w.ropeFactors(), c.ropeDims() / 2, "RoPE frequency factors", source);
+        optionalLength(w.longRopeFactors(), c.ropeDims() / 2, "long RoPE frequency factors", source);
         for (int i = 0; i < w.layers().size(); i++) {
             LayerWeights l = w.layers().get(i);
             String layer = "layer " + i + " ";
@@ -87,8 +91,15 @@ final class ModelChecks {
             optionalLength(l.valueBias(), v, layer + "value bias", source);
             optionalLength(l.queryNorm(), c.headDim(), layer + "query norm", source);
             optionalLength(l.keyNorm(), c.headDim(), layer + "key norm", source);
-            if (c.architecture() == Architecture.QWEN3) {
-                require(l.queryNorm() != null && l.keyNorm() != null, source, layer + "lacks the q/k norms qwen3 needs");
+            optionalLength(l.postAttentionNorm(), c.dim(), layer + "post-attention norm", source);
+            optionalLength(l.postFfnNorm(), c.dim(), layer + "post-feed-forward norm", source);
+            Architecture arch = c.architecture();
+            if (arch == Architecture.QWEN3 || arch == Architecture.GEMMA3) {
+                require(l.queryNorm() != null && l.keyNorm() != null, source, layer + "lacks the q/k norms " + arch.ggufName() + " needs");
+            }
+            if (arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3) {
+                require(l.postAttentionNorm() != null && l.postFfnNorm() != null, source,
+                        layer + "lacks the post-attention and post-feed-forward norms " + arch.ggufName() + " needs");
             }
         }
     }

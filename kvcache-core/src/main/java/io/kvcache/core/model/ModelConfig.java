@@ -24,17 +24,29 @@ import java.util.stream.IntStream;
  * @param kvLayers       for each layer, the layer whose keys and values it attends to: itself in a
  *                       standard model; another layer in cross-layer-sharing checkpoints (LCKV's
  *                       {@code layer_types}), where only the layers named here compute and cache K/V
+ * @param traits         what the family computes beyond the plain Llama block, per layer too
  */
 public record ModelConfig(String name, Architecture architecture, int dim, int layers, int heads, int kvHeads,
                           int headDim, int valueDim, int ffnDim, int vocabularySize, int contextLength,
                           float rmsEpsilon, float ropeBase, int ropeDims, RopeStyle ropeStyle,
-                          List<Integer> kvLayers) {
+                          List<Integer> kvLayers, ModelTraits traits) {
 
     public ModelConfig {
         kvLayers = List.copyOf(kvLayers);
         if (kvLayers.size() != layers) {
             throw new IllegalArgumentException(kvLayers.size() + " KV layers for " + layers + " layers");
         }
+        if (traits.layers().size() != layers) {
+            throw new IllegalArgumentException(traits.layers().size() + " layer traits for " + layers + " layers");
+        }
+    }
+
+    /** The plain Llama block, with the cross-layer sharing {@code kvLayers} declares. */
+    public ModelConfig(String name, Architecture architecture, int dim, int layers, int heads, int kvHeads,
+                       int headDim, int valueDim, int ffnDim, int vocabularySize, int contextLength,
+                       float rmsEpsilon, float ropeBase, int ropeDims, RopeStyle ropeStyle, List<Integer> kvLayers) {
+        this(name, architecture, dim, layers, heads, kvHeads, headDim, valueDim, ffnDim, vocabularySize, contextLength,
+                rmsEpsilon, ropeBase, ropeDims, ropeStyle, kvLayers, ModelTraits.plain(layers, headDim, ropeBase));
     }
 
     /** A standard model: every layer attends to its own keys and values. */
@@ -43,6 +55,11 @@ public record ModelConfig(String name, Architecture architecture, int dim, int l
                        float rmsEpsilon, float ropeBase, int ropeDims, RopeStyle ropeStyle) {
         this(name, architecture, dim, layers, heads, kvHeads, headDim, valueDim, ffnDim, vocabularySize, contextLength,
                 rmsEpsilon, ropeBase, ropeDims, ropeStyle, IntStream.range(0, layers).boxed().toList());
+    }
+
+    /** How {@code layer} attends: its window and rotation. */
+    public LayerAttention attention(int layer) {
+        return traits.layer(layer);
     }
 
     /** The layer whose keys and values {@code layer} attends to. */

@@ -11,8 +11,10 @@ import java.util.List;
  * @param layers          one entry per transformer block
  * @param outputNorm      final RMSNorm gain
  * @param output          [vocabulary x dim]; the embedding itself when the model ties them
- * @param ropeFactors     per rotated pair, the divisor of its frequency (Llama 3.1 long-context RoPE), or null
+ * @param ropeFactors     per rotated pair, the divisor of its frequency (Llama 3.1 long-context RoPE, or
+ *                        LongRoPE's short factors), or null
+ * @param longRopeFactors LongRoPE's factors for sequences longer than the original context (Phi 3), or null
  */
 public record ModelWeights(WeightMatrix tokenEmbedding, List<LayerWeights> layers, float[] outputNorm,
-                           WeightMatrix output, float[] ropeFactors) {
+                           WeightMatrix output, float[] ropeFactors, float[] longRopeFactors) {
 }

@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.within;
  * The engine against llama.cpp on the same files: greedy ids identical up to the first near-tie
  * (llama.cpp's own top-1/top-2 margin below 0.01), top-10 probabilities within 1e-3 (float models)
  * or 1e-2 (quantized) at every compared step, and perplexity within 1% (ln(PPL) within 1% on the
- * random-weight models, whose perplexities are astronomically large by design).
+ * random-weight models, whose perplexities are astronomically large by design). The greedy runs
+ * open their sequence for the context llama-server had, which chooses LongRoPE's factors (Phi 3).
  */
 class LlamaCppParityTest {
     private static final double NEAR_TIE = 0.01;
@@ -55,7 +56,7 @@ class LlamaCppParityTest {
         LlamaCppReference ref = LlamaCppReference.load(name);
         try (Model model = load(ref)) {
             for (JsonNode prompt : ref.json().path("greedy")) {
-                compareGreedy(model, prompt, ref.quantized() ? 1e-2 : 1e-3, name);
+                compareGreedy(model, prompt, ref.quantized() ? 1e-2 : 1e-3, name, ref);
             }
         }
     }
@@ -67,13 +68,19 @@ class LlamaCppParityTest {
      * {@code generated_ids} has; entries are matched to tokens by id, in order, and a token without
      * an entry is only checked for being our greedy choice.
      */
-    static void compareGreedy(Model model, JsonNode prompt, double tolerance, String what) {
+    static void compareGreedy(Model model, JsonNode prompt, double tolerance, String what, LlamaCppReference ref) {
+        compareGreedy(model, prompt, tolerance, what, ref, POOL);
+    }
+
+    static void compareGreedy(Model model, JsonNode prompt, double tolerance, String what, LlamaCppReference ref,
+                              ComputePool pool) {
         int[] promptIds = ints(prompt.path("prompt_ids"));
         int[] generated = ints(prompt.path("generated_ids"));
         JsonNode steps = prompt.path("steps");
         int vocabulary = model.config().vocabularySize();
-        CpuForwardPass transformer = new CpuForwardPass(model, POOL);
-        KvCache cache = new KvCache(model.config(), promptIds.length + generated.length + 1);
+        CpuForwardPass transformer = new CpuForwardPass(model, pool);
+        KvCache cache = new KvCache(model.config(),
+                ref.greedyContext(promptIds.length + generated.length + 1, model.config().contextLength()));
         float[] logits = transformer.forward(cache, promptIds, 0, promptIds.length, ForwardPass.Logits.LAST);
         int s = 0;
         for (int g = 0; g < generated.length; g++) {
@@ -112,10 +119,15 @@ class LlamaCppParityTest {
     }
 
     static void comparePerplexity(Model model, JsonNode run, boolean realModel, String what) throws IOException {
+        comparePerplexity(model, run, realModel, what, POOL);
+    }
+
+    static void comparePerplexity(Model model, JsonNode run, boolean realModel, String what, ComputePool pool)
+            throws IOException {
         String text = Files.readString(SharedData.require(run.path("text_file").asString()));
         text = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text; // as llama.cpp's -f reads it
         int context = run.path("ctx").asInt();
-        Perplexity.Result result = Perplexity.compute(model, new CpuForwardPass(model, POOL), text, context);
+        Perplexity.Result result = Perplexity.compute(model, new CpuForwardPass(model, pool), text, context);
         double expected = run.path("ppl").asDouble();
         assertThat(result.chunks()).as(what + " chunks at context " + context).isEqualTo(run.path("n_chunks").asInt());
         if (realModel) {
@@ -158,7 +170,7 @@ class LlamaCppParityTest {
         try (Model model = Model.load(SharedData.require("models/tiny/tinystories-656k-hf"))) {
             assertThat(model.config().ropeStyle()).isEqualTo(RopeStyle.HALVES);
             for (JsonNode prompt : ref.json().path("greedy")) {
-                compareGreedy(model, prompt, 1e-3, "tinystories-656k-hf");
+                compareGreedy(model, prompt, 1e-3, "tinystories-656k-hf", ref);
             }
             for (JsonNode run : ref.json().path("perplexity")) {
                 comparePerplexity(model, run, true, "tinystories-656k-hf");

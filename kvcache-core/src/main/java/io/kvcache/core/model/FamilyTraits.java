@@ -1,0 +1,166 @@
+package io.kvcache.core.model;
+
+import io.kvcache.core.ModelFormatException;
+import io.kvcache.core.UntrustedText;
+import io.kvcache.core.gguf.GgufMetadata;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a GGUF file's {@link ModelTraits}: the metadata each family's llama.cpp loader reads, with
+ * the defaults it assumes where a key is absent.
+ */
+final class FamilyTraits {
+    /** Layer counts of Gemma 2 27B and Gemma 3 27B, whose queries llama.cpp scales by 1/sqrt(dim / heads). */
+    private static final int GEMMA2_27B_LAYERS = 46;
+    private static final int GEMMA3_27B_LAYERS = 62;
+    /** Gemma 2's window and attention/final soft caps when the file does not say. */
+    private static final int GEMMA2_WINDOW = 4096;
+    private static final float GEMMA2_ATTENTION_CAP = 50f;
+    private static final float GEMMA2_FINAL_CAP = 30f;
+    /** Every n-th layer is global, the others slide (Gemma 2: 2, Gemma 3: 6), unless the file says. */
+    private static final int GEMMA2_PATTERN = 2;
+    private static final int GEMMA3_PATTERN = 6;
+    /** RoPE base of Gemma 3's sliding layers when the file has no rope.freq_base_swa. */
+    private static final float GEMMA3_SLIDING_BASE = 10000f;
+    /** SmolLM3 leaves every fourth layer without RoPE. */
+    private static final int SMOLLM3_NOPE_STEP = 4;
+
+    private FamilyTraits() {
+    }
+
+    static ModelTraits read(Architecture arch, GgufMetadata md, int layers, int dim, int heads, int headDim,
+                            float ropeBase, int contextLength, String source) {
+        String p = arch.ggufName() + ".";
+        float ropeScale = ropeScale(md, p, source);
+        float ropeAttentionFactor = positive(md.floatOr(p + "rope.scaling.attn_factor", 1f), "rope.scaling.attn_factor", source);
+        ModelTraits plain = ModelTraits.plain(layers, headDim, ropeBase);
+        List<LayerAttention> global = new ArrayList<>();
+        for (int i = 0; i < layers; i++) {
+            global.add(new LayerAttention(0, true, ropeBase, ropeScale));
+        }
+        float embedding = plain.embeddingScale();
+        float query = plain.queryScale();
+        float attention = plain.attentionScale();
+        float attentionCap = 0f;
+        float residual = 1f;
+        float logit = 1f;
+        float finalCap = 0f;
+        Activation activation = Activation.SILU;
+        int originalContext = 0;
+        List<LayerAttention> perLayer = global;
+        switch (arch) {
+            case LLAMA, QWEN2, QWEN3 -> {
+            }
+            case GEMMA2, GEMMA3 -> {
+                boolean gemma2 = arch == Architecture.GEMMA2;
+                embedding = (float) Math.sqrt(dim);
+                int bigLayers = gemma2 ? GEMMA2_27B_LAYERS : GEMMA3_27B_LAYERS;
+                query = 1f / (float) Math.sqrt(layers == bigLayers ? dim / heads : headDim);
+                attention = 1f;
+                activation = Activation.GELU;
+                finalCap = md.floatOr(p + "final_logit_softcapping", gemma2 ? GEMMA2_FINAL_CAP : 0f);
+                if (gemma2) {
+                    attentionCap = md.floatOr(p + "attn_logit_softcapping", GEMMA2_ATTENTION_CAP);
+                }
+                int window = md.intOr(p + "attention.sliding_window", gemma2 ? GEMMA2_WINDOW : 0);
+                if (gemma2 || window > 0) {
+                    if (window <= 0) {
+                        throw new ModelFormatException(source + ": sliding window " + window + " must be positive");
+                    }
+                    boolean[] sliding = slidingPattern(md, p, layers, gemma2 ? GEMMA2_PATTERN : GEMMA3_PATTERN, source);
+                    float slidingBase = md.floatOr(p + "rope.freq_base_swa", gemma2 ? ropeBase : GEMMA3_SLIDING_BASE);
+                    // Gemma 3's sliding layers keep unscaled RoPE; Gemma 2 scales them as its global ones.
+                    float slidingScale = gemma2 ? ropeScale : 1f;
+                    perLayer = new ArrayList<>();
+                    for (int i = 0; i < layers; i++) {
+                        perLayer.add(sliding[i] ? new LayerAttention(window, true, slidingBase, slidingScale) : global.get(i));
+                    }
+                }
+            }
+            case GRANITE -> {
+                float e = md.floatOr(p + "embedding_scale", 0f);
+                embedding = e == 0f ? 1f : e;
+                float r = md.floatOr(p + "residual_scale", 0f);
+                residual = r == 0f ? 1f : r;
+                float l = md.real(p + "logit_scale").orElseThrow(() -> new ModelFormatException(
+                        source + ": granite needs metadata '" + p + "logit_scale'")).floatValue();
+                logit = 1f / positive(l, "logit_scale", source);
+                float a = md.floatOr(p + "attention.scale", 0f);
+                attention = a == 0f ? attention : a;
+                // Granite uses rope.scaling.finetuned to switch RoPE off in every layer.
+                if (!md.booleanOr(p + "rope.scaling.finetuned", true)) {
+                    perLayer = global.stream().map(l2 -> new LayerAttention(0, false, l2.ropeBase(), l2.ropeScale())).toList();
+                }
+            }
+            case PHI3 -> {
+                query = 1f / (float) Math.sqrt(headDim);
+                attention = 1f;
+                // llama.cpp ignores Phi 3's sliding_window (its SWA is disabled), so every layer is global.
+                originalContext = md.intOr(p + "rope.scaling.original_context_length", contextLength);
+            }
+            case SMOLLM3 -> {
+                perLayer = new ArrayList<>();
+                for (int i = 0; i < layers; i++) {
+                    LayerAttention l = global.get(i);
+                    perLayer.add((i + 1) % SMOLLM3_NOPE_STEP == 0 ? new LayerAttention(0, false, l.ropeBase(), l.ropeScale()) : l);
+                }
+            }
+        }
+        require(Float.isFinite(embedding) && Float.isFinite(query) && Float.isFinite(attention) && Float.isFinite(residual)
+                && Float.isFinite(logit), source, "a scale factor in the metadata is not finite");
+        require(attentionCap >= 0 && Float.isFinite(attentionCap) && finalCap >= 0 && Float.isFinite(finalCap), source,
+                "soft-capping values must be finite and not negative");
+        return new ModelTraits(embedding, query, attention, attentionCap, residual, logit, finalCap, activation,
+                ropeAttentionFactor, originalContext, perLayer);
+    }
+
+    /**
+     * RoPE's angle factor: 1 / the linear scaling factor (llama.cpp reads the factor whatever the
+     * type says, and applies it unless the type is "none"); other scaling types are refused.
+     */
+    private static float ropeScale(GgufMetadata md, String p, String source) {
+        String type = md.string(p + "rope.scaling.type").orElse("linear");
+        float factor = md.floatOr(p + "rope.scaling.factor", md.floatOr(p + "rope.scale_linear", 0f));
+        if (factor == 0f || factor == 1f || type.equals("none")) {
+            return 1f;
+        }
+        if (!type.equals("linear")) {
+            throw new ModelFormatException(source + ": RoPE scaling '" + UntrustedText.quote(type) + "' (factor " + factor
+                    + ") is not supported; only unscaled or linearly scaled RoPE, Llama 3.1 frequency factors and LongRoPE are");
+        }
+        return 1f / positive(factor, "rope.scaling.factor", source);
+    }
+
+    /**
+     * Which layers slide: the file's per-layer booleans, or every layer but each n-th (n from the
+     * file or the family's default; 0 makes every layer slide), as llama.cpp sets its pattern.
+     */
+    private static boolean[] slidingPattern(GgufMetadata md, String p, int layers, int defaultPattern, String source) {
+        String key = p + "attention.sliding_window_pattern";
+        Object value = md.get(key).orElse(null);
+        boolean[] sliding = new boolean[layers];
+        if (value instanceof boolean[] flags) {
+            require(flags.length == layers, source, "'" + key + "' has " + flags.length + " entries for " + layers + " layers");
+            return flags.clone();
+        }
+        int n = md.intOr(key, defaultPattern);
+        require(n >= 0, source, "'" + key + "' is " + n);
+        for (int i = 0; i < layers; i++) {
+            sliding[i] = n == 0 || i % n < n - 1;
+        }
+        return sliding;
+    }
+
+    private static float positive(float value, String what, String source) {
+        require(Float.isFinite(value) && value > 0, source, what + " " + value + " must be positive");
+        return value;
+    }
+
+    private static void require(boolean ok, String source, String message) {
+        if (!ok) {
+            throw new ModelFormatException(source + ": " + message);
+        }
+    }
+}
