@@ -365,16 +365,8 @@ public final class CpuForwardPass implements ForwardPass {
         int hd = config.headDim();
         int vd = config.valueDim();
         int entries = head.countUpTo(start);
-        s.ensure(entries, hd, vd);
-        head.readKeys(entries, s.keys);
-        head.readValues(entries, s.values);
-        float[] biases = null;
-        if (head.hasBiases()) {
-            head.readBiases(entries, s.biases);
-            biases = s.biases;
-        }
+        float[] biases = readCompressed(head, entries, window.sliding(), s);
         if (window.sliding()) {
-            head.readPositions(entries, s.positions);
             biases = s.windowBiases(biases, entries, window.firstVisible(start));
         }
         for (int h = group * config.groupSize() + firstHead; h < group * config.groupSize() + endHead; h++) {
@@ -382,6 +374,25 @@ public final class CpuForwardPass implements ForwardPass {
                     traits.attentionSoftCap(), a.attention, h * vd, s.scores);
             System.arraycopy(s.scores, 0, a.headProbabilities, h * stride, entries);
         }
+    }
+
+    /**
+     * Reads a compressed head's first {@code entries} keys and values into {@code s}, with their
+     * positions where a sliding window has to mask some; returns their logit biases (null where the
+     * head has none).
+     */
+    private float[] readCompressed(HeadCache head, int entries, boolean withPositions, AttentionScratch s) {
+        s.ensure(entries, config.headDim(), config.valueDim());
+        head.readKeys(entries, s.keys);
+        head.readValues(entries, s.values);
+        if (withPositions) {
+            head.readPositions(entries, s.positions);
+        }
+        if (!head.hasBiases()) {
+            return null;
+        }
+        head.readBiases(entries, s.biases);
+        return s.biases;
     }
 
     /**
@@ -485,17 +496,7 @@ public final class CpuForwardPass implements ForwardPass {
         int firstQuery = block * QUERY_BLOCK;
         int lastQuery = Math.min(count, firstQuery + QUERY_BLOCK) - 1;
         int entries = head.countUpTo(start + lastQuery);
-        s.ensure(entries, hd, vd);
-        head.readKeys(entries, s.keys);
-        head.readValues(entries, s.values);
-        float[] biases = null;
-        if (head.hasBiases()) {
-            head.readBiases(entries, s.biases);
-            biases = s.biases;
-        }
-        if (window.sliding()) {
-            head.readPositions(entries, s.positions);
-        }
+        float[] biases = readCompressed(head, entries, window.sliding(), s);
         Arrays.fill(s.received, 0, entries, 0f);
         float scale = traits.attentionScale();
         int qWidth = config.heads() * hd;
