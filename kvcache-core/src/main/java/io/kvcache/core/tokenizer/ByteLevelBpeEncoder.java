@@ -34,32 +34,16 @@ final class ByteLevelBpeEncoder implements FragmentEncoder {
     }
 
     private void encodeWord(String word, IntList out) {
-        if (ignoreMerges) {
-            int id = vocabulary.id(word);
-            if (id >= 0) {
-                out.add(id);
-                return;
-            }
-        }
-        IntList symbols = merges.merge(word);
-        int at = 0;
-        for (int s = 0; s < symbols.size(); s++) {
-            String symbol = word.substring(at, at + symbols.get(s));
-            at += symbols.get(s);
-            int id = vocabulary.id(symbol);
-            if (id >= 0) {
-                out.add(id);
-                continue;
-            }
+        merges.encode(word, vocabulary, ignoreMerges, out, (symbol, tokens) -> {
             for (int i = 0; i < symbol.length(); i++) {
                 int byteId = vocabulary.id(symbol.substring(i, i + 1));
                 if (byteId < 0) {
                     throw new TokenizationException("the vocabulary has no token for byte 0x"
                             + Integer.toHexString(ByteLevel.byteOf(symbol.charAt(i))) + " of the text '" + decoded(word) + "'");
                 }
-                out.add(byteId);
+                tokens.add(byteId);
             }
-        }
+        });
     }
 
     private static String decoded(String word) {

@@ -22,25 +22,8 @@ final class HuggingFaceBpeModel {
     }
 
     void encode(String word, IntList out) {
-        if (ignoreMerges) {
-            int id = vocabulary.id(word);
-            if (id >= 0) {
-                out.add(id);
-                return;
-            }
-        }
-        IntList symbols = merges.merge(word);
-        int at = 0;
-        for (int s = 0; s < symbols.size(); s++) {
-            String symbol = word.substring(at, at + symbols.get(s));
-            at += symbols.get(s);
-            int id = vocabulary.id(symbol);
-            if (id >= 0) {
-                out.add(id);
-            } else {
-                symbol.codePoints().forEach(cp -> encodeCharacter(cp, out));
-            }
-        }
+        merges.encode(word, vocabulary, ignoreMerges, out,
+                (symbol, tokens) -> symbol.codePoints().forEach(cp -> encodeCharacter(cp, tokens)));
     }
 
     private void encodeCharacter(int codepoint, IntList out) {
