@@ -2,13 +2,11 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,18 +42,11 @@ class FamilyParityTest {
         return LlamaCppReference.repositoryNames();
     }
 
-    private static Model load(LlamaCppReference ref) {
-        Path file = ref.modelFile().orElse(null);
-        Assumptions.assumeTrue(file != null, () -> "skipped: " + ref.json().path("model").asString()
-                + " is not generated; run scripts/make-test-models.sh");
-        return Model.load(file);
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("references")
     void greedyTokensAndProbabilitiesMatch(String name) {
         LlamaCppReference ref = LlamaCppReference.load(name);
-        try (Model model = load(ref)) {
+        try (Model model = ref.loadModel()) {
             assertThat(model.config().architecture().ggufName()).isEqualTo(name.substring(0, name.indexOf('-')));
             for (JsonNode prompt : ref.json().path("greedy")) {
                 LlamaCppParityTest.compareGreedy(model, prompt, tolerance(name), name, ref, POOL);
@@ -67,7 +58,7 @@ class FamilyParityTest {
     @MethodSource("references")
     void perplexityMatches(String name) throws IOException {
         LlamaCppReference ref = LlamaCppReference.load(name);
-        try (Model model = load(ref)) {
+        try (Model model = ref.loadModel()) {
             for (JsonNode run : ref.json().path("perplexity")) {
                 LlamaCppParityTest.comparePerplexity(model, run, false, name, POOL);
             }

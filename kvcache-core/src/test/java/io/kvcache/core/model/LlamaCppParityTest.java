@@ -8,7 +8,6 @@ import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -16,7 +15,6 @@ import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,18 +41,11 @@ class LlamaCppParityTest {
         return LlamaCppReference.names();
     }
 
-    private static Model load(LlamaCppReference ref) {
-        Path file = ref.modelFile().orElse(null);
-        Assumptions.assumeTrue(file != null, () -> "skipped: " + ref.json().path("model").asString()
-                + " is not shipped; generate it with scripts/make-test-models.sh");
-        return Model.load(file);
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("references")
     void greedyTokensAndProbabilitiesMatch(String name) {
         LlamaCppReference ref = LlamaCppReference.load(name);
-        try (Model model = load(ref)) {
+        try (Model model = ref.loadModel()) {
             for (JsonNode prompt : ref.json().path("greedy")) {
                 compareGreedy(model, prompt, ref.quantized() ? 1e-2 : 1e-3, name, ref);
             }
@@ -111,7 +102,7 @@ class LlamaCppParityTest {
     @MethodSource("references")
     void perplexityMatches(String name) throws IOException {
         LlamaCppReference ref = LlamaCppReference.load(name);
-        try (Model model = load(ref)) {
+        try (Model model = ref.loadModel()) {
             for (JsonNode run : ref.json().path("perplexity")) {
                 comparePerplexity(model, run, ref.realModel(), name);
             }

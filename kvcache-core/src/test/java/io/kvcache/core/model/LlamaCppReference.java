@@ -1,6 +1,7 @@
 package io.kvcache.core.model;
 
 import io.kvcache.core.SharedData;
+import org.junit.jupiter.api.Assumptions;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -85,6 +86,14 @@ record LlamaCppReference(String name, JsonNode json) {
             }
         }
         return Optional.empty();
+    }
+
+    /** Loads {@link #modelFile()}; skips the calling test (an assumption) where it is not there. */
+    Model loadModel() {
+        Path file = modelFile().orElse(null);
+        Assumptions.assumeTrue(file != null, () -> "skipped: " + json.path("model").asString()
+                + " is not there; generate it with scripts/make-test-models.sh");
+        return Model.load(file);
     }
 
     /** True for the trained TinyStories models, false for the random-weight synthetic ones. */
