@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A JSON schema as the GBNF grammar of the JSON documents it accepts, the way
@@ -93,17 +95,24 @@ public final class JsonSchemaGrammar {
         PRIMITIVES.put("json-array-c", "\"[\" ( json-value-c ( \", \" json-value-c )* )? \"]\"");
     }
 
-    /** What each primitive rule refers to, so a rule used brings its dependencies along. */
-    private static final Map<String, List<String>> USES = Map.of(
-            "json-string", List.of("json-char"),
-            "json-value", List.of("json-object", "json-array", "json-string", "json-number", "json-boolean", "json-null"),
-            "json-object", List.of("ws", "json-string", "json-value"),
-            "json-array", List.of("ws", "json-value"),
-            "json-string-c", List.of("json-char-c"),
-            "json-value-c", List.of("json-object-c", "json-array-c", "json-string-c", "json-number-c", "json-boolean",
-                    "json-null"),
-            "json-object-c", List.of("json-string-c", "json-value-c"),
-            "json-array-c", List.of("json-value-c"));
+    /** What each primitive rule refers to, so a rule used brings its dependencies along: read from its body. */
+    private static final Map<String, List<String>> USES = new HashMap<>();
+
+    static {
+        // A body's rule names are the words left once its literals and character classes are taken out.
+        Pattern literalsAndClasses = Pattern.compile("\"(\\\\.|[^\"\\\\])*\"|\\[(\\\\.|[^\\]\\\\])*\\]");
+        Pattern word = Pattern.compile("[a-z][a-z0-9-]*");
+        PRIMITIVES.forEach((name, body) -> {
+            Matcher words = word.matcher(literalsAndClasses.matcher(body).replaceAll(" "));
+            List<String> used = new ArrayList<>();
+            while (words.find()) {
+                if (PRIMITIVES.containsKey(words.group()) && !used.contains(words.group())) {
+                    used.add(words.group());
+                }
+            }
+            USES.put(name, used);
+        });
+    }
 
     private final Map<String, String> rules = new LinkedHashMap<>();
     private final Set<String> primitivesUsed = new HashSet<>();
