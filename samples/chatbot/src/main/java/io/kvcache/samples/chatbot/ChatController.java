@@ -7,11 +7,13 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * {@code POST /api/chat}: one turn, answered when the reply is complete. {@code POST
  * /api/chat/stream}: the same turn as server-sent events ({@code start}, {@code token}*, then
- * {@code done} or {@code error}). Both take {@code {"conversation": id?, "message": text}}.
+ * {@code done} or {@code error}). Both take {@code {"conversation": id?, "message": text}}. A
+ * client that leaves either before its answer is complete stops the generation of its turn.
  */
 @RestController
 @RequestMapping("/api/chat")
@@ -23,7 +25,7 @@ class ChatController {
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    ChatReply chat(@RequestBody ChatRequest request) {
+    Mono<ChatReply> chat(@RequestBody ChatRequest request) {
         return turns.reply(request);
     }
 

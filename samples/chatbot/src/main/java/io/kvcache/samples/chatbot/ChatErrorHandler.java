@@ -6,7 +6,6 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
-import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
@@ -34,20 +33,11 @@ class ChatErrorHandler {
         return problem(HttpStatus.CONFLICT, e);
     }
 
-    /**
-     * A chunked body cut off by {@link RequestSizeLimit} reaches here wrapped by the JSON reader;
-     * any other unreadable body keeps Spring's own 400.
-     */
-    @ExceptionHandler(HttpMessageNotReadableException.class)
-    ResponseEntity<ProblemDetail> unreadable(HttpMessageNotReadableException e) throws HttpMessageNotReadableException {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof RequestSizeLimit.TooLarge tooLarge) {
-                return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                        .header("Connection", "close")
-                        .body(ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage()));
-            }
-        }
-        throw e;
+    /** A chunked body cut off by {@link RequestSizeLimit}; the connection closes after the answer. */
+    @ExceptionHandler(RequestSizeLimit.TooLarge.class)
+    ResponseEntity<ProblemDetail> tooLarge(RuntimeException e) {
+        return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .header("Connection", "close").body(ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, e.getMessage()));
     }
 
     @ExceptionHandler(ConversationLimitException.class)

@@ -15,9 +15,10 @@ import reactor.core.publisher.Mono;
  * Runs a turn of a conversation on the chat model, whole or streamed, and records it in the
  * transcript once the reply is complete. A model with a chat template is offered the
  * {@link ClockTool}: when it calls it, the chat client's tool-calling advisor runs it and the
- * model continues with its answer (the call and the answer continue one KV cache). A streamed turn that the client abandons is not recorded
- * (the chat model stops generating and drops the half-written cache), so the next message
- * continues from the last complete turn.
+ * model continues with its answer (the call and the answer continue one KV cache). A turn whose
+ * client leaves before it is complete, streamed or not, is not recorded (the chat model stops
+ * generating and drops the half-written cache), so the next message continues from the last
+ * complete turn.
  */
 @Service
 class ChatTurns {
@@ -35,18 +36,16 @@ class ChatTurns {
         this.maxMessageChars = properties.maxMessageChars();
     }
 
-    /** Generates the whole reply, then returns it. */
-    ChatReply reply(ChatRequest request) {
+    /**
+     * The whole reply, once it is complete. It is generated as a stream, like {@link #stream}: a
+     * client that leaves before the answer cancels the subscription, which stops generation at the
+     * next token and leaves the turn unrecorded, where a blocking call would run to the end for no
+     * one. Failures (the conversation outgrew the context, no free slot) end it with their error.
+     */
+    Mono<ChatReply> reply(ChatRequest request) {
         Transcript transcript = claim(request);
-        try {
-            ChatResponse response = chat.prompt(promptOf(transcript, request)).call().chatResponse();
-            String text = response.getResult().getOutput().getText();
-            ChatReply reply = ChatReply.of(transcript.id(), text, response);
-            transcript.record(request.message(), text);
-            return reply;
-        } finally {
-            transcript.endTurn();
-        }
+        return generate(transcript, request).ofType(ChatEvent.Done.class).single().map(ChatEvent.Done::reply)
+                .doFinally(signal -> transcript.endTurn());
     }
 
     /**
@@ -57,9 +56,23 @@ class ChatTurns {
      */
     Flux<ChatEvent> stream(ChatRequest request) {
         Transcript transcript = claim(request);
+        Flux<ChatEvent> reply = generate(transcript, request).onErrorResume(RuntimeException.class, e -> {
+            String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            log.warn("turn of conversation {} failed: {}", transcript.id(), message);
+            return Mono.just(new ChatEvent.Failed(message));
+        });
+        return Flux.concat(Mono.just(new ChatEvent.Started(transcript.id())), reply)
+                .doFinally(signal -> transcript.endTurn());
+    }
+
+    /**
+     * The claimed turn on the chat model: {@link ChatEvent.Token}s as text is decoded, then one
+     * {@link ChatEvent.Done} once the reply is complete, when the turn is recorded.
+     */
+    private Flux<ChatEvent> generate(Transcript transcript, ChatRequest request) {
         StringBuilder text = new StringBuilder();
-        Flux<ChatEvent> reply = chat.prompt(promptOf(transcript, request)).stream().chatResponse()
-                .<ChatEvent>handle((response, sink) -> {
+        return chat.prompt(promptOf(transcript, request)).stream().chatResponse()
+                .handle((response, sink) -> {
                     String piece = response.getResult().getOutput().getText();
                     if (piece != null && !piece.isEmpty()) {
                         text.append(piece);
@@ -70,14 +83,7 @@ class ChatTurns {
                         transcript.record(request.message(), done.reply());
                         sink.next(new ChatEvent.Done(done));
                     }
-                })
-                .onErrorResume(RuntimeException.class, e -> {
-                    String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-                    log.warn("turn of conversation {} failed: {}", transcript.id(), message);
-                    return Mono.just(new ChatEvent.Failed(message));
                 });
-        return Flux.concat(Mono.just(new ChatEvent.Started(transcript.id())), reply)
-                .doFinally(signal -> transcript.endTurn());
     }
 
     /**

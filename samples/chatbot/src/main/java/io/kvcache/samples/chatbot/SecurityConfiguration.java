@@ -4,9 +4,13 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.config.Customizer;
-import org.springframework.security.config.annotation.web.builders.HttpSecurity;
-import org.springframework.security.config.http.SessionCreationPolicy;
-import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.web.server.SecurityWebFilterChain;
+import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
+import org.springframework.security.web.server.csrf.CsrfWebFilter;
+import org.springframework.security.web.server.util.matcher.AndServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 
 /**
  * Who may read what. {@code /actuator/health} is open (load balancers probe it). {@code
@@ -21,23 +25,25 @@ import org.springframework.security.web.SecurityFilterChain;
 class SecurityConfiguration {
 
     @Bean
-    SecurityFilterChain chatbotSecurity(HttpSecurity http) throws Exception {
+    SecurityWebFilterChain chatbotSecurity(ServerHttpSecurity http) {
         return http
-                .authorizeHttpRequests(requests -> requests
-                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
-                        .requestMatchers(HttpMethod.GET, "/actuator/kvcache/*").permitAll()
-                        .requestMatchers("/actuator", "/actuator/**").authenticated()
-                        .anyRequest().permitAll())
+                .authorizeExchange(exchanges -> exchanges
+                        .pathMatchers("/actuator/health", "/actuator/health/**").permitAll()
+                        .pathMatchers(HttpMethod.GET, "/actuator/kvcache/*").permitAll()
+                        .pathMatchers("/actuator", "/actuator/**").authenticated()
+                        .anyExchange().permitAll())
                 .httpBasic(Customizer.withDefaults())
                 // No session and no cookie: the page keeps its conversation id in JavaScript and
                 // operators send their credentials with every request.
-                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
                 // CSRF abuses credentials a browser attaches by itself (cookies, a cached basic
                 // login). /api/chat takes none: it needs no login and sets no cookie, so a forged
                 // cross-site request can do nothing its sender could not do directly, and its JSON
                 // clients (curl, the page's fetch) have no token to send. The operator endpoints
                 // are read-only GETs, which CSRF protection never checks.
-                .csrf(csrf -> csrf.ignoringRequestMatchers("/api/**"))
+                .csrf(csrf -> csrf.requireCsrfProtectionMatcher(new AndServerWebExchangeMatcher(
+                        CsrfWebFilter.DEFAULT_CSRF_MATCHER,
+                        new NegatedServerWebExchangeMatcher(ServerWebExchangeMatchers.pathMatchers("/api/**")))))
                 .build();
     }
 }
