@@ -7,6 +7,7 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.el.JinjavaProcessors;
 import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.interpret.CollectionTooBigException;
+import com.hubspot.jinjava.interpret.errorcategory.BasicTemplateErrorCategory;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.InterpretException;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
@@ -47,7 +48,7 @@ final class JinjaEngine {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new TemplateSandbox.MethodGuard());
         resolver.add(new PythonStringMethods());
-        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+        resolver.add(ValueReads.noting(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY));
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 // trim_blocks, lstrip_blocks and the trailing newline are JinjaSourceWhitespace's.
                 .withKeepTrailingNewline(true)
@@ -63,6 +64,10 @@ final class JinjaEngine {
                 .withMaxListSize(limits.maxItems())
                 .withMaxMapSize(limits.maxItems())
                 .withRangeLimit(limits.maxItems())
+                // Templates render JSON schemas and tool arguments with macros that call themselves
+                // (GigaChat, Kimi); each call is a level of nesting.
+                .withEnableRecursiveMacroCalls(true)
+                .withMaxMacroRecursionDepth(limits.maxNesting())
                 .withDisabled(DISABLED)
                 .withProcessors(JinjavaProcessors.newBuilder().withNodePreProcessor(deadline).build())
                 .build();
@@ -125,7 +130,8 @@ final class JinjaEngine {
             List<TemplateError> fatal = result.getErrors().stream()
                     .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL)
                     .toList();
-            Optional<TemplateLimitException> limit = fatal.stream().flatMap(e -> limitPassed(e).stream()).findFirst();
+            Optional<TemplateLimitException> limit = fatal.stream().flatMap(e -> limitPassed(e).stream()).findFirst()
+                    .or(() -> macroTooDeep(result.getErrors()));
             return new Result(result.getOutput(), fatal, limit);
         } catch (TemplateLimitException e) {
             return new Result("", List.of(), Optional.of(e));
@@ -138,6 +144,16 @@ final class JinjaEngine {
             return new Result("", List.of(), Optional.of(new TemplateLimitException(
                     "the template nests too deeply for the stack (TemplateLimits.maxNesting)")));
         }
+    }
+
+    /**
+     * Jinjava only warns when a macro passes the recursion limit, and renders the call as nothing:
+     * a silently wrong prompt, so it is a limit passed here.
+     */
+    private static Optional<TemplateLimitException> macroTooDeep(List<TemplateError> errors) {
+        return errors.stream().filter(e -> e.getCategory() == BasicTemplateErrorCategory.CYCLE_DETECTED).findFirst()
+                .map(e -> new TemplateLimitException((e.getLineno() > 0 ? "line " + e.getLineno() + ": " : "")
+                        + e.getMessage() + " (TemplateLimits.maxNesting)"));
     }
 
     /** Ours, or one of Jinjava's own limits (which it records as errors), named by our limit. */

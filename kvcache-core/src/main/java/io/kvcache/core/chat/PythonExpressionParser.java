@@ -3,6 +3,7 @@ package io.kvcache.core.chat;
 import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
 import com.hubspot.jinjava.el.ext.AstNamedParameter;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
+import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.impl.Builder;
 import jinjava.de.odysseus.el.tree.impl.Parser;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
@@ -15,6 +16,7 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
 import jinjava.de.odysseus.el.tree.impl.ast.AstParameters;
 import jinjava.de.odysseus.el.tree.impl.ast.AstProperty;
 import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
+import jinjava.javax.el.ELContext;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -121,6 +123,17 @@ final class PythonExpressionParser extends ExtendedParser {
         if (++parseDepth > maxNesting) {
             throw tooDeep();
         }
+    }
+
+    /** A variable's value counts as read by the template ({@link ValueReads}). */
+    @Override
+    protected AstIdentifier createAstIdentifier(String name, int index) {
+        return new AstIdentifier(name, index, context.isEnabled(Builder.Feature.IGNORE_RETURN_TYPE)) {
+            @Override
+            public Object eval(Bindings bindings, ELContext elContext) {
+                return ValueReads.note(super.eval(bindings, elContext));
+            }
+        };
     }
 
     @Override

@@ -41,7 +41,7 @@ final class PythonJson {
             throw new TemplateLimitException("tojson: the text is longer than " + limits.maxStringChars()
                     + " characters (TemplateLimits.maxStringChars)");
         }
-        switch (value) {
+        switch (ValueReads.note(value)) {
             case null -> out.append("null");
             case CharSequence s -> string(out, s.toString());
             case Boolean b -> out.append(b);

@@ -51,16 +51,11 @@ class ChatTemplateTest {
             Map.entry("Apriel-1.6-15b-Thinker-fixed.jinja", TOOLS),
             Map.entry("ByteDance-Seed-OSS.jinja", TOOLS),
             Map.entry("CohereForAI-c4ai-command-r-plus-tool_use.jinja", TOOLS),
-            Map.entry("GigaChat3-10B-A1.8B.jinja", TOOLS),
-            Map.entry("GigaChat3.1-10B-A1.8B.jinja", TOOLS),
-            Map.entry("Kimi-K3.jinja", TOOLS),
             Map.entry("MiniMax-M3.jinja", Set.of("tools_call_result")),
             Map.entry("NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.jinja", TOOLS),
             Map.entry("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", Set.of("tools_call_result")),
             Map.entry("Qwen3.5-4B.jinja", Set.of("tools_call_result")),
-            Map.entry("deepseek-ai-DeepSeek-V4-Flash-0731.jinja", Set.of("system_user_assistant_user")),
-            Map.entry("deepseek-ai-DeepSeek-V4.jinja", Set.of("system_user_assistant_user")),
-            Map.entry("google-gemma-4-31B-it-interleaved.jinja", TOOLS),
+            Map.entry("google-gemma-4-31B-it-interleaved.jinja", Set.of("tools_call_result")),
             Map.entry("tencent-Hy3.jinja", ALL),
             Map.entry("unsloth-Apriel-1.5.jinja", TOOLS));
 
@@ -209,6 +204,27 @@ class ChatTemplateTest {
         assertThat(noSystem.render(List.of(ChatMessage.system("A"), ChatMessage.assistant("X"), ChatMessage.user("Y"),
                 ChatMessage.system("C")), false))
                 .isEqualTo("[user:A][assistant:X][user:Y][user:C]");
+    }
+
+    @Test
+    void toolCallArgumentsAreAnObjectOnlyForTemplatesThatReadThem() {
+        List<ChatMessage> call = List.of(ChatMessage.assistant("", List.of(new ToolCall("c1", "get_weather", "{\"city\": \"Paris\"}"))));
+        ChatTemplate iterating = ChatTemplate.of("{% for m in messages %}{% for k, v in m.tool_calls[0].function.arguments.items() %}"
+                + "{{ k }}={{ v }}{% endfor %}{% endfor %}", "", "");
+        assertThat(iterating.render(call, false)).isEqualTo("city=Paris");
+        ChatTemplate dumping = ChatTemplate.of("{% for m in messages %}{{ m.tool_calls[0].function.arguments|tojson }}{% endfor %}",
+                "", "");
+        assertThat(dumping.render(call, false)).isEqualTo("{\"city\": \"Paris\"}");
+        ChatTemplate printing = ChatTemplate.of("{% for m in messages %}{{ '>>>' + m.tool_calls[0].function.arguments }}{% endfor %}",
+                "", "");
+        assertThat(printing.render(call, false)).isEqualTo(">>>{\"city\": \"Paris\"}");
+    }
+
+    @Test
+    void earlierTurnsReasoningIsKeptAsLlamaCppsServerKeepsIt() {
+        ChatTemplate template = ChatTemplate.of("{% if preserve_thinking and not clear_thinking and not drop_thinking %}kept{% endif %}",
+                "", "");
+        assertThat(template.render(List.of(ChatMessage.user("hi")), false)).isEqualTo("kept");
     }
 
     @Test

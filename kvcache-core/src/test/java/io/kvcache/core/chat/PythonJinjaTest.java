@@ -109,4 +109,10 @@ class PythonJinjaTest {
                 + "|{% if not nothing is defined %}undefined{% endif %}|{{ not 1 == 2 }}|{{ not true and false }}", "a"))
                 .isEqualTo("defined|undefined|true|false");
     }
+
+    @Test
+    void macrosMayCallThemselves() {
+        assertThat(render("{% macro count(n) %}{% if n > 0 %}{{ count(n - 1) }}{{ n }}{% endif %}{% endmacro %}{{ count(3) }}"))
+                .isEqualTo("123");
+    }
 }
