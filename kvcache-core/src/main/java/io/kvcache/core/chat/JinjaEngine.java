@@ -73,6 +73,7 @@ final class JinjaEngine {
                 .build();
         jinjava = new PythonJinjava(config, limits.maxNesting());
         jinjava.setResourceLocator(new TemplateSandbox.NoLoading());
+        jinjava.getGlobalContext().registerTag(new PythonForTag());
         TemplateFunctions.register(jinjava.getGlobalContext());
         PythonFilters.register(jinjava.getGlobalContext(), limits);
         TemplateSandbox.guardFilters(jinjava.getGlobalContext(), limits);

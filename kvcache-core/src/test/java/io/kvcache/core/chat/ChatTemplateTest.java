@@ -49,12 +49,7 @@ class ChatTemplateTest {
      */
     private static final Map<String, Set<String>> KNOWN_DIFFERENCES = Map.ofEntries(
             Map.entry("Apriel-1.6-15b-Thinker-fixed.jinja", TOOLS),
-            Map.entry("ByteDance-Seed-OSS.jinja", TOOLS),
             Map.entry("CohereForAI-c4ai-command-r-plus-tool_use.jinja", TOOLS),
-            Map.entry("MiniMax-M3.jinja", Set.of("tools_call_result")),
-            Map.entry("NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.jinja", TOOLS),
-            Map.entry("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", Set.of("tools_call_result")),
-            Map.entry("Qwen3.5-4B.jinja", Set.of("tools_call_result")),
             Map.entry("google-gemma-4-31B-it-interleaved.jinja", Set.of("tools_call_result")),
             Map.entry("tencent-Hy3.jinja", ALL),
             Map.entry("unsloth-Apriel-1.5.jinja", TOOLS));

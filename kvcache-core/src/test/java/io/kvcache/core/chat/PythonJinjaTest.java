@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Templates see Python's Jinja: Python str methods, slices, keyword arguments, filters and whitespace rules. */
 class PythonJinjaTest {
@@ -114,5 +115,16 @@ class PythonJinjaTest {
     void macrosMayCallThemselves() {
         assertThat(render("{% macro count(n) %}{% if n > 0 %}{{ count(n - 1) }}{{ n }}{% endif %}{% endmacro %}{{ count(3) }}"))
                 .isEqualTo("123");
+    }
+
+    @Test
+    void loopsFilterTheirItemsAndSeeTheirNeighbours() {
+        assertThat(render("{% for x in [1, 2, 3, 4, 5] if x is odd %}{{ loop.index }}/{{ loop.length }}:{{ x }} {% endfor %}|"
+                + "{% for m in messages %}{{ loop.previtem.content if loop.previtem else '-' }}<{{ m.content }}>"
+                + "{{ loop.nextitem.content if loop.nextitem else '-' }} {% endfor %}|"
+                + "{% for k, v in {'a': 1, 'b': none, 'c': 3}.items() if v is not none %}{{ k }}={{ v }}{% endfor %}", "a", "b"))
+                .isEqualTo("1/3:1 2/3:3 3/3:5 |-<a>b a<b>- |a=1c=3");
+        assertThatThrownBy(() -> render("{% for x in 5 %}{{ x }}{% endfor %}"))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("cannot iterate over a value of type");
     }
 }
