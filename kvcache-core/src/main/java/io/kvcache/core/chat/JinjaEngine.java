@@ -47,7 +47,7 @@ final class JinjaEngine {
         deadline = new TemplateDeadline(limits.timeout());
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new TemplateSandbox.MethodGuard());
-        resolver.add(new PythonStringMethods());
+        resolver.add(new PythonStringMethods(limits));
         resolver.add(ValueReads.noting(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY));
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 // trim_blocks, lstrip_blocks and the trailing newline are JinjaSourceWhitespace's.

@@ -1,8 +1,10 @@
 package io.kvcache.core.chat;
 
 import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
+import com.hubspot.jinjava.el.ext.AdditionOperator;
 import com.hubspot.jinjava.el.ext.AstNamedParameter;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
+import jinjava.de.odysseus.el.misc.TypeConverter;
 import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.impl.Builder;
 import jinjava.de.odysseus.el.tree.impl.Parser;
@@ -34,7 +36,7 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.NOT;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
 
 /**
- * Jinjava's expression parser with three Python rules it gets wrong, all used by real chat templates:
+ * Jinjava's expression parser with the Python rules it gets wrong, all used by real chat templates:
  * <ul>
  *   <li>A keyword argument's value is a whole expression. Jinjava parses {@code name=value} as an
  *       operator binding tighter than {@code +} and {@code -}, so Qwen3's
@@ -43,6 +45,7 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
  *   <li>Subscripts may be slices with a step: {@code messages[::-1]} (Qwen3 walks the conversation
  *       backwards). Jinjava only parses {@code [start:stop]}; every slice here becomes a
  *       {@link PythonSlice}.</li>
+ *   <li>A string plus None is the string ({@link Addition}).</li>
  *   <li>{@code not} applies to a whole comparison or test (see {@link #unary}).</li>
  * </ul>
  * The parser expects Jinjava's natural operator precedence (filters bind tighter than arithmetic,
@@ -138,7 +141,27 @@ final class PythonExpressionParser extends ExtendedParser {
 
     @Override
     protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
-        return deeper(super.createAstBinary(left, right, operator), left, right);
+        AstBinary.Operator python = operator == AdditionOperator.OP ? Addition.OP : operator;
+        return deeper(super.createAstBinary(left, right, python), left, right);
+    }
+
+    /**
+     * {@code +} where a string meets None or an undefined value gives the string, as in llama.cpp
+     * (Command R adds a parameter's description that may be missing); Jinjava would add "null".
+     */
+    private static final class Addition extends AdditionOperator {
+        static final Addition OP = new Addition();
+
+        @Override
+        protected Object apply(TypeConverter converter, Object o1, Object o2) {
+            if (o1 == null && o2 instanceof String) {
+                return o2;
+            }
+            if (o2 == null && o1 instanceof String) {
+                return o1;
+            }
+            return super.apply(converter, o1, o2);
+        }
     }
 
     @Override

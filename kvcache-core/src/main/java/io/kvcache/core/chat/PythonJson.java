@@ -121,7 +121,7 @@ final class PythonJson {
     }
 
     /** Python's float repr for the common cases: integral values keep ".0", exponents read "1e-05". */
-    private static String pythonFloat(double d) {
+    static String pythonFloat(double d) {
         if (Double.isNaN(d)) {
             return "NaN";
         }

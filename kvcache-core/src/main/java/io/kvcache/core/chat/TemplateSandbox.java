@@ -44,7 +44,7 @@ final class TemplateSandbox {
     /** The Python str, dict and list methods templates call; {@link PythonStringMethods} gives str its meaning. */
     static final Set<String> METHODS = Set.of("strip", "lstrip", "rstrip", "split", "startswith", "endswith",
             "replace", "upper", "lower", "title", "capitalize", "get", "items", "keys", "values", "pop", "append",
-            "extend", "update");
+            "extend", "update", "format");
 
     private TemplateSandbox() {
     }

@@ -127,4 +127,29 @@ class PythonJinjaTest {
         assertThatThrownBy(() -> render("{% for x in 5 %}{{ x }}{% endfor %}"))
                 .isInstanceOf(ChatTemplateException.class).hasMessageContaining("cannot iterate over a value of type");
     }
+
+    @Test
+    void stringFilterIsPythonsStr() {
+        assertThat(render("{{ {'type': 'function', 'enum': ['a', \"it's\"], 'n': none, 'ok': true, 'x': 1.5}|string }}|"
+                + "{{ 'plain'|string }}|{{ [1, [2]]|string }}"))
+                .isEqualTo("{'type': 'function', 'enum': ['a', \"it's\"], 'n': None, 'ok': True, 'x': 1.5}|plain|[1, [2]]");
+    }
+
+    @Test
+    void indentTakesFirstAndBlankAndKeepsTheFinalNewline() {
+        assertThat(render("[{{ 'a\nb\n\nc\n'|indent(2) }}]{{ '{\n'|indent(4, first=true) }}[{{ 'a\n\nb'|indent(2, true, true) }}]"))
+                .isEqualTo("[a\n  b\n\n  c\n]    {\n[  a\n  \n  b]");
+    }
+
+    @Test
+    void formatFillsEmptyFieldsInOrder() {
+        assertThat(render("{{ '<|{}:{}|>'.format('tok', 2) }}")).isEqualTo("<|tok:2|>");
+        assertThatThrownBy(() -> render("{{ '{0}'.format('x') }}")).isInstanceOf(ChatTemplateException.class)
+                .hasMessageContaining("only '{}' fields are supported");
+    }
+
+    @Test
+    void aStringPlusNoneIsTheString() {
+        assertThat(render("[{{ 'a' + none }}|{{ nothing + 'b' }}|{{ 'c' ~ none }}]")).isEqualTo("[a|b|c]");
+    }
 }
