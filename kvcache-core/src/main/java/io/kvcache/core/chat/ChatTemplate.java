@@ -6,9 +6,12 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Clock;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,7 +23,8 @@ import java.util.function.UnaryOperator;
  * transformers): the template sees {@code messages}, {@code add_generation_prompt},
  * {@code bos_token}, {@code eos_token}, {@code enable_thinking} (whether the template opens a
  * reasoning block, as llama.cpp's server sets it by default), that earlier turns' reasoning is kept
- * ({@code preserve_thinking} true; {@code clear_thinking}, {@code drop_thinking} false), the
+ * ({@code preserve_thinking} true; {@code clear_thinking}, {@code drop_thinking} false), today's
+ * date ({@code datetime} "Dec 04 2026", {@code date_string} "04 Dec 2026"), the
  * {@code tools} a model may call
  * (only when there are some) and the functions {@code raise_exception} and {@code strftime_now}; a template that rejects
  * system messages gets them folded into the next user message ({@link SystemRoleFolding}). Tool
@@ -180,6 +184,10 @@ public final class ChatTemplate {
         variables.put("clear_thinking", false);
         variables.put("truncate_history_thinking", false);
         variables.put("drop_thinking", false);
+        // And today's date, as some templates print it without calling strftime_now.
+        ZonedDateTime now = ZonedDateTime.now(engine.clock());
+        variables.put("datetime", DateTimeFormatter.ofPattern("MMM dd yyyy", Locale.ENGLISH).format(now));
+        variables.put("date_string", DateTimeFormatter.ofPattern("dd MMM yyyy", Locale.ENGLISH).format(now));
         JinjaEngine.Result result = engine.render(source, variables);
         if (result.failed()) {
             throw failure(result);

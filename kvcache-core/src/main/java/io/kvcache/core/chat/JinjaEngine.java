@@ -42,8 +42,10 @@ final class JinjaEngine {
 
     private final Jinjava jinjava;
     private final TemplateDeadline deadline;
+    private final Clock clock;
 
     JinjaEngine(Clock clock, TemplateLimits limits) {
+        this.clock = clock;
         deadline = new TemplateDeadline(limits.timeout());
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new TemplateSandbox.MethodGuard());
@@ -74,6 +76,8 @@ final class JinjaEngine {
         jinjava = new PythonJinjava(config, limits.maxNesting());
         jinjava.setResourceLocator(new TemplateSandbox.NoLoading());
         jinjava.getGlobalContext().registerTag(new PythonForTag());
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
+        jinjava.getGlobalContext().registerTag(new FilterBlockTag());
         TemplateFunctions.register(jinjava.getGlobalContext());
         PythonFilters.register(jinjava.getGlobalContext(), limits);
         TemplateSandbox.guardFilters(jinjava.getGlobalContext(), limits);
@@ -97,6 +101,11 @@ final class JinjaEngine {
                 .withKeepNullableLoopValues(true)
                 .withHandleBackslashInQuotesOnly(true)
                 .build();
+    }
+
+    /** The clock {@code strftime_now} reads. */
+    Clock clock() {
+        return clock;
     }
 
     /**

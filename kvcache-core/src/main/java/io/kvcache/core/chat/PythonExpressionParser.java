@@ -8,6 +8,7 @@ import jinjava.de.odysseus.el.misc.TypeConverter;
 import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.impl.Builder;
 import jinjava.de.odysseus.el.tree.impl.Parser;
+import jinjava.de.odysseus.el.tree.impl.Parser.ExtensionPoint;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
@@ -32,7 +33,9 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.EXTENSION;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.IDENTIFIER;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LBRACK;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LPAREN;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.MINUS;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.NOT;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.PLUS;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
 
 /**
@@ -45,7 +48,7 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
  *   <li>Subscripts may be slices with a step: {@code messages[::-1]} (Qwen3 walks the conversation
  *       backwards). Jinjava only parses {@code [start:stop]}; every slice here becomes a
  *       {@link PythonSlice}.</li>
- *   <li>A string plus None is the string ({@link Addition}).</li>
+ *   <li>A string plus None is the string ({@link Addition}); {@code n+1} adds (see {@link #add}).</li>
  *   <li>{@code not} applies to a whole comparison or test (see {@link #unary}).</li>
  * </ul>
  * The parser expects Jinjava's natural operator precedence (filters bind tighter than arithmetic,
@@ -125,6 +128,32 @@ final class PythonExpressionParser extends ExtendedParser {
     private void enter() {
         if (++parseDepth > maxNesting) {
             throw tooDeep();
+        }
+    }
+
+    /**
+     * Jinjava's scanner reads a "+" before a digit as its unary abs operator, so {@code n+1} did not
+     * parse (Kimi K2 slices {@code messages[:ns.index+1]}); after an operand it adds, as in Python.
+     */
+    @Override
+    protected AstNode add(boolean required) throws ScanException, ParseException {
+        AstNode v = mul(required);
+        if (v == null) {
+            return null;
+        }
+        while (true) {
+            Token token = getToken();
+            if (token.getSymbol() == PLUS || token.getSymbol() == EXTENSION && "+".equals(token.getImage())) {
+                consumeToken();
+                v = createAstBinary(v, mul(true), AdditionOperator.OP);
+            } else if (token.getSymbol() == MINUS) {
+                consumeToken();
+                v = createAstBinary(v, mul(true), AstBinary.SUB);
+            } else if (token.getSymbol() == EXTENSION && getExtensionHandler(token).getExtensionPoint() == ExtensionPoint.ADD) {
+                v = getExtensionHandler(consumeToken()).createAstNode(v, mul(true));
+            } else {
+                return v;
+            }
         }
     }
 

@@ -152,4 +152,21 @@ class PythonJinjaTest {
     void aStringPlusNoneIsTheString() {
         assertThat(render("[{{ 'a' + none }}|{{ nothing + 'b' }}|{{ 'c' ~ none }}]")).isEqualTo("[a|b|c]");
     }
+
+    @Test
+    void generationBlocksRenderTheirBody() {
+        assertThat(render("{% for m in messages %}<{% generation %}{{ m.content }}{% endgeneration %}>{% endfor %}", "a", "b"))
+                .isEqualTo("<a><b>");
+    }
+
+    @Test
+    void filterBlocksFilterTheirText() {
+        assertThat(render("[{% filter trim %}\n  {{ messages[0].content }}  \n{% endfilter %}]"
+                + "[{% filter upper|replace('B', 'c') %}ab{% endfilter %}]", "x")).isEqualTo("[x][Ac]");
+    }
+
+    @Test
+    void plusBeforeADigitAdds() {
+        assertThat(render("{% set n = 1 %}{{ n+1 }}|{{ [1, 2, 3, 4][:n+1] }}|{{ [1, 2, 3, 4][n+1:] }}")).isEqualTo("2|[1, 2]|[3, 4]");
+    }
 }
