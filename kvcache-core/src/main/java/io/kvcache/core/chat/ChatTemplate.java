@@ -6,9 +6,12 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Clock;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,7 +22,10 @@ import java.util.function.UnaryOperator;
  * trained on, as llama.cpp's server does (its minja engine, which follows Hugging Face's
  * transformers): the template sees {@code messages}, {@code add_generation_prompt},
  * {@code bos_token}, {@code eos_token}, {@code enable_thinking} (whether the template opens a
- * reasoning block, as llama.cpp's server sets it by default), the {@code tools} a model may call
+ * reasoning block, as llama.cpp's server sets it by default), that earlier turns' reasoning is kept
+ * ({@code preserve_thinking} true; {@code clear_thinking}, {@code drop_thinking} false), today's
+ * date ({@code datetime} "Dec 04 2026", {@code date_string} "04 Dec 2026"), the
+ * {@code tools} a model may call
  * (only when there are some) and the functions {@code raise_exception} and {@code strftime_now}; a template that rejects
  * system messages gets them folded into the next user message ({@link SystemRoleFolding}). Tool
  * calls reach the template as OpenAI's API sends them ({@code tool_calls} of
@@ -29,7 +35,7 @@ import java.util.function.UnaryOperator;
  */
 public final class ChatTemplate {
     private static final String SYSTEM_NEEDLE = "<System Needle>";
-    private static final String ARGUMENT_NEEDLE = "argument_needle";
+    private static final String ARGUMENT_NEEDLE = "<Argument Needle>";
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String name;
@@ -111,7 +117,7 @@ public final class ChatTemplate {
         });
         ChatTemplate probe = new ChatTemplate(name, source, bosToken, eosToken, false, false, limits, engine,
                 Traits.ASSUMED, UnaryOperator.identity());
-        Traits traits = new Traits(probe.acceptsSystemRole(), probe.requiresObjectArguments(), probe.opensReasoning());
+        Traits traits = new Traits(probe.acceptsSystemRole(), probe.readsObjectArguments(), probe.opensReasoning());
         return new ChatTemplate(name, source, bosToken, eosToken, false, false, limits, engine, traits,
                 UnaryOperator.identity());
     }
@@ -170,10 +176,18 @@ public final class ChatTemplate {
     public String render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
         List<ChatMessage> conversation = List.copyOf(messages);
         Map<String, Object> variables = variables(
-                traits.systemRole() ? conversation : SystemRoleFolding.fold(conversation), addGenerationPrompt, traits);
-        if (!tools.isEmpty()) {
-            variables.put("tools", tools.stream().map(ChatTemplate::asMap).toList());
-        }
+                traits.systemRole() ? conversation : SystemRoleFolding.fold(conversation), tools, addGenerationPrompt, traits);
+        // llama.cpp's server keeps the reasoning of earlier turns by default (its preserve_reasoning
+        // template argument) and tells templates so under each name they read it by.
+        variables.put("preserve_reasoning", true);
+        variables.put("preserve_thinking", true);
+        variables.put("clear_thinking", false);
+        variables.put("truncate_history_thinking", false);
+        variables.put("drop_thinking", false);
+        // And today's date, as some templates print it without calling strftime_now.
+        ZonedDateTime now = ZonedDateTime.now(engine.clock());
+        variables.put("datetime", DateTimeFormatter.ofPattern("MMM dd yyyy", Locale.ENGLISH).format(now));
+        variables.put("date_string", DateTimeFormatter.ofPattern("dd MMM yyyy", Locale.ENGLISH).format(now));
         JinjaEngine.Result result = engine.render(source, variables);
         if (result.failed()) {
             throw failure(result);
@@ -188,8 +202,13 @@ public final class ChatTemplate {
         return prompt;
     }
 
-    private Map<String, Object> variables(List<ChatMessage> messages, boolean addGenerationPrompt, Traits traits) {
+    /** The variables of a render; {@code tools} only where there are some. */
+    private Map<String, Object> variables(List<ChatMessage> messages, List<ToolDefinition> tools,
+                                          boolean addGenerationPrompt, Traits traits) {
         Map<String, Object> variables = new LinkedHashMap<>();
+        if (!tools.isEmpty()) {
+            variables.put("tools", tools.stream().map(ChatTemplate::asMap).toList());
+        }
         variables.put("messages", messages.stream().map(m -> asMap(m, traits.objectArguments())).toList());
         variables.put("add_generation_prompt", addGenerationPrompt);
         variables.put("bos_token", bosToken);
@@ -252,20 +271,39 @@ public final class ChatTemplate {
     }
 
     /**
-     * Whether the template needs a tool call's arguments as an object, as llama.cpp finds it: a
-     * probe call renders with its arguments as JSON text and as an object; the text form fails
-     * when the template raises on it or only escapes it (dumping it with tojson), i.e. when its
-     * argument never shows as a key, while the object form shows the argument.
+     * Whether the template reads a tool call's arguments as an object, as llama.cpp finds it (and
+     * then gives every call's arguments as one): a tool round (user, assistant calling a tool with
+     * an object argument, tool, assistant, user) with a tool offered renders without failing and
+     * reads the argument's value ({@link ValueReads}: iterating the object, taking the argument out
+     * of it or dumping it with tojson; not printing the object whole).
      */
-    private boolean requiresObjectArguments() {
-        ChatMessage probe = ChatMessage.assistant("", List.of(new ToolCall("call_probe", "probe_tool",
-                "{\"" + ARGUMENT_NEEDLE + "\": \"probe\"}")));
-        List<ChatMessage> conversation = List.of(ChatMessage.user("<User Needle>"), probe);
-        Optional<String> asText = probeRender(conversation, false, Traits.ASSUMED);
-        boolean textShowsKey = asText.isPresent() && (asText.get().contains("\"" + ARGUMENT_NEEDLE + "\":")
-                || asText.get().contains("'" + ARGUMENT_NEEDLE + "':"));
-        return !textShowsKey && probeRender(conversation, false, Traits.ASSUMED.withObjectArguments(true))
-                .filter(out -> out.contains(ARGUMENT_NEEDLE)).isPresent();
+    private boolean readsObjectArguments() {
+        ToolCall call = new ToolCall("call00001", "tool1", "{\"arg\": \"" + ARGUMENT_NEEDLE + "\"}");
+        List<ChatMessage> conversation = List.of(ChatMessage.user("User message"), ChatMessage.assistant("", List.of(call)),
+                ChatMessage.tool("call00001", "Tool response"), ChatMessage.assistant("The tool response was 'tool response'"),
+                ChatMessage.user("User message"));
+        ToolDefinition tool = new ToolDefinition("tool1", "Tool description", """
+                {"type": "object", "properties": {"arg": {"type": "string", "description": "Arg description"}},
+                 "required": ["arg"]}""");
+        Map<String, Object> variables = variables(conversation, List.of(tool), true, Traits.ASSUMED.withObjectArguments(true));
+        boolean[] rendered = new boolean[1];
+        boolean read = ValueReads.readDuring(firstCallArgument(variables), () -> {
+            try {
+                rendered[0] = !engine.render(source, variables).failed();
+            } catch (RuntimeException e) {
+                rendered[0] = false;
+            }
+        });
+        return rendered[0] && read;
+    }
+
+    /** The value of the argument of the probe's tool call: messages[1].tool_calls[0].function.arguments.arg. */
+    @SuppressWarnings("unchecked")
+    private static Object firstCallArgument(Map<String, Object> variables) {
+        var messages = (List<Map<String, Object>>) variables.get("messages");
+        var calls = (List<Map<String, Object>>) messages.get(1).get("tool_calls");
+        var function = (Map<String, Object>) calls.getFirst().get("function");
+        return ((Map<String, Object>) function.get("arguments")).get("arg");
     }
 
     /**
@@ -300,8 +338,13 @@ public final class ChatTemplate {
 
     /** The probe conversation's render; empty when the template fails on it. */
     private Optional<String> probeRender(List<ChatMessage> conversation, boolean addGenerationPrompt, Traits traits) {
+        return probeRender(conversation, List.of(), addGenerationPrompt, traits);
+    }
+
+    private Optional<String> probeRender(List<ChatMessage> conversation, List<ToolDefinition> tools,
+                                         boolean addGenerationPrompt, Traits traits) {
         try {
-            JinjaEngine.Result result = engine.render(source, variables(conversation, addGenerationPrompt, traits));
+            JinjaEngine.Result result = engine.render(source, variables(conversation, tools, addGenerationPrompt, traits));
             return result.failed() ? Optional.empty() : Optional.of(result.output());
         } catch (RuntimeException e) {
             return Optional.empty();
@@ -315,7 +358,7 @@ public final class ChatTemplate {
      */
     private boolean acceptsSystemRole() {
         JinjaEngine.Result result = engine.render(source,
-                variables(List.of(ChatMessage.system(SYSTEM_NEEDLE), ChatMessage.user("<User Needle>")), false,
+                variables(List.of(ChatMessage.system(SYSTEM_NEEDLE), ChatMessage.user("<User Needle>")), List.of(), false,
                         Traits.ASSUMED));
         result.limit().ifPresent(e -> {
             throw overLimit(name, e);

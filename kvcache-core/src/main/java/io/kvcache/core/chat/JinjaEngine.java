@@ -7,6 +7,7 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.el.JinjavaProcessors;
 import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.interpret.CollectionTooBigException;
+import com.hubspot.jinjava.interpret.errorcategory.BasicTemplateErrorCategory;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.InterpretException;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
@@ -41,13 +42,15 @@ final class JinjaEngine {
 
     private final Jinjava jinjava;
     private final TemplateDeadline deadline;
+    private final Clock clock;
 
     JinjaEngine(Clock clock, TemplateLimits limits) {
+        this.clock = clock;
         deadline = new TemplateDeadline(limits.timeout());
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new TemplateSandbox.MethodGuard());
-        resolver.add(new PythonStringMethods());
-        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+        resolver.add(new PythonStringMethods(limits));
+        resolver.add(ValueReads.noting(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY));
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 // trim_blocks, lstrip_blocks and the trailing newline are JinjaSourceWhitespace's.
                 .withKeepTrailingNewline(true)
@@ -63,11 +66,18 @@ final class JinjaEngine {
                 .withMaxListSize(limits.maxItems())
                 .withMaxMapSize(limits.maxItems())
                 .withRangeLimit(limits.maxItems())
+                // Templates render JSON schemas and tool arguments with macros that call themselves
+                // (GigaChat, Kimi); each call is a level of nesting.
+                .withEnableRecursiveMacroCalls(true)
+                .withMaxMacroRecursionDepth(limits.maxNesting())
                 .withDisabled(DISABLED)
                 .withProcessors(JinjavaProcessors.newBuilder().withNodePreProcessor(deadline).build())
                 .build();
         jinjava = new PythonJinjava(config, limits.maxNesting());
         jinjava.setResourceLocator(new TemplateSandbox.NoLoading());
+        jinjava.getGlobalContext().registerTag(new PythonForTag());
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
+        jinjava.getGlobalContext().registerTag(new FilterBlockTag());
         TemplateFunctions.register(jinjava.getGlobalContext());
         PythonFilters.register(jinjava.getGlobalContext(), limits);
         TemplateSandbox.guardFilters(jinjava.getGlobalContext(), limits);
@@ -91,6 +101,11 @@ final class JinjaEngine {
                 .withKeepNullableLoopValues(true)
                 .withHandleBackslashInQuotesOnly(true)
                 .build();
+    }
+
+    /** The clock {@code strftime_now} reads. */
+    Clock clock() {
+        return clock;
     }
 
     /**
@@ -125,7 +140,8 @@ final class JinjaEngine {
             List<TemplateError> fatal = result.getErrors().stream()
                     .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL)
                     .toList();
-            Optional<TemplateLimitException> limit = fatal.stream().flatMap(e -> limitPassed(e).stream()).findFirst();
+            Optional<TemplateLimitException> limit = fatal.stream().flatMap(e -> limitPassed(e).stream()).findFirst()
+                    .or(() -> macroTooDeep(result.getErrors()));
             return new Result(result.getOutput(), fatal, limit);
         } catch (TemplateLimitException e) {
             return new Result("", List.of(), Optional.of(e));
@@ -138,6 +154,16 @@ final class JinjaEngine {
             return new Result("", List.of(), Optional.of(new TemplateLimitException(
                     "the template nests too deeply for the stack (TemplateLimits.maxNesting)")));
         }
+    }
+
+    /**
+     * Jinjava only warns when a macro passes the recursion limit, and renders the call as nothing:
+     * a silently wrong prompt, so it is a limit passed here.
+     */
+    private static Optional<TemplateLimitException> macroTooDeep(List<TemplateError> errors) {
+        return errors.stream().filter(e -> e.getCategory() == BasicTemplateErrorCategory.CYCLE_DETECTED).findFirst()
+                .map(e -> new TemplateLimitException((e.getLineno() > 0 ? "line " + e.getLineno() + ": " : "")
+                        + e.getMessage() + " (TemplateLimits.maxNesting)"));
     }
 
     /** Ours, or one of Jinjava's own limits (which it records as errors), named by our limit. */

@@ -1,10 +1,14 @@
 package io.kvcache.core.chat;
 
 import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
+import com.hubspot.jinjava.el.ext.AdditionOperator;
 import com.hubspot.jinjava.el.ext.AstNamedParameter;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
+import jinjava.de.odysseus.el.misc.TypeConverter;
+import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.impl.Builder;
 import jinjava.de.odysseus.el.tree.impl.Parser;
+import jinjava.de.odysseus.el.tree.impl.Parser.ExtensionPoint;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
@@ -15,6 +19,7 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
 import jinjava.de.odysseus.el.tree.impl.ast.AstParameters;
 import jinjava.de.odysseus.el.tree.impl.ast.AstProperty;
 import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
+import jinjava.javax.el.ELContext;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -28,11 +33,13 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.EXTENSION;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.IDENTIFIER;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LBRACK;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.LPAREN;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.MINUS;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.NOT;
+import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.PLUS;
 import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
 
 /**
- * Jinjava's expression parser with three Python rules it gets wrong, all used by real chat templates:
+ * Jinjava's expression parser with the Python rules it gets wrong, all used by real chat templates:
  * <ul>
  *   <li>A keyword argument's value is a whole expression. Jinjava parses {@code name=value} as an
  *       operator binding tighter than {@code +} and {@code -}, so Qwen3's
@@ -41,6 +48,7 @@ import static jinjava.de.odysseus.el.tree.impl.Scanner.Symbol.RBRACK;
  *   <li>Subscripts may be slices with a step: {@code messages[::-1]} (Qwen3 walks the conversation
  *       backwards). Jinjava only parses {@code [start:stop]}; every slice here becomes a
  *       {@link PythonSlice}.</li>
+ *   <li>A string plus None is the string ({@link Addition}); {@code n+1} adds (see {@link #add}).</li>
  *   <li>{@code not} applies to a whole comparison or test (see {@link #unary}).</li>
  * </ul>
  * The parser expects Jinjava's natural operator precedence (filters bind tighter than arithmetic,
@@ -123,9 +131,66 @@ final class PythonExpressionParser extends ExtendedParser {
         }
     }
 
+    /**
+     * Jinjava's scanner reads a "+" before a digit as its unary abs operator, so {@code n+1} did not
+     * parse (Kimi K2 slices {@code messages[:ns.index+1]}); after an operand it adds, as in Python.
+     */
+    @Override
+    protected AstNode add(boolean required) throws ScanException, ParseException {
+        AstNode v = mul(required);
+        if (v == null) {
+            return null;
+        }
+        while (true) {
+            Token token = getToken();
+            if (token.getSymbol() == PLUS || token.getSymbol() == EXTENSION && "+".equals(token.getImage())) {
+                consumeToken();
+                v = createAstBinary(v, mul(true), AdditionOperator.OP);
+            } else if (token.getSymbol() == MINUS) {
+                consumeToken();
+                v = createAstBinary(v, mul(true), AstBinary.SUB);
+            } else if (token.getSymbol() == EXTENSION && getExtensionHandler(token).getExtensionPoint() == ExtensionPoint.ADD) {
+                v = getExtensionHandler(consumeToken()).createAstNode(v, mul(true));
+            } else {
+                return v;
+            }
+        }
+    }
+
+    /** A variable's value counts as read by the template ({@link ValueReads}). */
+    @Override
+    protected AstIdentifier createAstIdentifier(String name, int index) {
+        return new AstIdentifier(name, index, context.isEnabled(Builder.Feature.IGNORE_RETURN_TYPE)) {
+            @Override
+            public Object eval(Bindings bindings, ELContext elContext) {
+                return ValueReads.note(super.eval(bindings, elContext));
+            }
+        };
+    }
+
     @Override
     protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
-        return deeper(super.createAstBinary(left, right, operator), left, right);
+        AstBinary.Operator python = operator == AdditionOperator.OP ? Addition.OP : operator;
+        return deeper(super.createAstBinary(left, right, python), left, right);
+    }
+
+    /**
+     * {@code +} where a string meets None or an undefined value gives the string, as in llama.cpp
+     * (Command R adds a parameter's description that may be missing); Jinjava would add "null".
+     */
+    private static final class Addition extends AdditionOperator {
+        static final Addition OP = new Addition();
+
+        @Override
+        protected Object apply(TypeConverter converter, Object o1, Object o2) {
+            if (o1 == null && o2 instanceof String) {
+                return o2;
+            }
+            if (o2 == null && o1 instanceof String) {
+                return o1;
+            }
+            return super.apply(converter, o1, o2);
+        }
     }
 
     @Override

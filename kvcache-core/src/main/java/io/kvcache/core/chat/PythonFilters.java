@@ -4,6 +4,7 @@ import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.filter.AdvancedFilter;
+import com.hubspot.jinjava.util.ObjectTruthValue;
 import jinjava.javax.el.ELException;
 
 import java.util.List;
@@ -25,6 +26,8 @@ final class PythonFilters {
         globals.registerFilter(new Trim());
         globals.registerFilter(new ToJson(limits));
         globals.registerFilter(new Items());
+        globals.registerFilter(new StringFilter(limits));
+        globals.registerFilter(new Indent());
         globals.registerExpTest(new Iterable());
     }
 
@@ -79,6 +82,75 @@ final class PythonFilters {
                 case Map<?, ?> map -> List.copyOf(map.entrySet());
                 default -> throw new ELException("items: " + var.getClass().getSimpleName() + " is not a mapping");
             };
+        }
+    }
+
+    /** {@code value|string}: Python's str. */
+    private static final class StringFilter implements AdvancedFilter {
+        private final TemplateLimits limits;
+
+        StringFilter(TemplateLimits limits) {
+            this.limits = limits;
+        }
+
+        @Override
+        public String getName() {
+            return "string";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            return PythonRepr.str(var, limits);
+        }
+    }
+
+    /**
+     * {@code text|indent(width=4, first=false, blank=false)}: every line but the first (all with
+     * {@code first}) gets the width in spaces (or the width itself, a string), empty lines only with
+     * {@code blank}; a final newline stays, as llama.cpp keeps it.
+     */
+    private static final class Indent implements AdvancedFilter {
+        @Override
+        public String getName() {
+            return "indent";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            if (!(var instanceof CharSequence text)) {
+                throw new ELException("indent: expected a string, got " + (var == null ? "None" : var.getClass().getSimpleName()));
+            }
+            Object width = argument(args, kwargs, 0, "width");
+            String indent = switch (width) {
+                case Number n -> " ".repeat(Math.max(0, n.intValue()));
+                case CharSequence s -> s.toString();
+                case null, default -> "    ";
+            };
+            boolean first = ObjectTruthValue.evaluate(argument(args, kwargs, 1, "first"));
+            boolean blank = ObjectTruthValue.evaluate(argument(args, kwargs, 2, "blank"));
+            String input = text.toString();
+            String[] lines = (input.endsWith("\n") ? input.substring(0, input.length() - 1) : input).split("\n", -1);
+            StringBuilder out = new StringBuilder();
+            for (int i = 0; i < lines.length && !input.isEmpty(); i++) {
+                if (i > 0) {
+                    out.append('\n');
+                }
+                if (i == 0 ? first : !lines[i].isEmpty() || blank) {
+                    out.append(indent);
+                }
+                out.append(lines[i]);
+            }
+            if (input.endsWith("\n")) {
+                out.append('\n');
+                if (blank) {
+                    out.append(indent);
+                }
+            }
+            return out.toString();
+        }
+
+        private static Object argument(Object[] args, Map<String, Object> kwargs, int index, String name) {
+            return index < args.length ? args[index] : kwargs.get(name);
         }
     }
 

@@ -41,7 +41,7 @@ final class PythonJson {
             throw new TemplateLimitException("tojson: the text is longer than " + limits.maxStringChars()
                     + " characters (TemplateLimits.maxStringChars)");
         }
-        switch (value) {
+        switch (ValueReads.note(value)) {
             case null -> out.append("null");
             case CharSequence s -> string(out, s.toString());
             case Boolean b -> out.append(b);
@@ -121,7 +121,7 @@ final class PythonJson {
     }
 
     /** Python's float repr for the common cases: integral values keep ".0", exponents read "1e-05". */
-    private static String pythonFloat(double d) {
+    static String pythonFloat(double d) {
         if (Double.isNaN(d)) {
             return "NaN";
         }

@@ -1,5 +1,6 @@
 package io.kvcache.core.chat;
 
+import io.kvcache.core.UntrustedText;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
 
@@ -14,7 +15,13 @@ import java.util.Set;
  */
 final class PythonStringMethods extends MethodResolver {
     private static final Set<String> METHODS = Set.of("strip", "lstrip", "rstrip", "split", "startswith",
-            "endswith", "replace", "upper", "lower", "title", "capitalize");
+            "endswith", "replace", "upper", "lower", "title", "capitalize", "format");
+
+    private final TemplateLimits limits;
+
+    PythonStringMethods(TemplateLimits limits) {
+        this.limits = limits;
+    }
 
     @Override
     public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
@@ -34,10 +41,41 @@ final class PythonStringMethods extends MethodResolver {
             case "upper" -> PythonStrings.upper(noArguments(name, args, s));
             case "lower" -> PythonStrings.lower(noArguments(name, args, s));
             case "title" -> PythonStrings.title(noArguments(name, args, s));
+            case "format" -> format(s, args);
             default -> PythonStrings.capitalize(noArguments(name, args, s));
         };
         context.setPropertyResolved(true);
         return result;
+    }
+
+    /**
+     * {@code '<|{}|>'.format(x)}: each {@code {}} takes the next argument as Python's str; other
+     * fields ({@code {0}}, {@code {name}}, {@code {:>4}}) are refused, as llama.cpp refuses them.
+     */
+    private String format(String s, Object[] args) {
+        StringBuilder out = new StringBuilder();
+        int next = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '{') {
+                out.append(c);
+                continue;
+            }
+            if (i + 1 >= s.length() || s.charAt(i + 1) != '}') {
+                throw new ELException("format(): only '{}' fields are supported, got '"
+                        + UntrustedText.quote(s.substring(i, Math.min(s.length(), i + 10))) + "'");
+            }
+            if (next >= args.length) {
+                throw new ELException("format(): more '{}' fields than the " + args.length + " arguments");
+            }
+            out.append(PythonRepr.str(args[next++], limits));
+            if (out.length() > limits.maxStringChars()) {
+                throw new TemplateLimitException("format(): the text is longer than " + limits.maxStringChars()
+                        + " characters (TemplateLimits.maxStringChars)");
+            }
+            i++;
+        }
+        return out.toString();
     }
 
     /** startswith/endswith accept one affix or a tuple of them, like Python. */

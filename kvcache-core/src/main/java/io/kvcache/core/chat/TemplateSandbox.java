@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  */
 final class TemplateSandbox {
     static final Set<String> TAGS = Set.of("if", "elif", "else", "endif", "for", "endfor", "set", "endset",
-            "macro", "endmacro", "call", "endcall", "raw", "endraw", "do", "enddo", "break", "continue");
+            "macro", "endmacro", "call", "endcall", "raw", "endraw", "do", "enddo", "break", "continue",
+            "generation", "endgeneration", "filter", "endfilter");
     /** Tags that load other templates, refused with their own message (they are the class-path readers). */
     static final Set<String> LOADING_TAGS = Set.of("include", "import", "from", "extends");
     static final Set<String> FILTERS = Set.of("abs", "bool", "capitalize", "count", "d", "default", "dictsort", "e",
@@ -44,7 +45,7 @@ final class TemplateSandbox {
     /** The Python str, dict and list methods templates call; {@link PythonStringMethods} gives str its meaning. */
     static final Set<String> METHODS = Set.of("strip", "lstrip", "rstrip", "split", "startswith", "endswith",
             "replace", "upper", "lower", "title", "capitalize", "get", "items", "keys", "values", "pop", "append",
-            "extend", "update");
+            "extend", "update", "format");
 
     private TemplateSandbox() {
     }

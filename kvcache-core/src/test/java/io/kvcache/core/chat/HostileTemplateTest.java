@@ -149,6 +149,11 @@ class HostileTemplateTest {
     }
 
     @Test
+    void macroRecursionStopsAtTheNestingLimit() {
+        assertStopped("{% macro down(n) %}{{ down(n + 1) }}{% endmacro %}{{ down(0) }}", "TemplateLimits.maxNesting");
+    }
+
+    @Test
     void outputPastTheLimitIsRefused() {
         TemplateLimits small = new TemplateLimits(1000, 1000, 1000, 100, Duration.ofSeconds(2));
         assertThatThrownBy(() -> ChatTemplate.named("hostile.jinja", "{% for i in range(900) %}xy{% endfor %}", "", "", small)

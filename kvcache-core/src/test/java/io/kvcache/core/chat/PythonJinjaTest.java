@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Templates see Python's Jinja: Python str methods, slices, keyword arguments, filters and whitespace rules. */
 class PythonJinjaTest {
@@ -108,5 +109,64 @@ class PythonJinjaTest {
         assertThat(render("{% if not messages is defined %}undefined{% else %}defined{% endif %}"
                 + "|{% if not nothing is defined %}undefined{% endif %}|{{ not 1 == 2 }}|{{ not true and false }}", "a"))
                 .isEqualTo("defined|undefined|true|false");
+    }
+
+    @Test
+    void macrosMayCallThemselves() {
+        assertThat(render("{% macro count(n) %}{% if n > 0 %}{{ count(n - 1) }}{{ n }}{% endif %}{% endmacro %}{{ count(3) }}"))
+                .isEqualTo("123");
+    }
+
+    @Test
+    void loopsFilterTheirItemsAndSeeTheirNeighbours() {
+        assertThat(render("{% for x in [1, 2, 3, 4, 5] if x is odd %}{{ loop.index }}/{{ loop.length }}:{{ x }} {% endfor %}|"
+                + "{% for m in messages %}{{ loop.previtem.content if loop.previtem else '-' }}<{{ m.content }}>"
+                + "{{ loop.nextitem.content if loop.nextitem else '-' }} {% endfor %}|"
+                + "{% for k, v in {'a': 1, 'b': none, 'c': 3}.items() if v is not none %}{{ k }}={{ v }}{% endfor %}", "a", "b"))
+                .isEqualTo("1/3:1 2/3:3 3/3:5 |-<a>b a<b>- |a=1c=3");
+        assertThatThrownBy(() -> render("{% for x in 5 %}{{ x }}{% endfor %}"))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("cannot iterate over a value of type");
+    }
+
+    @Test
+    void stringFilterIsPythonsStr() {
+        assertThat(render("{{ {'type': 'function', 'enum': ['a', \"it's\"], 'n': none, 'ok': true, 'x': 1.5}|string }}|"
+                + "{{ 'plain'|string }}|{{ [1, [2]]|string }}"))
+                .isEqualTo("{'type': 'function', 'enum': ['a', \"it's\"], 'n': None, 'ok': True, 'x': 1.5}|plain|[1, [2]]");
+    }
+
+    @Test
+    void indentTakesFirstAndBlankAndKeepsTheFinalNewline() {
+        assertThat(render("[{{ 'a\nb\n\nc\n'|indent(2) }}]{{ '{\n'|indent(4, first=true) }}[{{ 'a\n\nb'|indent(2, true, true) }}]"))
+                .isEqualTo("[a\n  b\n\n  c\n]    {\n[  a\n  \n  b]");
+    }
+
+    @Test
+    void formatFillsEmptyFieldsInOrder() {
+        assertThat(render("{{ '<|{}:{}|>'.format('tok', 2) }}")).isEqualTo("<|tok:2|>");
+        assertThatThrownBy(() -> render("{{ '{0}'.format('x') }}")).isInstanceOf(ChatTemplateException.class)
+                .hasMessageContaining("only '{}' fields are supported");
+    }
+
+    @Test
+    void aStringPlusNoneIsTheString() {
+        assertThat(render("[{{ 'a' + none }}|{{ nothing + 'b' }}|{{ 'c' ~ none }}]")).isEqualTo("[a|b|c]");
+    }
+
+    @Test
+    void generationBlocksRenderTheirBody() {
+        assertThat(render("{% for m in messages %}<{% generation %}{{ m.content }}{% endgeneration %}>{% endfor %}", "a", "b"))
+                .isEqualTo("<a><b>");
+    }
+
+    @Test
+    void filterBlocksFilterTheirText() {
+        assertThat(render("[{% filter trim %}\n  {{ messages[0].content }}  \n{% endfilter %}]"
+                + "[{% filter upper|replace('B', 'c') %}ab{% endfilter %}]", "x")).isEqualTo("[x][Ac]");
+    }
+
+    @Test
+    void plusBeforeADigitAdds() {
+        assertThat(render("{% set n = 1 %}{{ n+1 }}|{{ [1, 2, 3, 4][:n+1] }}|{{ [1, 2, 3, 4][n+1:] }}")).isEqualTo("2|[1, 2]|[3, 4]");
     }
 }
