@@ -28,17 +28,27 @@ final class GgufTokenizerReader {
             new FimMarker("fim_rep_token_id", Set.of("<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"), true),
             new FimMarker("fim_sep_token_id", Set.of("<|file_sep|>"), true));
 
+    /** How a vocabulary's text becomes tokens, by its tokenizer.ggml.model. */
+    private enum Kind { SENTENCE_PIECE, BYTE_LEVEL_BPE, ESCAPED_SPACE_BPE }
+
     private GgufTokenizerReader() {
     }
 
     static Tokenizer read(GgufMetadata metadata) {
         String model = metadata.requireString(PREFIX + "model");
-        boolean spm = switch (model) {
-            case "llama" -> true;
-            case "gpt2" -> false;
+        Kind kind = switch (model) {
+            case "llama" -> Kind.SENTENCE_PIECE;
+            case "gpt2" -> Kind.BYTE_LEVEL_BPE;
+            case "gemma4" -> Kind.ESCAPED_SPACE_BPE;
             default -> throw new ModelFormatException("unsupported tokenizer model '" + UntrustedText.quote(model) + "' ("
-                    + PREFIX + "model); supported: llama (SentencePiece) and gpt2 (byte-level BPE)");
+                    + PREFIX + "model)" + switch (model) {
+                        case "bert" -> ", a WordPiece vocabulary of BERT-style embedding models";
+                        case "t5" -> ", a Unigram vocabulary of T5/XLM-RoBERTa-style encoder models";
+                        default -> "";
+                    } + "; supported: llama (SentencePiece), gpt2 (byte-level BPE) and gemma4 (BPE over"
+                    + " SentencePiece-style text), the vocabularies of the text-generation models kvcache runs");
         };
+        boolean spm = kind == Kind.SENTENCE_PIECE;
         String[] texts = metadata.strings(PREFIX + "tokens")
                 .orElseThrow(() -> new ModelFormatException("GGUF metadata '" + PREFIX + "tokens' is missing"))
                 .clone();
@@ -53,17 +63,27 @@ final class GgufTokenizerReader {
         }
         TokenType[] types = types(metadata, texts.length);
         float[] scores = scores(metadata, texts.length);
-        BpePreset preset = spm ? null : BpePreset.forGguf(metadata.string(PREFIX + "pre").orElse(""));
+        BpePreset preset = kind == Kind.BYTE_LEVEL_BPE ? BpePreset.forGguf(metadata.string(PREFIX + "pre").orElse("")) : null;
 
-        // llama.cpp's default ids when the file has none: SPM 1/2; BPE 11/11, a legacy of its first BPE model
-        int bos = specialId(metadata, "bos_token_id", spm ? 1 : 11, texts.length);
-        int eos = specialId(metadata, "eos_token_id", spm ? 2 : 11, texts.length);
+        // llama.cpp's default ids when the file has none: SPM 1/2; BPE 11/11, a legacy of its first BPE model; gemma4 none
+        int bos = specialId(metadata, "bos_token_id", switch (kind) {
+            case SENTENCE_PIECE -> 1;
+            case BYTE_LEVEL_BPE -> 11;
+            case ESCAPED_SPACE_BPE -> -1;
+        }, texts.length);
+        int eos = specialId(metadata, "eos_token_id", switch (kind) {
+            case SENTENCE_PIECE -> 2;
+            case BYTE_LEVEL_BPE -> 11;
+            case ESCAPED_SPACE_BPE -> -1;
+        }, texts.length);
         BitSet endOfGeneration = endOfGeneration(metadata, texts, types);
         if (eos >= 0) {
             endOfGeneration.set(eos);
         }
 
-        boolean addBos = metadata.booleanOr(PREFIX + "add_bos_token", spm || preset.addBosByDefault());
+        // llama.cpp turns BOS on for gemma4 even where the file says false
+        boolean addBos = kind == Kind.ESCAPED_SPACE_BPE
+                || metadata.booleanOr(PREFIX + "add_bos_token", spm || preset.addBosByDefault());
         boolean addEos = metadata.booleanOr(PREFIX + "add_eos_token", false);
         if (addBos && bos < 0 || addEos && eos < 0) {
             throw new ModelFormatException(PREFIX + (addBos && bos < 0 ? "add_bos_token" : "add_eos_token")
@@ -79,10 +99,14 @@ final class GgufTokenizerReader {
             return new LlamaCppTokenizer(vocabulary, specials, TokenPieces.sentencePiece(vocabulary), splitter,
                     new SpmEncoder(vocabulary, addSpacePrefix));
         }
-        String[] merges = metadata.strings(PREFIX + "merges")
-                .orElseThrow(() -> new ModelFormatException("GGUF metadata '" + PREFIX + "merges' is missing (required for gpt2 tokenizers)"));
+        BpeMerges merges = BpeMerges.fromPairs(metadata.strings(PREFIX + "merges").orElseThrow(() -> new ModelFormatException(
+                "GGUF metadata '" + PREFIX + "merges' is missing (required for " + model + " tokenizers)")));
+        if (kind == Kind.ESCAPED_SPACE_BPE) {
+            return new LlamaCppTokenizer(vocabulary, specials, TokenPieces.sentencePiece(vocabulary), splitter,
+                    new EscapedSpaceBpeEncoder(vocabulary, merges));
+        }
         return new LlamaCppTokenizer(vocabulary, specials, TokenPieces.byteLevel(vocabulary), splitter,
-                new ByteLevelBpeEncoder(vocabulary, BpeMerges.fromPairs(merges), preset.preTokenizer(), preset.ignoreMerges()));
+                new ByteLevelBpeEncoder(vocabulary, merges, preset.preTokenizer(), preset.ignoreMerges()));
     }
 
     /**
