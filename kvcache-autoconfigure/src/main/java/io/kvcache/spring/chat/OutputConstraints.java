@@ -18,9 +18,10 @@ import java.util.Optional;
  * What a turn's reply is held to, from its options: tool calls when they are required (the call
  * format of the model's family, each call's arguments held to its tool's parameter schema), the
  * output schema's documents (or, with tools offered, calls or such a document), or the grammar
- * given. With tools offered and nothing else asked, a format whose calls open with markup gets a
- * lazy constraint: the reply is free until the markup appears, and the call from there on is held
- * to the format and the tools' schemas. Compiled grammars are kept by their text ({@value #KEPT} most recently used), with what
+ * given. With tools offered and nothing else asked, the constraint is lazy: the reply is free until
+ * a call opens (the family's markup, or a reply that starts as a bare JSON call), and the call from
+ * there on is held to the format and the tools' schemas. Tool-call markers that are control tokens
+ * may be written as those tokens. Compiled grammars are kept by their text ({@value #KEPT} most recently used), with what
  * they learnt about the vocabulary, so a schema used again costs nothing to set up; the
  * vocabulary's trie is built at the first constrained turn.
  */
@@ -56,13 +57,14 @@ final class OutputConstraints {
                 && !afterToolResults;
         String schema = options.getOutputSchema();
         if (!callsRequired && schema == null) {
-            Optional<String> opening = tools.isEmpty() ? Optional.empty() : format.callOpening();
-            if (opening.isEmpty()) {
+            if (tools.isEmpty()) {
                 return Optional.empty();
             }
             JsonSchemaGrammar calls = new JsonSchemaGrammar();
             calls.addRule("root", format.addCallRule(calls, tools));
-            return Optional.of(grammar(calls.gbnf()).startAt(opening.get()));
+            TokenGrammar lazy = grammar(calls.gbnf());
+            ToolCallFormat.CallOpening opening = format.callOpening();
+            return Optional.of(opening.atReplyStart() ? lazy.startAtBeginning(opening.text()) : lazy.startAt(opening.text()));
         }
         JsonSchemaGrammar rules = new JsonSchemaGrammar();
         if (callsRequired) {
@@ -80,7 +82,7 @@ final class OutputConstraints {
         TokenGrammar kept = compiled.get(gbnf);
         if (kept == null) {
             if (trie == null) {
-                trie = TokenTrie.of(tokenizer);
+                trie = TokenTrie.of(tokenizer, ToolCallFormat.markup());
             }
             kept = new TokenGrammar(Grammar.parse(gbnf), trie);
             compiled.put(gbnf, kept);

@@ -175,8 +175,12 @@ public final class ChatTemplate {
      */
     public String render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
         List<ChatMessage> conversation = List.copyOf(messages);
-        Map<String, Object> variables = variables(
-                traits.systemRole() ? conversation : SystemRoleFolding.fold(conversation), tools, addGenerationPrompt, traits);
+        List<Map<String, Object>> turns = asMaps(traits.systemRole() ? conversation : SystemRoleFolding.fold(conversation),
+                traits);
+        if (Gemma4Turns.readsToolResponses(source)) {
+            turns = Gemma4Turns.withToolResponses(turns);
+        }
+        Map<String, Object> variables = mappedVariables(turns, tools, addGenerationPrompt, traits);
         // llama.cpp's server keeps the reasoning of earlier turns by default (its preserve_reasoning
         // template argument) and tells templates so under each name they read it by.
         variables.put("preserve_reasoning", true);
@@ -192,7 +196,7 @@ public final class ChatTemplate {
         if (result.failed()) {
             throw failure(result);
         }
-        String prompt = result.output();
+        String prompt = Gemma4Turns.withModelTurnOpened(source, result.output(), addGenerationPrompt);
         if (tokenizerAddsBos && !bosToken.isEmpty() && prompt.startsWith(bosToken)) {
             prompt = prompt.substring(bosToken.length());
         }
@@ -205,16 +209,25 @@ public final class ChatTemplate {
     /** The variables of a render; {@code tools} only where there are some. */
     private Map<String, Object> variables(List<ChatMessage> messages, List<ToolDefinition> tools,
                                           boolean addGenerationPrompt, Traits traits) {
+        return mappedVariables(asMaps(messages, traits), tools, addGenerationPrompt, traits);
+    }
+
+    private Map<String, Object> mappedVariables(List<Map<String, Object>> messages, List<ToolDefinition> tools,
+                                          boolean addGenerationPrompt, Traits traits) {
         Map<String, Object> variables = new LinkedHashMap<>();
         if (!tools.isEmpty()) {
             variables.put("tools", tools.stream().map(ChatTemplate::asMap).toList());
         }
-        variables.put("messages", messages.stream().map(m -> asMap(m, traits.objectArguments())).toList());
+        variables.put("messages", messages);
         variables.put("add_generation_prompt", addGenerationPrompt);
         variables.put("bos_token", bosToken);
         variables.put("eos_token", eosToken);
         variables.put("enable_thinking", traits.thinking());
         return variables;
+    }
+
+    private List<Map<String, Object>> asMaps(List<ChatMessage> messages, Traits traits) {
+        return messages.stream().map(m -> asMap(m, traits.objectArguments())).toList();
     }
 
     /** Templates index messages as dicts: message['role'], message.content, message.tool_calls. */

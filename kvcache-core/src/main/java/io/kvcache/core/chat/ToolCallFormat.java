@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 
 /**
  * How a model family writes tool calls in its reply, found from its chat template, and reading
@@ -66,12 +66,33 @@ public enum ToolCallFormat {
     }
 
     /**
-     * The markup that opens a call where a reply may hold text before it (Hermes, Mistral,
-     * Granite), from where the call can be held to its grammar; empty for formats whose calls are
-     * the whole reply.
+     * Where a call begins in a reply, for a constraint that leaves the reply free until then: the
+     * family's markup, anywhere (Hermes, Mistral, Granite), or the opening of a call written as
+     * bare JSON, only at the start of the reply (Llama 3's {@code {"name": "}, the generic
+     * {@code {"tool_calls": [}).
+     *
+     * @param text         the text a call begins with, as {@link #addCallRule} writes it
+     * @param atReplyStart whether it counts only at the start of the reply (after blanks)
      */
-    public Optional<String> callOpening() {
-        return this == HERMES || this == MISTRAL || this == GRANITE ? Optional.of(marker) : Optional.empty();
+    public record CallOpening(String text, boolean atReplyStart) {
+    }
+
+    /** Where a call in this format begins (see {@link CallOpening}). */
+    public CallOpening callOpening() {
+        return switch (this) {
+            case HERMES, MISTRAL, GRANITE -> new CallOpening(marker, false);
+            case LLAMA3 -> new CallOpening("{\"name\": \"", true);
+            case GENERIC -> new CallOpening("{\"tool_calls\": [", true);
+        };
+    }
+
+    /**
+     * The markup of every family's calls. Vocabularies often hold it as control tokens
+     * ({@code <|python_tag|>}, {@code [TOOL_CALLS]}), which a constraint must let a model write
+     * (see {@link io.kvcache.core.grammar.TokenTrie#of(io.kvcache.core.tokenizer.Tokenizer, java.util.Set)}).
+     */
+    public static Set<String> markup() {
+        return Set.of("<tool_call>", "</tool_call>", "<|python_tag|>", "[TOOL_CALLS]", "[ARGS]", "<|tool_call|>");
     }
 
     /**

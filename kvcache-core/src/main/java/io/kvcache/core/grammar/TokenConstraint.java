@@ -15,23 +15,29 @@ import java.util.Arrays;
  * appears, then holds what follows, the trigger included, to the grammar: a model may answer in
  * prose or open a tool call, and once it opens one, the call is held to the tools' schemas. If the
  * token that completes the trigger carries bytes the grammar refuses, the constraint stands aside
- * and the text is judged as written. Not thread-safe: one per generation.
+ * and the text is judged as written. An anchored one ({@link TokenGrammar#startAtBeginning}) only
+ * looks for its trigger at the start of the text. Not thread-safe: one per generation.
  */
 public final class TokenConstraint {
     private final TokenGrammar grammar;
     private final GrammarState initial;
     private final byte[] trigger;
+    /** Whether the trigger counts only at the start of the text (after blanks). */
+    private final boolean anchored;
     /** The last bytes of free text, where a trigger may be arriving across tokens. */
     private byte[] tail = new byte[0];
+    /** Whether free text may still turn out to hold the trigger (an anchored one stops being watched). */
+    private boolean watching = true;
     private boolean active;
     private GrammarState state;
     private boolean ended;
 
-    TokenConstraint(TokenGrammar grammar, GrammarState initial, byte[] trigger) {
+    TokenConstraint(TokenGrammar grammar, GrammarState initial, byte[] trigger, boolean anchored) {
         this.grammar = grammar;
         this.initial = initial;
         this.state = initial;
         this.trigger = trigger;
+        this.anchored = anchored;
         this.active = trigger == null;
     }
 
@@ -94,8 +100,12 @@ public final class TokenConstraint {
             throw new GrammarException("the document has ended; no token may follow");
         }
         if (!active) {
-            if (trigger != null && !grammar.isEndOfGeneration(token)) {
-                watch(grammar.textBytes(token));
+            if (trigger != null && watching && !grammar.isEndOfGeneration(token)) {
+                if (anchored) {
+                    watchBeginning(grammar.textBytes(token));
+                } else {
+                    watch(grammar.textBytes(token));
+                }
             }
             return;
         }
@@ -129,6 +139,33 @@ public final class TokenConstraint {
             return;
         }
         tail = Arrays.copyOfRange(window, Math.max(0, window.length - trigger.length + 1), window.length);
+    }
+
+    /**
+     * Free text of an anchored constraint: blanks first, then either the trigger (the grammar
+     * starts there) or anything else (the text stays free to its end).
+     */
+    private void watchBeginning(byte[] bytes) {
+        byte[] window = new byte[tail.length + bytes.length];
+        System.arraycopy(tail, 0, window, 0, tail.length);
+        System.arraycopy(bytes, 0, window, tail.length, bytes.length);
+        int start = 0;
+        while (start < window.length && (window[start] == ' ' || window[start] == '\n' || window[start] == '\r'
+                || window[start] == '\t')) {
+            start++;
+        }
+        byte[] text = Arrays.copyOfRange(window, start, window.length);
+        int common = Math.min(text.length, trigger.length);
+        if (!Arrays.equals(text, 0, common, trigger, 0, common)) {
+            watching = false;
+        } else if (text.length >= trigger.length) {
+            GrammarState after = grammar.walk(initial, text);
+            active = after != GrammarAutomaton.DEAD;
+            state = active ? after : state;
+            watching = false;
+        } else {
+            tail = text;
+        }
     }
 
     private static int indexOf(byte[] text, byte[] pattern) {

@@ -44,7 +44,7 @@ public final class TokenGrammar {
 
     /** A constraint at the start of a document, for one generation. */
     public TokenConstraint start() {
-        return new TokenConstraint(this, initial(), null);
+        return new TokenConstraint(this, initial(), null, false);
     }
 
     /**
@@ -52,10 +52,23 @@ public final class TokenGrammar {
      * grammar, whose documents begin with the trigger (as llama.cpp's lazy grammars for tool calls).
      */
     public TokenConstraint startAt(String trigger) {
+        return new TokenConstraint(this, initial(), triggerBytes(trigger), false);
+    }
+
+    /**
+     * A lazy constraint whose trigger counts only at the start of the generation (after blanks):
+     * for calls written as bare JSON (Llama 3's {@code {"name": ...}}), where a brace later in
+     * prose is not a call.
+     */
+    public TokenConstraint startAtBeginning(String trigger) {
+        return new TokenConstraint(this, initial(), triggerBytes(trigger), true);
+    }
+
+    private static byte[] triggerBytes(String trigger) {
         if (trigger == null || trigger.isEmpty()) {
             throw new IllegalArgumentException("a lazy constraint needs a trigger");
         }
-        return new TokenConstraint(this, initial(), trigger.getBytes(StandardCharsets.UTF_8));
+        return trigger.getBytes(StandardCharsets.UTF_8);
     }
 
     synchronized GrammarState initial() {

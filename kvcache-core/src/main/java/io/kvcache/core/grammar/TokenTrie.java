@@ -3,15 +3,20 @@ package io.kvcache.core.grammar;
 import io.kvcache.core.tokenizer.TokenType;
 import io.kvcache.core.tokenizer.Tokenizer;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The vocabulary's tokens by their bytes, as a trie: tokens that share a prefix share its path, so
  * a grammar state checks each prefix once for all of them. Only tokens that spell text are in it;
  * end-of-generation tokens are kept apart (allowed where a document is whole), and other control,
- * unknown and unused tokens are never allowed. Immutable; build one per tokenizer and share it.
+ * unknown and unused tokens are never allowed (but for control tokens given as markup, see
+ * {@link #of(Tokenizer, Set)}). Immutable; build one per tokenizer and share it.
  */
 public final class TokenTrie {
     private final int vocabularySize;
@@ -28,7 +33,9 @@ public final class TokenTrie {
     final int[] tokens;
     final int depth;
 
-    private TokenTrie(Tokenizer tokenizer) {
+    private TokenTrie(Tokenizer tokenizer, Set<String> markup) {
+        Set<ByteBuffer> markupBytes = new HashSet<>();
+        markup.forEach(m -> markupBytes.add(ByteBuffer.wrap(m.getBytes(StandardCharsets.UTF_8))));
         vocabularySize = tokenizer.vocabularySize();
         bytes = new byte[vocabularySize][];
         controlBytes = new byte[vocabularySize][];
@@ -46,7 +53,9 @@ public final class TokenTrie {
             }
             TokenType type = tokenizer.tokenType(id);
             byte[] b = tokenizer.tokenBytes(id);
-            if (type == TokenType.CONTROL || type == TokenType.UNKNOWN || type == TokenType.UNUSED || b.length == 0) {
+            boolean spellsMarkup = type == TokenType.CONTROL && markupBytes.contains(ByteBuffer.wrap(b));
+            if (!spellsMarkup && (type == TokenType.CONTROL || type == TokenType.UNKNOWN || type == TokenType.UNUSED
+                    || b.length == 0)) {
                 controlBytes[id] = b;
                 continue;
             }
@@ -102,7 +111,17 @@ public final class TokenTrie {
 
     /** The trie of {@code tokenizer}'s vocabulary. */
     public static TokenTrie of(Tokenizer tokenizer) {
-        return new TokenTrie(tokenizer);
+        return new TokenTrie(tokenizer, Set.of());
+    }
+
+    /**
+     * The trie of {@code tokenizer}'s vocabulary with the control tokens that spell one of
+     * {@code markup} counted as that text: a tool-call marker that is a control token
+     * ({@code <|python_tag|>}, {@code [TOOL_CALLS]}) may then be written as the model was trained to
+     * write it, where the grammar asks for its text, instead of spelled out in text tokens.
+     */
+    public static TokenTrie of(Tokenizer tokenizer, Set<String> markup) {
+        return new TokenTrie(tokenizer, markup);
     }
 
     public int vocabularySize() {
