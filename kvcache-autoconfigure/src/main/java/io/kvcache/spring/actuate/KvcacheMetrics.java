@@ -4,6 +4,7 @@ import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.spring.chat.KvcacheEngine;
 import io.kvcache.spring.chat.TurnObserver;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,12 +14,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * kvcache's own meters beside Spring AI's: time to first token, decode tokens/s, prompt tokens
- * reused from a stored conversation, KV bytes held and saved by the policy, and session evictions.
+ * reused from a stored conversation, KV bytes held and saved by the policy, session evictions, and
+ * the heads the quality guardrail moved to a safer policy.
  */
 public class KvcacheMetrics implements TurnObserver {
     private final Timer timeToFirstToken;
     private final DistributionSummary decodeSpeed;
     private final DistributionSummary reusedTokens;
+    private final Counter guardrailMoves;
 
     public KvcacheMetrics(MeterRegistry registry, KvcacheEngine engine) {
         String policy = engine.policy().name();
@@ -34,6 +37,14 @@ public class KvcacheMetrics implements TurnObserver {
                 .description("Bytes the policy saves against the full cache").tag("policy", policy).baseUnit("bytes").register(registry);
         Gauge.builder("kvcache.sessions.evictions", engine, KvcacheEngine::evictions)
                 .description("Conversations evicted from the session store").register(registry);
+        this.guardrailMoves = Counter.builder("kvcache.guardrail.moves").baseUnit("heads")
+                .description("KV heads the quality guardrail moved to keeping every entry, over all conversations")
+                .tag("policy", policy).register(registry);
+    }
+
+    @Override
+    public void guardrailMoved(int heads) {
+        guardrailMoves.increment(heads);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.kvcache.spring.autoconfigure;
 
 import io.kvcache.core.SharedData;
+import io.kvcache.core.kv.Guardrail;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
@@ -13,6 +14,8 @@ import io.kvcache.spring.actuate.KvcacheHealthIndicator;
 import io.kvcache.spring.chat.KvcacheEngine;
 import io.kvcache.spring.model.ModelServer;
 import io.kvcache.spring.model.Sha256;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -258,6 +261,39 @@ class KvcacheAutoConfigurationTest {
             assertThat(context.getBean(KvcacheEndpoint.class).conversation(id)).containsEntry("tokens", cache.length());
             assertThat(context.getBean(KvcacheEndpoint.class).conversation("nobody")).isNull();
         });
+    }
+
+    /**
+     * At threshold 0 every head of a window moves once the guardrail has watched it through its
+     * warm-up: the endpoint shows each head's new policy and move, the totals their sum, the meter
+     * counts them, and the memory accounting still sums the heads.
+     */
+    @Test
+    void theGuardrailsMovesShowPerHeadInTheEndpointAndInTheMeter() {
+        runner.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+                .withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.policy=window", "kvcache.window.recent=8",
+                        "kvcache.guardrail.enabled=true", "kvcache.guardrail.threshold=0", "kvcache.guardrail.max-heads=1",
+                        "kvcache.warm-up=false").run(context -> {
+                    KvcacheEngine engine = context.getBean(KvcacheEngine.class);
+                    assertThat(engine.policy().guardrail()).isEqualTo(Guardrail.DEFAULT_ON.withThreshold(0).withMaxHeads(1));
+                    ChatResponse reply = context.getBean(ChatModel.class).call(new Prompt("Once upon a time, there was a "
+                            + "little girl named Lily. She loved to play outside in the park with her friends.",
+                            ChatOptions.builder().maxTokens(32).build()));
+                    assertThat(reply.getMetadata().getUsage().getCompletionTokens()).isGreaterThan(Guardrail.WARMUP);
+                    Sequence cache = engine.conversation(reply.getMetadata().getId()).orElseThrow();
+                    Map<String, Object> view = context.getBean(KvcacheEndpoint.class).kvcache();
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> totals = (Map<String, Object>) view.get("totals");
+                    assertThat(totals).containsEntry("guardrailMoves", 8L).containsEntry("heldBytes", cache.bytesHeld());
+                    @SuppressWarnings("unchecked")
+                    List<Map<String, Object>> heads = (List<Map<String, Object>>) view.get("heads");
+                    assertThat(heads).hasSize(8).allSatisfy(head -> {
+                        assertThat(head).containsEntry("policy", "full (guardrail)").containsEntry("guardrailMoves", 1L);
+                    });
+                    assertThat(heads.stream().mapToLong(head -> (long) head.get("heldBytes")).sum()).isEqualTo(cache.bytesHeld());
+                    assertThat(context.getBean(MeterRegistry.class).get("kvcache.guardrail.moves").counter().count()).isEqualTo(8.0);
+                    assertThat(engine.policy().describe()).containsEntry("guardrail.enabled", "true");
+                });
     }
 
     @Test

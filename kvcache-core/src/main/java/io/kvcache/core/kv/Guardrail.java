@@ -33,9 +33,9 @@ public record Guardrail(boolean enabled, double threshold, double maxHeads) {
     public static final Guardrail DEFAULT_ON = new Guardrail(true, DEFAULT_THRESHOLD, DEFAULT_MAX_HEADS);
 
     /** Weight of the latest call in the moving mean: about the last eight calls count. */
-    static final float SMOOTHING = 0.125f;
+    public static final float SMOOTHING = 0.125f;
     /** Calls watched before a head may move. */
-    static final int WARMUP = 8;
+    public static final int WARMUP = 8;
     /** What a moved head runs. */
     public static final HeadPolicy MOVED = HeadPolicy.keepAll("full (guardrail)");
 
