@@ -3,9 +3,11 @@ package io.kvcache.spring.actuate;
 import io.kvcache.core.generate.GenerationResult;
 import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.spring.chat.KvcacheEngine;
+import io.kvcache.spring.chat.SessionStoreStatus;
 import io.kvcache.spring.chat.TurnObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -37,6 +39,16 @@ public class KvcacheMetrics implements TurnObserver {
                 .description("Bytes the policy saves against the full cache").tag("policy", policy).baseUnit("bytes").register(registry);
         Gauge.builder("kvcache.sessions.evictions", engine, KvcacheEngine::evictions)
                 .description("Conversations evicted from the session store").register(registry);
+        if (engine.sessionStore().isPresent()) {
+            FunctionCounter.builder("kvcache.sessions.store.evictions", engine,
+                            e -> e.sessionStore().map(SessionStoreStatus::evictions).orElse(0L))
+                    .description("Conversations the shared store let go to keep kvcache.sessions.redis.max-bytes")
+                    .register(registry);
+            FunctionCounter.builder("kvcache.sessions.store.refusals", engine,
+                            e -> e.sessionStore().map(SessionStoreStatus::refusals).orElse(0L))
+                    .description("Conversations larger than the shared store's whole bound, kept on their replica only")
+                    .register(registry);
+        }
         this.guardrailMoves = Counter.builder("kvcache.guardrail.moves").baseUnit("heads")
                 .description("KV heads the quality guardrail moved to keeping every entry, over all conversations")
                 .tag("policy", policy).register(registry);
