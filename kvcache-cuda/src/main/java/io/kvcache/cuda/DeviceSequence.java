@@ -71,7 +71,7 @@ final class DeviceSequence implements Sequence {
         List<HeadMemory> heads = new ArrayList<>();
         for (int layer = 0; layer < model.layers(); layer++) {
             for (int h = 0; h < model.kvHeads(); h++) {
-                heads.add(new HeadMemory(layer, h, "full", -1, length, 0, 0, bytes, bytes));
+                heads.add(new HeadMemory(layer, h, "full", -1, length, 0, 0, bytes, bytes, 0));
             }
         }
         return KvMemoryReport.of(length, heads);

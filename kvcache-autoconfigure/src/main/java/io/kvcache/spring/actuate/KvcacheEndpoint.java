@@ -16,8 +16,8 @@ import java.util.Map;
 /**
  * {@code /actuator/kvcache}: the model, the backend, the KV-cache policy and its settings, the
  * context a conversation may reach and the memory budget, and the memory of the open
- * conversations (totals, and per layer and KV head the policy, entries and bytes, summed over
- * conversations); {@code /actuator/kvcache/{conversation}} for one. Never any prompt or
+ * conversations (totals, and per layer and KV head the policy, entries, bytes and the quality
+ * guardrail's moves, summed over conversations); {@code /actuator/kvcache/{conversation}} for one. Never any prompt or
  * completion text.
  */
 @Endpoint(id = "kvcache")
@@ -72,15 +72,18 @@ public class KvcacheEndpoint {
     private static Map<String, Object> totals(Iterable<KvMemoryReport> reports) {
         long full = 0;
         long held = 0;
+        long moves = 0;
         for (KvMemoryReport r : reports) {
             full += r.fullBytes();
             held += r.bytesHeld();
+            moves += r.guardrailMoves();
         }
         Map<String, Object> totals = new LinkedHashMap<>();
         totals.put("fullBytes", full);
         totals.put("heldBytes", held);
         totals.put("savedBytes", full - held);
         totals.put("ratio", full == 0 ? 1.0 : (double) held / full);
+        totals.put("guardrailMoves", moves);
         return totals;
     }
 
@@ -99,6 +102,7 @@ public class KvcacheEndpoint {
                     m.put("merged", 0L);
                     m.put("heldBytes", 0L);
                     m.put("fullBytes", 0L);
+                    m.put("guardrailMoves", 0L);
                     return m;
                 });
                 head.put("policy", h.policy());
@@ -107,6 +111,7 @@ public class KvcacheEndpoint {
                 head.merge("merged", (long) h.merged(), (a, b) -> (long) a + (long) b);
                 head.merge("heldBytes", h.bytesHeld(), (a, b) -> (long) a + (long) b);
                 head.merge("fullBytes", h.fullBytes(), (a, b) -> (long) a + (long) b);
+                head.merge("guardrailMoves", (long) h.moves(), (a, b) -> (long) a + (long) b);
             }
         }
         return new ArrayList<>(heads.values());

@@ -2,6 +2,7 @@ package io.kvcache.spring.autoconfigure;
 
 import io.kvcache.core.kv.AdaptivePolicy;
 import io.kvcache.core.kv.FullPolicy;
+import io.kvcache.core.kv.Guardrail;
 import io.kvcache.core.kv.HeavyHitterPolicy;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
@@ -35,6 +36,7 @@ public class KvcachePolicyProperties {
     private final MixedPrecision mixedPrecision = new MixedPrecision();
     private final Span span = new Span();
     private final LayerCondensed layerCondensed = new LayerCondensed();
+    private final GuardrailSettings guardrail = new GuardrailSettings();
 
     /**
      * The engine's cache config from these properties. Every policy's record is built, so each
@@ -49,8 +51,10 @@ public class KvcachePolicyProperties {
                         AdaptivePolicy.Evicted.of(adaptive.evicted), low),
                 new MixedPrecisionPolicy(sinks, mixedPrecision.importantRatio, mixedPrecision.highBits, low),
                 new SpanPolicy(sinks, span.length, span.entries, span.recent));
+        Guardrail watch = new Guardrail(guardrail.enabled, guardrail.threshold, guardrail.maxHeads);
         return KvCacheConfig.named(policy, policies, LayerSharing.parse(layerCondensed.shareGroups,
-                policy.equals(KvCacheConfig.LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE));
+                policy.equals(KvCacheConfig.LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE))
+                .withGuardrail(watch);
     }
 
     public String getPolicy() {
@@ -91,6 +95,49 @@ public class KvcachePolicyProperties {
 
     public LayerCondensed getLayerCondensed() {
         return layerCondensed;
+    }
+
+    public GuardrailSettings getGuardrail() {
+        return guardrail;
+    }
+
+    /** {@code kvcache.guardrail.*}: the quality guardrail (see {@link Guardrail}). */
+    public static class GuardrailSettings {
+        /**
+         * Whether each compressing head's exposed attention is watched while decoding, and a head
+         * whose moving mean passes the threshold keeps every entry for the rest of the conversation.
+         */
+        private boolean enabled = false;
+
+        /** Moving mean of a head's exposed attention (0 to 1) above which it moves to keeping everything. */
+        private double threshold = Guardrail.DEFAULT_THRESHOLD;
+
+        /** Share of the heads (0 to 1) that may move in one conversation; the memory budget counts them as full. */
+        private double maxHeads = Guardrail.DEFAULT_MAX_HEADS;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public double getThreshold() {
+            return threshold;
+        }
+
+        public void setThreshold(double threshold) {
+            this.threshold = threshold;
+        }
+
+        public double getMaxHeads() {
+            return maxHeads;
+        }
+
+        public void setMaxHeads(double maxHeads) {
+            this.maxHeads = maxHeads;
+        }
     }
 
     public static class Window {

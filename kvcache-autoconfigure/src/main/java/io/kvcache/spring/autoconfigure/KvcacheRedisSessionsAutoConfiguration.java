@@ -27,6 +27,7 @@ public class KvcacheRedisSessionsAutoConfiguration {
     ConversationStore kvcacheConversationStore(RedisConnectionFactory connections, KvcacheSessionsProperties sessions) {
         return new RedisConversationStore(connections, sessions.getRedis().getKeyPrefix(),
                 (int) Math.min(Integer.MAX_VALUE, sessions.getRedis().getChunkSize().toBytes()),
-                sessions.getExpireAfterAccess(), sessions.getMaxBytes().toBytes());
+                sessions.getExpireAfterAccess(), sessions.getMaxBytes().toBytes(),
+                sessions.getRedis().getMaxBytes() == null ? Long.MAX_VALUE : sessions.getRedis().getMaxBytes().toBytes());
     }
 }

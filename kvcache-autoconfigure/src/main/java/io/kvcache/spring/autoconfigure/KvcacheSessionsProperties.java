@@ -61,6 +61,21 @@ public class KvcacheSessionsProperties {
         /** Most bytes per Redis value; a larger conversation is written in several, switched to at once. */
         private DataSize chunkSize = DataSize.ofMegabytes(4);
 
+        /**
+         * Most bytes of conversations Redis keeps for this application, all replicas together; past it the least
+         * recently used conversations are let go, and one larger than all of it is kept on its replica only. Unset:
+         * no bound but expiry.
+         */
+        private DataSize maxBytes;
+
+        public DataSize getMaxBytes() {
+            return maxBytes;
+        }
+
+        public void setMaxBytes(DataSize maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
         public String getKeyPrefix() {
             return keyPrefix;
         }

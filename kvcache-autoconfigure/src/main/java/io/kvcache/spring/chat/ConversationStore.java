@@ -17,9 +17,10 @@ public interface ConversationStore {
      * Replaces the snapshot of conversation {@code id}, so that a reader sees the previous one or
      * this one, never a mix.
      *
+     * @return false when the store refused it for being larger than its whole bound in bytes
      * @throws RuntimeException when the store cannot be reached or refuses the write
      */
-    void save(String id, byte[] snapshot);
+    boolean save(String id, byte[] snapshot);
 
     /**
      * The snapshot of conversation {@code id}, empty when there is none; reading it counts as
@@ -30,4 +31,14 @@ public interface ConversationStore {
      * @throws RuntimeException                                    when the store cannot be reached
      */
     Optional<byte[]> load(String id);
+
+    /** Conversations this store let go to keep within its bound in bytes (0 for a store without one). */
+    default long evictions() {
+        return 0;
+    }
+
+    /** Snapshots this store refused for being larger than its whole bound in bytes. */
+    default long refusals() {
+        return 0;
+    }
 }

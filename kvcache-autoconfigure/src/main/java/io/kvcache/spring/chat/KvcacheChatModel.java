@@ -174,6 +174,7 @@ public class KvcacheChatModel implements ChatModel {
                 int reused = conversation.cache().resumablePrefix(
                         Math.min(Conversations.commonPrefix(conversation.cache(), tokens), tokens.length - 1));
                 conversation.cache().truncate(reused);
+                int movedBefore = engine.policy().watched() ? conversation.cache().memory().guardrailMoves() : 0;
                 int[] fresh = Arrays.copyOfRange(tokens, reused, tokens.length);
                 long start = System.nanoTime();
                 long[] firstToken = {0};
@@ -192,6 +193,12 @@ public class KvcacheChatModel implements ChatModel {
                     return !sink.isCancelled();
                 });
                 turns.turnCompleted(firstToken[0], result, reused);
+                if (engine.policy().watched()) {
+                    int moved = conversation.cache().memory().guardrailMoves() - movedBefore;
+                    if (moved > 0) {
+                        turns.guardrailMoved(moved);
+                    }
+                }
                 if (result.finishReason() != FinishReason.CANCELLED) {
                     held = ConversationText.afterTurn(text, tokens, result, engine.model().tokenizer());
                 }

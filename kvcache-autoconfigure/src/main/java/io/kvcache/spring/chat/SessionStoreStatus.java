@@ -11,7 +11,9 @@ package io.kvcache.spring.chat;
  * @param loaded    conversations restored from it
  * @param misses    conversations it did not hold, or held as bytes that could not be restored
  * @param failures  attempts that could not reach it
+ * @param evictions conversations the store let go to keep within its bound in bytes
+ * @param refusals  snapshots the store refused for being larger than its whole bound
  */
 public record SessionStoreStatus(String store, boolean reachable, String lastError, long saved, long loaded,
-                                 long misses, long failures) {
+                                 long misses, long failures, long evictions, long refusals) {
 }

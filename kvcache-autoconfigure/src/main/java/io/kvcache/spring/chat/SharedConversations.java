@@ -91,8 +91,9 @@ final class SharedConversations implements AutoCloseable {
                 return;
             }
             try {
-                store.save(id, bytes);
-                saved.incrementAndGet();
+                if (store.save(id, bytes)) {
+                    saved.incrementAndGet();
+                }
                 answered();
             } catch (RuntimeException e) {
                 failed("saving conversation " + id, e);
@@ -181,7 +182,7 @@ final class SharedConversations implements AutoCloseable {
 
     SessionStoreStatus status() {
         return new SessionStoreStatus(store.name(), lastError == null, lastError, saved.get(), loaded.get(),
-                misses.get(), failures.get());
+                misses.get(), failures.get(), store.evictions(), store.refusals());
     }
 
     /** Writes the snapshots still queued (a replica going down hands its conversations on), then stops. */

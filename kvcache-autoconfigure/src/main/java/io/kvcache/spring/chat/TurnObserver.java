@@ -15,4 +15,8 @@ public interface TurnObserver {
      * @param reusedTokens    prompt tokens taken from a stored conversation instead of being evaluated
      */
     void turnCompleted(long firstTokenNanos, GenerationResult result, int reusedTokens);
+
+    /** Hears that the quality guardrail moved {@code heads} heads of a conversation during a turn. */
+    default void guardrailMoved(int heads) {
+    }
 }

@@ -1,6 +1,7 @@
 package io.kvcache.spring.autoconfigure;
 
 import io.kvcache.core.SharedData;
+import io.kvcache.core.kv.Guardrail;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
@@ -10,12 +11,18 @@ import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
 import io.kvcache.spring.actuate.KvcacheEndpoint;
 import io.kvcache.spring.actuate.KvcacheHealthIndicator;
+import io.kvcache.spring.chat.KvcacheChatOptions;
 import io.kvcache.spring.chat.KvcacheEngine;
 import io.kvcache.spring.model.ModelServer;
 import io.kvcache.spring.model.Sha256;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.prompt.ChatOptions;
@@ -31,6 +38,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -258,6 +266,49 @@ class KvcacheAutoConfigurationTest {
             assertThat(context.getBean(KvcacheEndpoint.class).conversation(id)).containsEntry("tokens", cache.length());
             assertThat(context.getBean(KvcacheEndpoint.class).conversation("nobody")).isNull();
         });
+    }
+
+    /**
+     * At threshold 0 every head of a window moves once the guardrail has watched it through its
+     * warm-up (forward calls, over as many turns of one conversation as that takes): the endpoint
+     * shows each head's new policy and move, the totals their sum, the meter counts them, and the
+     * memory accounting still sums the heads.
+     */
+    @Test
+    void theGuardrailsMovesShowPerHeadInTheEndpointAndInTheMeter() {
+        runner.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+                .withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.policy=window", "kvcache.window.recent=8",
+                        "kvcache.guardrail.enabled=true", "kvcache.guardrail.threshold=0", "kvcache.guardrail.max-heads=1",
+                        "kvcache.warm-up=false").run(context -> {
+                    KvcacheEngine engine = context.getBean(KvcacheEngine.class);
+                    assertThat(engine.policy().guardrail()).isEqualTo(Guardrail.DEFAULT_ON.withThreshold(0).withMaxHeads(1));
+                    List<Message> messages = new ArrayList<>(List.of(new UserMessage("Once upon a time, there was a "
+                            + "little girl named Lily. She loved to play outside in the park with her friends.")));
+                    String id = null;
+                    for (int turn = 0; turn < 10 && (id == null || engine.memory(id).orElseThrow().guardrailMoves() < 8); turn++) {
+                        KvcacheChatOptions.Builder options = KvcacheChatOptions.builder().maxTokens(16);
+                        if (id != null) {
+                            options.conversationId(id);
+                        }
+                        ChatResponse reply = context.getBean(ChatModel.class).call(new Prompt(messages, options.build()));
+                        id = reply.getMetadata().getId();
+                        messages.add(new AssistantMessage(reply.getResult().getOutput().getText()));
+                        messages.add(new UserMessage("What happened next?"));
+                    }
+                    Sequence cache = engine.conversation(id).orElseThrow();
+                    Map<String, Object> view = context.getBean(KvcacheEndpoint.class).kvcache();
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> totals = (Map<String, Object>) view.get("totals");
+                    assertThat(totals).containsEntry("guardrailMoves", 8L).containsEntry("heldBytes", cache.bytesHeld());
+                    @SuppressWarnings("unchecked")
+                    List<Map<String, Object>> heads = (List<Map<String, Object>>) view.get("heads");
+                    assertThat(heads).hasSize(8).allSatisfy(head -> {
+                        assertThat(head).containsEntry("policy", "full (guardrail)").containsEntry("guardrailMoves", 1L);
+                    });
+                    assertThat(heads.stream().mapToLong(head -> (long) head.get("heldBytes")).sum()).isEqualTo(cache.bytesHeld());
+                    assertThat(context.getBean(MeterRegistry.class).get("kvcache.guardrail.moves").counter().count()).isEqualTo(8.0);
+                    assertThat(engine.policy().describe()).containsEntry("guardrail.enabled", "true");
+                });
     }
 
     @Test

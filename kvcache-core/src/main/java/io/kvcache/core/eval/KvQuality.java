@@ -58,11 +58,12 @@ public final class KvQuality {
      * @param recallAccuracy        share of probes whose name tokens all rank first under the policy
      * @param fullRecallAccuracy    the same under the full cache
      * @param scoredTokens          tokens scored for perplexity, agreement and KL
+     * @param guardrailMoves        heads the quality guardrail had moved by the end of a chunk, mean over chunks
      */
     public record Report(java.util.Map<String, String> policy, double memoryRatio, long bytesHeld, long fullBytes,
                          double perplexity, double fullPerplexity, double top1Agreement, double meanKl,
                          double greedyMatch, int greedyTokens, double recallProbability, double fullRecallProbability,
-                         double recallAccuracy, double fullRecallAccuracy, int scoredTokens) {
+                         double recallAccuracy, double fullRecallAccuracy, int scoredTokens, double guardrailMoves) {
     }
 
     private final Model model;
@@ -92,6 +93,7 @@ public final class KvQuality {
         }
         Scores scores = new Scores();
         double ratioSum = 0;
+        double movesSum = 0;
         KvMemoryReport last = null;
         double greedySum = 0;
         for (int c = 0; c < chunks; c++) {
@@ -102,6 +104,7 @@ public final class KvQuality {
             }
             last = teacherForced(chunk, context / 2, policy, scores, null);
             ratioSum += last.ratio();
+            movesSum += last.guardrailMoves();
             greedySum += greedyPrefix(chunk, context / 2, policy, settings.greedyTokens());
         }
         Recall recall = new Recall();
@@ -115,7 +118,8 @@ public final class KvQuality {
                 settings.greedyTokens(), recall.probes == 0 ? Double.NaN : recall.probability / recall.probes,
                 recall.probes == 0 ? Double.NaN : recall.fullProbability / recall.probes,
                 recall.probes == 0 ? Double.NaN : (double) recall.correct / recall.probes,
-                recall.probes == 0 ? Double.NaN : (double) recall.fullCorrect / recall.probes, scores.count);
+                recall.probes == 0 ? Double.NaN : (double) recall.fullCorrect / recall.probes, scores.count,
+                movesSum / chunks);
     }
 
     private static final class Scores {

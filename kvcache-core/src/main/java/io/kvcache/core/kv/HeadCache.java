@@ -16,6 +16,9 @@ public final class HeadCache {
     private final Entries lowPrecision;
     private final Entries merged;
     private KeyBalance keyBalance;
+    /** Attention paid to this head's entries since the last {@link #takeExposure}, and the part of it that was exposed. */
+    private double paidAttention;
+    private double exposedAttention;
 
     HeadCache(int keyDim, int valueDim, StorageLayout layout) {
         this.keyDim = keyDim;
@@ -147,17 +150,52 @@ public final class HeadCache {
     /** As {@link #addAttention(float[], int)}, entry e's share at {@code received[offset + e]}. */
     public synchronized void addAttention(float[] received, int offset, int count) {
         int at = 0;
+        double exposed = 0;
         if (lowPrecision != null) {
-            lowPrecision.addAttention(received, offset + at, Math.min(count - at, lowPrecision.size()));
+            int n = Math.min(count - at, lowPrecision.size());
+            lowPrecision.addAttention(received, offset + at, n);
+            exposed += sum(received, offset + at, n);
             at += lowPrecision.size();
         }
         if (merged != null && at < count) {
-            merged.addAttention(received, offset + at, Math.min(count - at, merged.size()));
+            int n = Math.min(count - at, merged.size());
+            merged.addAttention(received, offset + at, n);
+            exposed += sum(received, offset + at, n);
             at += merged.size();
         }
+        double paid = exposed;
         if (at < count) {
             kept.addAttention(received, offset + at, count - at);
+            for (int e = 0; e < count - at; e++) {
+                float p = received[offset + at + e];
+                paid += p;
+                if (e > 0 && kept.position(e) > kept.position(e - 1) + 1) {
+                    exposed += p;
+                }
+            }
         }
+        paidAttention += paid;
+        exposedAttention += exposed;
+    }
+
+    private static double sum(float[] values, int from, int count) {
+        double sum = 0;
+        for (int i = 0; i < count; i++) {
+            sum += values[from + i];
+        }
+        return sum;
+    }
+
+    /**
+     * The share of the attention paid to this head since the last call that was exposed to its
+     * compression ({@link Guardrail}: on low-precision or merged entries, or on an entry kept as
+     * computed right after a position it does not hold as computed); NaN when none was paid.
+     */
+    synchronized double takeExposure() {
+        double share = paidAttention > 0 ? exposedAttention / paidAttention : Double.NaN;
+        paidAttention = 0;
+        exposedAttention = 0;
+        return share;
     }
 
     /** Drops every entry at or after {@code position} (rewinding a sequence to reuse its prefix). */

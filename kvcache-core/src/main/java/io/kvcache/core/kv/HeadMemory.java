@@ -13,7 +13,9 @@ package io.kvcache.core.kv;
  * @param bytesHeld    bytes of the entries held (rows, scales, positions, statistics, biases, key factors);
  *                     0 for a layer that attends to another layer's cache
  * @param fullBytes    bytes the {@code full} fp16 cache would hold for the same tokens
+ * @param moves        times the quality guardrail moved this head to a safer policy ({@link Guardrail}); 0 for a
+ *                     layer that attends to another layer's cache
  */
 public record HeadMemory(int layer, int kvHead, String policy, int sharedWith, int entries, int lowPrecision,
-                         int merged, long bytesHeld, long fullBytes) {
+                         int merged, long bytesHeld, long fullBytes, int moves) {
 }

@@ -29,6 +29,13 @@ public final class KvCache implements Sequence {
     private final int keyDim;
     private final TokenSequence tokens;
     private final Compactor compactor = new Compactor();
+    /** Per owning layer and head, the guardrail's moving mean of exposed attention, and the calls it has watched. */
+    private final float[][] exposure;
+    private final int[][] watchedCalls;
+    /** Heads the guardrail may still move: its share of the owning heads, less those moved. */
+    private int movesLeft;
+    /** Whether a forward call has been compacted since the sequence was empty (the next one is not the prompt). */
+    private boolean pastPrompt;
 
     /** An empty {@code full} cache for up to {@code capacity} positions of a model shaped like {@code model}. */
     public KvCache(ModelConfig model, int capacity) {
@@ -50,7 +57,7 @@ public final class KvCache implements Sequence {
         this.config = config;
         this.classes = classes;
         this.keyDim = model.headDim();
-        this.layout = config.policy().layout();
+        this.layout = config.layout();
         this.owners = owners(config, model);
         this.heads = new HeadCache[model.layers()][model.kvHeads()];
         this.windows = new int[model.layers()];
@@ -71,6 +78,9 @@ public final class KvCache implements Sequence {
         for (int layer = 0; layer < heads.length; layer++) {
             heads[layer] = heads[owners[layer]];
         }
+        this.exposure = new float[model.layers()][model.kvHeads()];
+        this.watchedCalls = new int[model.layers()][model.kvHeads()];
+        this.movesLeft = config.movableHeads(owningHeads());
     }
 
     private KvCache(KvCache other) {
@@ -82,6 +92,13 @@ public final class KvCache implements Sequence {
         this.windows = other.windows;
         this.windowFloors = other.windowFloors.clone();
         this.tokens = other.tokens.copy();
+        this.exposure = deepCopy(other.exposure);
+        this.watchedCalls = new int[other.watchedCalls.length][];
+        for (int layer = 0; layer < watchedCalls.length; layer++) {
+            watchedCalls[layer] = other.watchedCalls[layer].clone();
+        }
+        this.movesLeft = other.movesLeft;
+        this.pastPrompt = other.pastPrompt;
         this.heads = new HeadCache[other.heads.length][];
         this.headPolicies = new HeadPolicy[other.heads.length][];
         for (int layer = 0; layer < heads.length; layer++) {
@@ -98,7 +115,26 @@ public final class KvCache implements Sequence {
         }
     }
 
-    /** An independent cache of the same sequence: tokens, entries and per-head policies, copied. */
+    private static float[][] deepCopy(float[][] rows) {
+        float[][] copy = new float[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            copy[i] = rows[i].clone();
+        }
+        return copy;
+    }
+
+    /** Heads holding their own cache. */
+    private int owningHeads() {
+        int count = 0;
+        for (int layer = 0; layer < heads.length; layer++) {
+            if (ownsLayer(layer)) {
+                count += heads[layer].length;
+            }
+        }
+        return count;
+    }
+
+    /** An independent cache of the same sequence: tokens, entries, per-head policies and the guardrail's watch, copied. */
     @Override
     public KvCache copy() {
         return new KvCache(this);
@@ -151,11 +187,56 @@ public final class KvCache implements Sequence {
         if (!ownsLayer(layer)) {
             throw new IllegalArgumentException("layer " + layer + " attends to layer " + owners[layer] + "'s cache");
         }
-        if (!config.policy().headPolicies().contains(policy)) {
+        if (!config.headPolicies().contains(policy)) {
             throw new IllegalArgumentException("head policy " + policy.name() + " is none that " + config.policy().name()
                     + " gives a head");
         }
+        if (policy.equals(Guardrail.MOVED)) {
+            if (movesLeft == 0) {
+                throw new IllegalArgumentException("more heads moved by the guardrail than its max-heads allows");
+            }
+            movesLeft--;
+        }
         setHeadPolicy(layer, kvHead, policy);
+    }
+
+    /**
+     * Sets what the guardrail has watched of one head of an owning layer in a restored cache, which
+     * continues past its prompt.
+     *
+     * @param exposure the moving mean of the head's exposed attention
+     * @param calls    forward calls watched
+     * @throws IllegalArgumentException when the guardrail does not watch this cache, or the figures are out of range
+     */
+    public void restoreWatch(int layer, int kvHead, float exposure, int calls) {
+        if (!config.watched()) {
+            throw new IllegalArgumentException("the guardrail does not watch this cache");
+        }
+        if (!ownsLayer(layer)) {
+            throw new IllegalArgumentException("layer " + layer + " attends to layer " + owners[layer] + "'s cache");
+        }
+        if (!(exposure >= 0 && exposure <= 1) || calls < 0) {
+            throw new IllegalArgumentException("head " + layer + "/" + kvHead + ": exposure " + exposure + " over " + calls
+                    + " calls is out of range");
+        }
+        this.exposure[layer][kvHead] = exposure;
+        this.watchedCalls[layer][kvHead] = calls;
+        this.pastPrompt = tokens.length() > 0;
+    }
+
+    /** The guardrail's moving mean of one head's exposed attention (0 where it watches nothing). */
+    public float exposure(int layer, int kvHead) {
+        return exposure[owners[layer]][kvHead];
+    }
+
+    /** Forward calls the guardrail has watched of one head. */
+    public int watchedCalls(int layer, int kvHead) {
+        return watchedCalls[owners[layer]][kvHead];
+    }
+
+    /** Whether the guardrail has moved one head to keeping everything. */
+    public boolean moved(int layer, int kvHead) {
+        return headPolicy(layer, kvHead).equals(Guardrail.MOVED);
     }
 
     /** Fixes the policy of one head of an owning layer (a policy deciding per head, e.g. from its prompt profile). */
@@ -222,10 +303,34 @@ public final class KvCache implements Sequence {
                     if (floor > windowFloors[layer]) {
                         heads[layer][h].dropBefore(floor);
                     }
+                    if (config.watched()) {
+                        watch(layer, h);
+                    }
                     compactor.apply(heads[layer][h], headPolicies[layer][h], length, sinks, this);
                 }
                 windowFloors[layer] = Math.max(windowFloors[layer], floor);
             }
+        }
+        pastPrompt = true;
+    }
+
+    /**
+     * Folds what one head's queries paid in the call into the guardrail's moving mean (not the
+     * prompt's call, before which nothing was compressed), and moves the head where the mean
+     * stays above the threshold.
+     */
+    private void watch(int layer, int h) {
+        double share = heads[layer][h].takeExposure();
+        if (!pastPrompt || Double.isNaN(share) || headPolicies[layer][h].keepsAll()) {
+            return;
+        }
+        int calls = watchedCalls[layer][h];
+        float mean = calls == 0 ? (float) share : exposure[layer][h] + Guardrail.SMOOTHING * ((float) share - exposure[layer][h]);
+        exposure[layer][h] = Math.clamp(mean, 0f, 1f);
+        watchedCalls[layer][h] = calls + 1;
+        if (calls + 1 >= Guardrail.WARMUP && exposure[layer][h] > config.guardrail().threshold() && movesLeft > 0) {
+            headPolicies[layer][h] = Guardrail.MOVED;
+            movesLeft--;
         }
     }
 
@@ -252,12 +357,29 @@ public final class KvCache implements Sequence {
         }
         if (position == 0) {
             Arrays.fill(windowFloors, 0);
+            forgetWatch();
         }
         tokens.truncate(position);
         for (int layer = 0; layer < heads.length; layer++) {
             if (ownsLayer(layer)) {
                 for (HeadCache head : heads[layer]) {
                     head.truncate(position);
+                }
+            }
+        }
+    }
+
+    /** A sequence started again from nothing: its heads run the policy's first per-head policy, unwatched. */
+    private void forgetWatch() {
+        pastPrompt = false;
+        movesLeft = config.movableHeads(owningHeads());
+        HeadPolicy initial = config.policy().initialHeadPolicy();
+        for (int layer = 0; layer < heads.length; layer++) {
+            Arrays.fill(exposure[layer], 0f);
+            Arrays.fill(watchedCalls[layer], 0);
+            for (int h = 0; h < headPolicies[layer].length; h++) {
+                if (headPolicies[layer][h].equals(Guardrail.MOVED)) {
+                    headPolicies[layer][h] = initial;
                 }
             }
         }
@@ -288,7 +410,8 @@ public final class KvCache implements Sequence {
                 HeadCache head = heads[layer][h];
                 report.add(new HeadMemory(layer, h, headPolicy(layer, h).name(), owns ? -1 : owners[layer],
                         owns ? head.keptEntries() : 0, owns ? head.lowPrecisionEntries() : 0,
-                        owns ? head.mergedEntries() : 0, owns ? head.bytesHeld() : 0, fullPerHead));
+                        owns ? head.mergedEntries() : 0, owns ? head.bytesHeld() : 0, fullPerHead,
+                        owns && moved(layer, h) ? 1 : 0));
             }
         }
         return KvMemoryReport.of(length, report);

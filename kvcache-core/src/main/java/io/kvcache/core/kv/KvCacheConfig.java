@@ -12,8 +12,9 @@ import java.util.Map;
  *
  * @param policy       the policy every head runs
  * @param layerSharing layers attending to another layer's cache ({@link LayerSharing#NONE} for none)
+ * @param guardrail    whether and when a head whose compression costs too much moves to keeping everything
  */
-public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
+public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrail guardrail) {
     /** The {@code kvcache.policy} value of a full cache with shared layers. */
     public static final String LAYER_CONDENSED = "layer-condensed";
 
@@ -25,8 +26,9 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
     public static final Map<String, String> DEFAULTS = defaults();
 
     public KvCacheConfig {
-        if (policy == null || layerSharing == null) {
-            throw new IllegalArgumentException("a KV cache needs a policy and a layer sharing (LayerSharing.NONE for none)");
+        if (policy == null || layerSharing == null || guardrail == null) {
+            throw new IllegalArgumentException("a KV cache needs a policy, a layer sharing (LayerSharing.NONE for none) "
+                    + "and a guardrail (Guardrail.OFF for none)");
         }
     }
 
@@ -37,11 +39,43 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
 
     /** {@code policy} with every layer holding its own cache. */
     public static KvCacheConfig of(KvPolicy policy) {
-        return new KvCacheConfig(policy, LayerSharing.NONE);
+        return new KvCacheConfig(policy, LayerSharing.NONE, Guardrail.OFF);
     }
 
     public KvCacheConfig withLayerSharing(LayerSharing sharing) {
-        return new KvCacheConfig(policy, sharing);
+        return new KvCacheConfig(policy, sharing, guardrail);
+    }
+
+    public KvCacheConfig withGuardrail(Guardrail guardrail) {
+        return new KvCacheConfig(policy, layerSharing, guardrail);
+    }
+
+    /** Whether the guardrail watches this config's heads: it is enabled, and the policy compresses. */
+    public boolean watched() {
+        return guardrail.enabled() && !(policy instanceof FullPolicy);
+    }
+
+    /** Heads of {@code owningHeads} (those holding their own cache) the guardrail may move in one sequence. */
+    int movableHeads(int owningHeads) {
+        return watched() ? guardrail.movableHeads(owningHeads) : 0;
+    }
+
+    /**
+     * How each head stores its entries: the policy's layout, accumulating the attention each entry
+     * receives where the guardrail watches (it reads what a head's queries paid where).
+     */
+    public StorageLayout layout() {
+        return watched() ? policy.layout().trackingAttention() : policy.layout();
+    }
+
+    /** Every per-head policy a head may run: the policy's, then the guardrail's where it watches. */
+    public List<HeadPolicy> headPolicies() {
+        if (!watched()) {
+            return policy.headPolicies();
+        }
+        List<HeadPolicy> all = new java.util.ArrayList<>(policy.headPolicies());
+        all.add(Guardrail.MOVED);
+        return List.copyOf(all);
     }
 
     /** The {@code kvcache.policy} value: the policy's name, or {@code layer-condensed} for a full cache with shared layers. */
@@ -63,6 +97,7 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
             d.putAll(policy.settings());
         }
         d.putAll(LowPrecision.DEFAULT.settings());
+        d.putAll(Guardrail.OFF.settings());
         d.put("layer-condensed.share-groups", "");
         return Map.copyOf(d);
     }
@@ -97,9 +132,11 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
                 new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"),
                         s.integer("mixed-precision.high-bits"), low),
                 new SpanPolicy(sinks, s.integer("span.length"), s.integer("span.entries"), s.integer("span.recent")));
+        Guardrail guardrail = new Guardrail(s.bool("guardrail.enabled"), s.number("guardrail.threshold"),
+                s.number("guardrail.max-heads"));
         String groups = all.get("layer-condensed.share-groups");
         return named(policy, policies, LayerSharing.parse(groups,
-                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE));
+                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE)).withGuardrail(guardrail);
     }
 
     /**
@@ -112,19 +149,26 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
         String wanted = name.equals(LAYER_CONDENSED) ? FullPolicy.INSTANCE.name() : name;
         for (KvPolicy policy : policies) {
             if (policy.name().equals(wanted)) {
-                return new KvCacheConfig(policy, sharing);
+                return new KvCacheConfig(policy, sharing, Guardrail.OFF);
             }
         }
         throw new IllegalArgumentException("kvcache.policy: '" + name + "' is not a policy; allowed values are "
                 + String.join(", ", policyNames()));
     }
-    /** The policy's name and the settings it reads (its own, the sinks, any layer sharing), as {@link #parse} reads them. */
+
+    /**
+     * The policy's name and the settings it reads (its own, the sinks, any layer sharing, the
+     * guardrail where enabled), as {@link #parse} reads them.
+     */
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("policy", name());
         d.putAll(policy.settings());
         if (layerSharing.shares()) {
             d.put("layer-condensed.share-groups", layerSharing.toString());
+        }
+        if (guardrail.enabled()) {
+            d.putAll(guardrail.settings());
         }
         return d;
     }

@@ -13,7 +13,9 @@ import java.util.List;
  * one forward call, which is the most a sequence of that length holds. Every head of a global layer
  * holding its own cache holds the same, so a head's bytes are multiplied by those heads; a
  * sliding-window layer's head holds at most its window less one entry after a call (the positions the
- * next query sees besides its own), which bounds its counts (see {@link #windowed}).
+ * next query sees besides its own), which bounds its counts (see {@link #windowed}). Where the quality
+ * guardrail may move heads ({@link Guardrail}), that many heads are counted at the most a moved head
+ * holds: one entry per token seen, each at the dearest class's bytes.
  */
 public final class KvFootprint {
     private final KvPolicy policy;
@@ -24,13 +26,15 @@ public final class KvFootprint {
     /** The windows of the sliding-window layers holding their own cache, one entry per layer. */
     private final int[] slidingWindows;
     private final long globalHeads;
+    /** Heads the guardrail may move in one sequence. */
+    private final int movableHeads;
 
     /**
      * @throws IllegalArgumentException when the config's layer sharing does not fit the model
      */
     public KvFootprint(ModelConfig model, KvCacheConfig config) {
         this.policy = config.policy();
-        this.layout = policy.layout();
+        this.layout = config.layout();
         this.keyDim = model.headDim();
         this.valueDim = model.valueDim();
         this.kvHeads = model.kvHeads();
@@ -48,16 +52,65 @@ public final class KvFootprint {
         }
         this.slidingWindows = windows.stream().mapToInt(Integer::intValue).toArray();
         this.globalHeads = (long) global * kvHeads;
+        this.movableHeads = config.movableHeads((global + slidingWindows.length) * kvHeads);
     }
 
     /** Bytes held by a sequence of {@code tokens} tokens. */
     public long bytesAt(int tokens) {
         EntryCounts counts = policy.entriesAt(tokens);
-        long bytes = globalHeads * layout.bytesOf(counts, keyDim, valueDim);
-        for (int window : slidingWindows) {
-            bytes += kvHeads * layout.bytesOf(windowed(counts, Math.min(tokens, window - 1)), keyDim, valueDim);
+        long global = layout.bytesOf(counts, keyDim, valueDim);
+        long bytes = globalHeads * global;
+        long[] movedExtra = new long[movableHeads == 0 ? 0 : slidingWindows.length + 1];
+        if (movedExtra.length > 0) {
+            movedExtra[0] = movedBytes(tokens) - global;
         }
-        return bytes;
+        for (int i = 0; i < slidingWindows.length; i++) {
+            int held = Math.min(tokens, slidingWindows[i] - 1);
+            long windowedBytes = layout.bytesOf(windowed(counts, held), keyDim, valueDim);
+            bytes += kvHeads * windowedBytes;
+            if (movedExtra.length > 0) {
+                movedExtra[i + 1] = movedBytes(held) - windowedBytes;
+            }
+        }
+        return bytes + movedExtra(movedExtra);
+    }
+
+    /**
+     * What the guardrail's moves add at most: the movable heads taken from the layers where moving
+     * adds the most ({@code extra[0]}: each global layer's heads, then each sliding layer's).
+     */
+    private long movedExtra(long[] extra) {
+        if (extra.length == 0) {
+            return 0;
+        }
+        long[] perHead = new long[(int) (globalHeads + (long) (extra.length - 1) * kvHeads)];
+        int n = 0;
+        for (long h = 0; h < globalHeads; h++) {
+            perHead[n++] = extra[0];
+        }
+        for (int i = 1; i < extra.length; i++) {
+            for (int h = 0; h < kvHeads; h++) {
+                perHead[n++] = extra[i];
+            }
+        }
+        Arrays.sort(perHead);
+        long added = 0;
+        for (int i = 0; i < movableHeads && i < n; i++) {
+            added += Math.max(0, perHead[n - 1 - i]);
+        }
+        return added;
+    }
+
+    /** The most a moved head holds after {@code entries} tokens: one entry each, at the dearest class's bytes. */
+    private long movedBytes(int entries) {
+        long dearest = layout.keptEntryBytes(keyDim, valueDim);
+        if (layout.lowBits() > 0) {
+            dearest = Math.max(dearest, layout.lowPrecisionEntryBytes(keyDim, valueDim));
+        }
+        if (layout.merges()) {
+            dearest = Math.max(dearest, layout.mergedEntryBytes(keyDim, valueDim));
+        }
+        return entries * dearest + layout.headBytes(keyDim);
     }
 
     /**

@@ -23,6 +23,15 @@ public record KvMemoryReport(int tokens, List<HeadMemory> heads, long bytesHeld,
         return new KvMemoryReport(tokens, List.copyOf(heads), held, full);
     }
 
+    /** Heads the quality guardrail has moved, summed over the heads. */
+    public int guardrailMoves() {
+        int moves = 0;
+        for (HeadMemory head : heads) {
+            moves += head.moves();
+        }
+        return moves;
+    }
+
     public long savedBytes() {
         return fullBytes - bytesHeld;
     }

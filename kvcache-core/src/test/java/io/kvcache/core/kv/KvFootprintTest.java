@@ -51,6 +51,12 @@ class KvFootprintTest {
             case "mixed-precision:8/3" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT.withHighBits(8)
                     .withLowPrecision(new LowPrecision(3, 8, false)));
             case "span:16/2" -> KvCacheConfig.of(SpanPolicy.DEFAULT.withLength(16).withEntries(2).withRecent(20));
+            case "window:guarded" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(16))
+                    .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.02));
+            case "span:guarded" -> KvCacheConfig.of(SpanPolicy.DEFAULT.withRecent(16).withLength(4))
+                    .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.1).withMaxHeads(0.5));
+            case "mixed-precision:guarded" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT.withLowPrecision(new LowPrecision(2, 8, true)))
+                    .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.5).withMaxHeads(1));
             case "window:shared" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(50))
                     .withLayerSharing(LayerSharing.ADJACENT_PAIRS);
             default -> KvCacheConfig.parse(name, Map.of());
@@ -106,7 +112,7 @@ class KvFootprintTest {
     /** A conversation that grows by decoding, token after token, holds at most what a prompt of its length holds. */
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "adaptive", "layer-condensed",
-            "mixed-precision:8/3", "span:16/2"})
+            "mixed-precision:8/3", "span:16/2", "window:guarded", "span:guarded", "mixed-precision:guarded"})
     void decodingNeverHoldsMoreThanTheFootprint(String name) {
         KvCacheConfig policy = policy(name);
         KvFootprint footprint = new KvFootprint(model.config(), policy);
@@ -118,5 +124,8 @@ class KvFootprintTest {
             return true;
         });
         assertThat(cache.length()).isGreaterThan(100);
+        if (name.endsWith(":guarded")) {
+            assertThat(cache.memory().guardrailMoves()).as(name + ": the guardrail moved heads").isPositive();
+        }
     }
 }

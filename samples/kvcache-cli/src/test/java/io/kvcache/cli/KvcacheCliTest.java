@@ -177,6 +177,18 @@ class KvcacheCliTest {
         assertThat(json.path("mean_kl").asDouble()).isPositive();
     }
 
+    /** At threshold 0 every one of stories260K's 5 x 4 KV heads moves once watched; --set reaches the guardrail. */
+    @Test
+    void evalKvReportsTheHeadsTheGuardrailMoved() {
+        Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(), "--policy", "window",
+                "--set", "window.recent=16", "--set", "guardrail.enabled=true", "--set", "guardrail.threshold=0",
+                "--set", "guardrail.max-heads=1", "--context", "128", "--chunks", "1", "--recall-probes", "0", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = run.json();
+        assertThat(json.path("settings").path("guardrail.enabled").asString()).isEqualTo("true");
+        assertThat(json.path("guardrail_moves").asDouble()).isEqualTo(20.0);
+    }
+
     @Test
     void evalKvRejectsABadSettingInOneLine() {
         Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(),

@@ -32,7 +32,9 @@ import java.util.zip.CRC32C;
  * <li>the sequence: its token ids (i32 count, i32 each); the conversation's text (i32 byte length,
  *     UTF-8) and the token ids that spell it (i32 count, i32 each);</li>
  * <li>for each layer holding its own cache, for each KV head: the index of its per-head policy in
- *     {@link io.kvcache.core.kv.KvPolicy#headPolicies()} (u8); where the layout balances keys, the
+ *     {@link KvCacheConfig#headPolicies()} (u8); where the quality guardrail watches the cache, the
+ *     moving mean of the head's exposed attention (f32) and the forward calls it has watched (i32);
+ *     where the layout balances keys, the
  *     key factors (f32 each); then for each entry class its layout has (as computed, low precision,
  *     merged, in that order): the count (i32), the positions (i32 each), the attention received
  *     where tracked and the logit biases of merged entries (f32 each), and the key then the value
@@ -48,7 +50,7 @@ import java.util.zip.CRC32C;
  * allow, and anything else is a {@link SnapshotFormatException} naming what was wrong.
  */
 public final class CacheSnapshot {
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     private static final byte[] MAGIC = {'K', 'V', 'C', 'S'};
     private static final int HEADER_BYTES = MAGIC.length + 2;
     private static final int CHECKSUM_BYTES = 4;
@@ -112,7 +114,7 @@ public final class CacheSnapshot {
         out.string(text, true);
         out.i32(textTokens.length);
         out.ints(textTokens);
-        List<HeadPolicy> headPolicies = config.policy().headPolicies();
+        List<HeadPolicy> headPolicies = config.headPolicies();
         for (int layer = 0; layer < cache.layers(); layer++) {
             if (!cache.ownsLayer(layer)) {
                 continue;
@@ -125,6 +127,10 @@ public final class CacheSnapshot {
                             + ", which " + config.policy().name() + " does not list");
                 }
                 out.u8(index);
+                if (config.watched()) {
+                    out.i32(Float.floatToRawIntBits(cache.exposure(layer, h)));
+                    out.i32(cache.watchedCalls(layer, h));
+                }
                 KeyBalance balance = head.keyBalance();
                 if (head.layout().balancesKeys()) {
                     for (int c = 0; c < balance.width(); c++) {
@@ -216,7 +222,7 @@ public final class CacheSnapshot {
         for (int token : tokens) {
             cache.advance(token);
         }
-        List<HeadPolicy> headPolicies = config.policy().headPolicies();
+        List<HeadPolicy> headPolicies = config.headPolicies();
         for (int layer = 0; layer < cache.layers(); layer++) {
             if (!cache.ownsLayer(layer)) {
                 continue;
@@ -228,6 +234,10 @@ public final class CacheSnapshot {
                     throw new SnapshotFormatException(where + ": policy " + index + " of " + headPolicies.size());
                 }
                 cache.restoreHeadPolicy(layer, h, headPolicies.get(index));
+                if (config.watched()) {
+                    float exposure = in.floats(1, where + " exposure")[0];
+                    cache.restoreWatch(layer, h, exposure, in.i32(where + " watched calls"));
+                }
                 HeadCache head = cache.head(layer, h);
                 if (head.layout().balancesKeys()) {
                     head.setKeyBalance(KeyBalance.of(in.floats(head.keyDim(), where + " key factors")));

@@ -102,7 +102,9 @@ class CacheSnapshotTest {
             "mixed-precision|mixed-precision.high-bits=8;mixed-precision.low-bits=3;mixed-precision.balance-keys=false",
             "span|span.recent=32;span.length=8;span.entries=2",
             "layer-condensed",
-            "window|window.recent=48;layer-condensed.share-groups=0-1"})
+            "window|window.recent=48;layer-condensed.share-groups=0-1",
+            "window|window.recent=16;guardrail.enabled=true;guardrail.threshold=0.02;guardrail.max-heads=0.5",
+            "mixed-precision|mixed-precision.low-bits=2;guardrail.enabled=true;guardrail.threshold=0.5"})
     void aRestoredCacheContinuesExactlyAsTheSavedOne(String spec) {
         KvCacheConfig config = config(spec);
         KvCache saved = conversation(config);
@@ -137,6 +139,23 @@ class CacheSnapshotTest {
         // entries cost exactly what the policy accounts; the rest is the ids, the text and the header
         long idsAndText = 4L * SAVED_AT + 4L * textTokens.length + conversationText.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         assertThat(overhead - idsAndText).isBetween(0L, 1024L);
+    }
+
+    /** The guardrail's moves and what it has watched of each head survive, so the restored cache moves as the saved one would. */
+    @Test
+    void theGuardrailsWatchSurvives() {
+        KvCache saved = conversation(config("window|window.recent=16;guardrail.enabled=true;guardrail.threshold=0.02;"
+                + "guardrail.max-heads=0.5"));
+        KvCache cache = CacheSnapshot.read(CacheSnapshot.write(saved, identity, "", new int[0]), identity, CAPACITY, classes).cache();
+        assertThat(saved.memory().guardrailMoves()).as("half the 8 heads moved").isEqualTo(4);
+        assertThat(cache.memory()).isEqualTo(saved.memory());
+        for (int layer = 0; layer < cache.layers(); layer++) {
+            for (int h = 0; h < cache.kvHeads(); h++) {
+                assertThat(cache.exposure(layer, h)).isEqualTo(saved.exposure(layer, h));
+                assertThat(cache.watchedCalls(layer, h)).isEqualTo(saved.watchedCalls(layer, h)).isPositive();
+                assertThat(cache.moved(layer, h)).isEqualTo(saved.moved(layer, h));
+            }
+        }
     }
 
     @Test
@@ -174,9 +193,9 @@ class CacheSnapshotTest {
         assertThatThrownBy(() -> CacheSnapshot.read(Arrays.copyOf(bytes, bytes.length - 100), identity, CAPACITY, classes))
                 .isInstanceOf(SnapshotFormatException.class);
         byte[] newer = bytes.clone();
-        newer[4] = 2;
+        newer[4] = 3;
         assertThatThrownBy(() -> CacheSnapshot.read(newer, identity, CAPACITY, classes))
-                .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("version 2");
+                .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("version 3");
         assertThatThrownBy(() -> CacheSnapshot.read("{\"json\": true}".getBytes(), identity, CAPACITY, classes))
                 .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("magic");
         // a conversation longer than this application's context
