@@ -45,7 +45,10 @@ public final class HeadCache {
         return new HeadCache(this);
     }
 
-    /** Appends one entry as computed; {@code key} and {@code value} are rounded to the head's precision. */
+    /**
+     * Appends one entry as computed; {@code key} and {@code value} are rounded to the head's
+     * precision. Where the layout rotates keys, {@code key} is given rotated.
+     */
     public void append(int position, float[] key, int keyOffset, float[] value, int valueOffset) {
         kept.append(position, key, keyOffset, value, valueOffset, 0f, 0f);
     }

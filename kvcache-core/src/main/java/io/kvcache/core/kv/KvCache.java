@@ -50,7 +50,7 @@ public final class KvCache implements Sequence {
         this.config = config;
         this.classes = classes;
         this.keyDim = model.headDim();
-        this.layout = config.policy().layout();
+        this.layout = config.layout();
         this.owners = owners(config, model);
         this.heads = new HeadCache[model.layers()][model.kvHeads()];
         this.windows = new int[model.layers()];
@@ -121,6 +121,14 @@ public final class KvCache implements Sequence {
                     + "(its layer_types); layer-condensed sharing cannot be added on top");
         }
         return model.kvLayers().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Whether this cache's keys are stored Hadamard-rotated (see {@link KvType}): the forward pass
+     * then rotates every key it appends and every query it scores against them alike.
+     */
+    public boolean rotatesKeys() {
+        return layout.rotatesKeys();
     }
 
     public HeadCache head(int layer, int kvHead) {

@@ -5,15 +5,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What shapes a sequence's KV cache: the compression policy its heads run, and which layers share
- * another layer's cache. Built typed ({@code KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(64))})
+ * What shapes a sequence's KV cache: the compression policy its heads run, which layers share
+ * another layer's cache, and the precision the entries a policy keeps are stored at. Built typed ({@code KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(64))})
  * or from the string form the CLI's {@code --set} and {@code /actuator/kvcache} use
  * ({@link #parse}, {@link #describe}).
  *
  * @param policy       the policy every head runs
  * @param layerSharing layers attending to another layer's cache ({@link LayerSharing#NONE} for none)
+ * @param kvType       the precision of the entries kept as computed ({@code kvcache.kv-type})
  */
-public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
+public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType kvType) {
     /** The {@code kvcache.policy} value of a full cache with shared layers. */
     public static final String LAYER_CONDENSED = "layer-condensed";
 
@@ -25,9 +26,15 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
     public static final Map<String, String> DEFAULTS = defaults();
 
     public KvCacheConfig {
-        if (policy == null || layerSharing == null) {
-            throw new IllegalArgumentException("a KV cache needs a policy and a layer sharing (LayerSharing.NONE for none)");
+        if (policy == null || layerSharing == null || kvType == null) {
+            throw new IllegalArgumentException("a KV cache needs a policy, a layer sharing (LayerSharing.NONE for none) "
+                    + "and a kv-type (KvType.F16 for fp16)");
         }
+    }
+
+    /** {@code policy} with {@code layerSharing}, its entries in fp16. */
+    public KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
+        this(policy, layerSharing, KvType.F16);
     }
 
     /** The full cache, no layer shared. */
@@ -41,7 +48,16 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
     }
 
     public KvCacheConfig withLayerSharing(LayerSharing sharing) {
-        return new KvCacheConfig(policy, sharing);
+        return new KvCacheConfig(policy, sharing, kvType);
+    }
+
+    public KvCacheConfig withKvType(KvType type) {
+        return new KvCacheConfig(policy, layerSharing, type);
+    }
+
+    /** How each head stores its entries: the policy's layout at this config's kv-type. */
+    public StorageLayout layout() {
+        return policy.layout().storing(kvType);
     }
 
     /** The {@code kvcache.policy} value: the policy's name, or {@code layer-condensed} for a full cache with shared layers. */
@@ -59,6 +75,7 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("sinks", Integer.toString(KvPolicy.DEFAULT_SINKS));
+        d.put(KvType.SETTING, KvType.F16.value());
         for (KvPolicy policy : POLICY_DEFAULTS) {
             d.putAll(policy.settings());
         }
@@ -94,35 +111,40 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
                 new HeavyHitterPolicy(sinks, s.number("heavy-hitter.recent-ratio"), s.number("heavy-hitter.heavy-ratio")),
                 new AdaptivePolicy(sinks, s.number("adaptive.recovery-threshold"), s.number("adaptive.local-ratio"),
                         s.number("adaptive.frequency-ratio"), AdaptivePolicy.Evicted.of(s.raw("adaptive.evicted")), low),
-                new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"),
-                        s.integer("mixed-precision.high-bits"), low),
+                new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"), low),
                 new SpanPolicy(sinks, s.integer("span.length"), s.integer("span.entries"), s.integer("span.recent")));
         String groups = all.get("layer-condensed.share-groups");
         return named(policy, policies, LayerSharing.parse(groups,
-                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE));
+                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE), KvType.of(s.raw(KvType.SETTING)));
     }
 
     /**
      * The config running the policy named {@code name} among {@code policies} (one of each), with
-     * {@code sharing}; {@code layer-condensed} names the full cache.
+     * {@code sharing} and entries stored at {@code kvType}; {@code layer-condensed} names the full cache.
      *
      * @throws IllegalArgumentException when no policy has that name
      */
-    public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing) {
+    public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing, KvType kvType) {
         String wanted = name.equals(LAYER_CONDENSED) ? FullPolicy.INSTANCE.name() : name;
         for (KvPolicy policy : policies) {
             if (policy.name().equals(wanted)) {
-                return new KvCacheConfig(policy, sharing);
+                return new KvCacheConfig(policy, sharing, kvType);
             }
         }
         throw new IllegalArgumentException("kvcache.policy: '" + name + "' is not a policy; allowed values are "
                 + String.join(", ", policyNames()));
     }
-    /** The policy's name and the settings it reads (its own, the sinks, any layer sharing), as {@link #parse} reads them. */
+    /**
+     * The policy's name and the settings it reads (its own, the sinks, any layer sharing, a kv-type
+     * other than fp16), as {@link #parse} reads them.
+     */
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("policy", name());
         d.putAll(policy.settings());
+        if (kvType != KvType.F16) {
+            d.put(KvType.SETTING, kvType.value());
+        }
         if (layerSharing.shares()) {
             d.put("layer-condensed.share-groups", layerSharing.toString());
         }

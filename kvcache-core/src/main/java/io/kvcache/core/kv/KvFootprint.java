@@ -30,7 +30,7 @@ public final class KvFootprint {
      */
     public KvFootprint(ModelConfig model, KvCacheConfig config) {
         this.policy = config.policy();
-        this.layout = policy.layout();
+        this.layout = config.layout();
         this.keyDim = model.headDim();
         this.valueDim = model.valueDim();
         this.kvHeads = model.kvHeads();

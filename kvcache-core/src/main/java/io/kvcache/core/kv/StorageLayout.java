@@ -6,32 +6,40 @@ package io.kvcache.core.kv;
  * holds merged entries, and whether it tracks the attention each entry receives. It also knows
  * what each entry costs, which the cache's sizing ({@link KvFootprint}) multiplies out.
  *
- * @param highBits        16 (fp16) or 8 (int8 with group-wise scales) for the entries kept as they are
+ * @param highBits        16 (fp16), or 8, 4, 3 or 2 (codes with group-wise scales) for the entries kept as
+ *                        computed: the cache's {@link KvType}
  * @param lowBits         0 (no low-precision class), or 2, 3 or 4 for entries a policy demotes
  * @param groupSize       values per scale group of the quantized classes
  * @param balancesKeys    whether low-precision keys are stored divided by per-channel factors
  * @param merges          whether the head holds merged (span) entries
  * @param tracksAttention whether each entry's received attention is accumulated
+ * @param rotatesKeys     whether keys (and the queries scored against them) are Hadamard-rotated
  */
 public record StorageLayout(int highBits, int lowBits, int groupSize, boolean balancesKeys, boolean merges,
-                            boolean tracksAttention) {
+                            boolean tracksAttention, boolean rotatesKeys) {
 
     /** The {@code full} cache: fp16, nothing else. */
-    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false);
+    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false, false);
 
     /** The same layout, accumulating the attention each entry receives. */
     StorageLayout trackingAttention() {
-        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true);
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true, rotatesKeys);
     }
 
     /** The same layout, with a class of merged entries. */
     StorageLayout merging() {
-        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention);
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention, rotatesKeys);
     }
 
     /** The same layout, with a low-precision class stored as {@code low} says. */
     StorageLayout demotingTo(LowPrecision low) {
-        return new StorageLayout(highBits, low.bits(), low.groupSize(), low.balanceKeys(), merges, tracksAttention);
+        return new StorageLayout(highBits, low.bits(), low.groupSize(), low.balanceKeys(), merges, tracksAttention,
+                rotatesKeys);
+    }
+
+    /** The same layout, keeping entries as computed at {@code type}'s precision (and rotating keys where it does). */
+    StorageLayout storing(KvType type) {
+        return new StorageLayout(type.bits(), lowBits, groupSize, balancesKeys, merges, tracksAttention, type.rotatesKeys());
     }
 
     RowStore highRows(int width) {

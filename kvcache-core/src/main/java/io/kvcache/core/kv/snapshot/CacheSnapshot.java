@@ -36,7 +36,9 @@ import java.util.zip.CRC32C;
  *     key factors (f32 each); then for each entry class its layout has (as computed, low precision,
  *     merged, in that order): the count (i32), the positions (i32 each), the attention received
  *     where tracked and the logit biases of merged entries (f32 each), and the key then the value
- *     rows as stored (fp16, or the low-bit rows with their group scales and minimums);</li>
+ *     rows as stored (fp16, or the low-bit rows with their group scales and minimums, as the
+ *     {@code kv-type} setting and the policy's low-precision settings say; keys as the cache holds
+ *     them, Hadamard-rotated under a quantized kv-type);</li>
  * <li>CRC-32C of every byte before it (u32).</li>
  * </ol>
  * Strings are a u16 byte length then UTF-8. The entries are the bytes the policy accounts plus
@@ -48,7 +50,8 @@ import java.util.zip.CRC32C;
  * allow, and anything else is a {@link SnapshotFormatException} naming what was wrong.
  */
 public final class CacheSnapshot {
-    public static final int VERSION = 1;
+    /** 2: the settings may carry {@code kv-type}, whose as-computed rows are then codes (and keys rotated); {@code mixed-precision.high-bits} is gone. */
+    public static final int VERSION = 2;
     private static final byte[] MAGIC = {'K', 'V', 'C', 'S'};
     private static final int HEADER_BYTES = MAGIC.length + 2;
     private static final int CHECKSUM_BYTES = 4;
