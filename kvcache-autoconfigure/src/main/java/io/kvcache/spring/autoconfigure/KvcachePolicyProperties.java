@@ -36,6 +36,9 @@ public class KvcachePolicyProperties {
      */
     private String kvType = KvType.F16.value();
 
+    /** Latest entries a quantized kv-type keeps in fp16 until newer ones come (KIVI's residual). */
+    private int kvResidual = KvType.DEFAULT_RESIDUAL;
+
     private final Window window = new Window();
     private final HeavyHitter heavyHitter = new HeavyHitter();
     private final Adaptive adaptive = new Adaptive();
@@ -58,7 +61,7 @@ public class KvcachePolicyProperties {
                 new SpanPolicy(sinks, span.length, span.entries, span.recent));
         return KvCacheConfig.named(policy, policies, LayerSharing.parse(layerCondensed.shareGroups,
                 policy.equals(KvCacheConfig.LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE),
-                KvType.of(kvType));
+                KvType.of(kvType), kvResidual);
     }
 
     public String getPolicy() {
@@ -83,6 +86,14 @@ public class KvcachePolicyProperties {
 
     public void setKvType(String kvType) {
         this.kvType = kvType;
+    }
+
+    public int getKvResidual() {
+        return kvResidual;
+    }
+
+    public void setKvResidual(int kvResidual) {
+        this.kvResidual = kvResidual;
     }
 
     public Window getWindow() {

@@ -21,7 +21,7 @@ public final class HeadCache {
         this.keyDim = keyDim;
         this.valueDim = valueDim;
         this.layout = layout;
-        this.kept = new Entries(layout.highRows(keyDim), layout.highRows(valueDim), layout.tracksAttention(), false);
+        this.kept = new Entries(layout.keptRows(keyDim), layout.keptRows(valueDim), layout.tracksAttention(), false);
         this.lowPrecision = layout.lowBits() == 0 ? null
                 : new Entries(layout.lowRows(keyDim), layout.lowRows(valueDim), layout.tracksAttention(), false);
         this.merged = layout.merges()
@@ -275,10 +275,10 @@ public final class HeadCache {
         requireClass(which).restore(stored, length, which == EntryClass.KEPT);
     }
 
-    /** Bytes of one stored key row ({@code keys}) or value row of class {@code which}. */
-    public int storedRowBytes(EntryClass which, boolean keys) {
+    /** Bytes of {@code rows} stored key rows ({@code keys}) or value rows of class {@code which}. */
+    public long storedBytesOf(EntryClass which, boolean keys, int rows) {
         Entries entries = requireClass(which);
-        return (keys ? entries.keys : entries.values).storedRowBytes();
+        return (keys ? entries.keys : entries.values).storedBytesOf(rows);
     }
 
     private Entries requireClass(EntryClass which) {

@@ -13,8 +13,10 @@ import java.util.Map;
  * @param policy       the policy every head runs
  * @param layerSharing layers attending to another layer's cache ({@link LayerSharing#NONE} for none)
  * @param kvType       the precision of the entries kept as computed ({@code kvcache.kv-type})
+ * @param kvResidual   latest entries kept as computed that a quantized kv-type holds in fp16
+ *                     ({@code kvcache.kv-residual})
  */
-public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType kvType) {
+public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType kvType, int kvResidual) {
     /** The {@code kvcache.policy} value of a full cache with shared layers. */
     public static final String LAYER_CONDENSED = "layer-condensed";
 
@@ -30,11 +32,12 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
             throw new IllegalArgumentException("a KV cache needs a policy, a layer sharing (LayerSharing.NONE for none) "
                     + "and a kv-type (KvType.F16 for fp16)");
         }
+        PolicyChecks.integer(KvType.RESIDUAL_SETTING, kvResidual, 0, 1 << 20);
     }
 
     /** {@code policy} with {@code layerSharing}, its entries in fp16. */
     public KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
-        this(policy, layerSharing, KvType.F16);
+        this(policy, layerSharing, KvType.F16, KvType.DEFAULT_RESIDUAL);
     }
 
     /** The full cache, no layer shared. */
@@ -48,16 +51,20 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
     }
 
     public KvCacheConfig withLayerSharing(LayerSharing sharing) {
-        return new KvCacheConfig(policy, sharing, kvType);
+        return new KvCacheConfig(policy, sharing, kvType, kvResidual);
     }
 
     public KvCacheConfig withKvType(KvType type) {
-        return new KvCacheConfig(policy, layerSharing, type);
+        return new KvCacheConfig(policy, layerSharing, type, kvResidual);
+    }
+
+    public KvCacheConfig withKvResidual(int residual) {
+        return new KvCacheConfig(policy, layerSharing, kvType, residual);
     }
 
     /** How each head stores its entries: the policy's layout at this config's kv-type. */
     public StorageLayout layout() {
-        return policy.layout().storing(kvType);
+        return policy.layout().storing(kvType, kvResidual);
     }
 
     /** The {@code kvcache.policy} value: the policy's name, or {@code layer-condensed} for a full cache with shared layers. */
@@ -76,6 +83,7 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
         Map<String, String> d = new LinkedHashMap<>();
         d.put("sinks", Integer.toString(KvPolicy.DEFAULT_SINKS));
         d.put(KvType.SETTING, KvType.F16.value());
+        d.put(KvType.RESIDUAL_SETTING, Integer.toString(KvType.DEFAULT_RESIDUAL));
         for (KvPolicy policy : POLICY_DEFAULTS) {
             d.putAll(policy.settings());
         }
@@ -115,20 +123,23 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
                 new SpanPolicy(sinks, s.integer("span.length"), s.integer("span.entries"), s.integer("span.recent")));
         String groups = all.get("layer-condensed.share-groups");
         return named(policy, policies, LayerSharing.parse(groups,
-                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE), KvType.of(s.raw(KvType.SETTING)));
+                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE), KvType.of(s.raw(KvType.SETTING)),
+                s.integer(KvType.RESIDUAL_SETTING));
     }
 
     /**
      * The config running the policy named {@code name} among {@code policies} (one of each), with
-     * {@code sharing} and entries stored at {@code kvType}; {@code layer-condensed} names the full cache.
+     * {@code sharing} and entries stored at {@code kvType} (the latest {@code kvResidual} in fp16);
+     * {@code layer-condensed} names the full cache.
      *
      * @throws IllegalArgumentException when no policy has that name
      */
-    public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing, KvType kvType) {
+    public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing, KvType kvType,
+                                      int kvResidual) {
         String wanted = name.equals(LAYER_CONDENSED) ? FullPolicy.INSTANCE.name() : name;
         for (KvPolicy policy : policies) {
             if (policy.name().equals(wanted)) {
-                return new KvCacheConfig(policy, sharing, kvType);
+                return new KvCacheConfig(policy, sharing, kvType, kvResidual);
             }
         }
         throw new IllegalArgumentException("kvcache.policy: '" + name + "' is not a policy; allowed values are "
@@ -136,7 +147,7 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
     }
     /**
      * The policy's name and the settings it reads (its own, the sinks, any layer sharing, a kv-type
-     * other than fp16), as {@link #parse} reads them.
+     * other than fp16 with its residual), as {@link #parse} reads them.
      */
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
@@ -144,6 +155,7 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
         d.putAll(policy.settings());
         if (kvType != KvType.F16) {
             d.put(KvType.SETTING, kvType.value());
+            d.put(KvType.RESIDUAL_SETTING, Integer.toString(kvResidual));
         }
         if (layerSharing.shares()) {
             d.put("layer-condensed.share-groups", layerSharing.toString());

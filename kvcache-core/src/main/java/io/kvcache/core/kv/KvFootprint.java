@@ -3,7 +3,6 @@ package io.kvcache.core.kv;
 import io.kvcache.core.model.ModelConfig;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -13,7 +12,7 @@ import java.util.List;
  * one forward call, which is the most a sequence of that length holds. Every head of a global layer
  * holding its own cache holds the same, so a head's bytes are multiplied by those heads; a
  * sliding-window layer's head holds at most its window less one entry after a call (the positions the
- * next query sees besides its own), which bounds its counts (see {@link #windowed}).
+ * next query sees besides its own), which bounds its counts (see {@link #windowedBytes}).
  */
 public final class KvFootprint {
     private final KvPolicy policy;
@@ -55,31 +54,30 @@ public final class KvFootprint {
         EntryCounts counts = policy.entriesAt(tokens);
         long bytes = globalHeads * layout.bytesOf(counts, keyDim, valueDim);
         for (int window : slidingWindows) {
-            bytes += kvHeads * layout.bytesOf(windowed(counts, Math.min(tokens, window - 1)), keyDim, valueDim);
+            bytes += kvHeads * windowedBytes(counts, Math.min(tokens, window - 1));
         }
         return bytes;
     }
 
     /**
      * At most {@code held} of the policy's {@code counts}, which classes they fall in unknown (the
-     * window keeps the latest positions, whatever class the policy gave them): the bound fills the
-     * classes that cost the most per entry first.
+     * window keeps the latest positions, whatever class the policy gave them): the largest bytes
+     * of any order of filling the classes.
      */
-    private EntryCounts windowed(EntryCounts counts, int held) {
-        long kept = layout.keptEntryBytes(keyDim, valueDim);
-        long merged = layout.mergedEntryBytes(keyDim, valueDim);
-        long low = layout.lowBits() > 0 ? layout.lowPrecisionEntryBytes(keyDim, valueDim) : 0;
-        int[] take = new int[3];
-        int[] available = {counts.kept(), counts.merged(), counts.lowPrecision()};
-        long[] cost = {kept, merged, low};
-        Integer[] order = {0, 1, 2};
-        Arrays.sort(order, (a, b) -> Long.compare(cost[b], cost[a]));
-        int left = held;
-        for (int c : order) {
-            take[c] = Math.min(available[c], left);
-            left -= take[c];
+    private long windowedBytes(EntryCounts counts, int held) {
+        int[] available = {counts.kept(), counts.lowPrecision(), counts.merged()};
+        int[][] orders = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        long most = 0;
+        for (int[] order : orders) {
+            int[] take = new int[3];
+            int left = held;
+            for (int c : order) {
+                take[c] = Math.min(available[c], left);
+                left -= take[c];
+            }
+            most = Math.max(most, layout.bytesOf(new EntryCounts(take[0], take[1], take[2]), keyDim, valueDim));
         }
-        return new EntryCounts(take[0], take[2], take[1]);
+        return most;
     }
 
     /**

@@ -15,6 +15,10 @@ public enum KvType {
 
     /** The setting's name under {@code kvcache.}. */
     public static final String SETTING = "kv-type";
+    /** The setting naming how many of the latest entries a quantized type keeps in fp16. */
+    public static final String RESIDUAL_SETTING = "kv-residual";
+    /** 32 latest entries in fp16 (KIVI's residual): see docs/kv-quality.md. */
+    public static final int DEFAULT_RESIDUAL = 32;
 
     private final String value;
     private final int bits;

@@ -51,6 +51,7 @@ class KvFootprintTest {
             case "mixed-precision:8/3" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
                     .withLowPrecision(new LowPrecision(3, 8, false))).withKvType(KvType.Q8);
             case "full:q4" -> KvCacheConfig.full().withKvType(KvType.Q4);
+            case "full:q3/0" -> KvCacheConfig.full().withKvType(KvType.Q3).withKvResidual(0);
             case "window:q2" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(50)).withKvType(KvType.Q2);
             case "heavy-hitter:q3" -> KvCacheConfig.of(HeavyHitterPolicy.DEFAULT).withKvType(KvType.Q3);
             case "mixed-precision:q4/2" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
@@ -74,19 +75,23 @@ class KvFootprintTest {
 
     /**
      * q4 rows of 16 values are one group: an fp16 scale and minimum (4 bytes) and 16 four-bit codes
-     * (8 bytes); with the position, 28 bytes an entry where fp16 takes 68.
+     * (8 bytes); with the position, 28 bytes an entry where fp16 takes 68. With a residual, the
+     * latest 32 entries take 68.
      */
     @Test
     void aQ4CacheHoldsTheHandCountedBytes() {
-        KvFootprint footprint = new KvFootprint(model.config(), KvCacheConfig.full().withKvType(KvType.Q4));
+        KvFootprint bare = new KvFootprint(model.config(), KvCacheConfig.full().withKvType(KvType.Q4).withKvResidual(0));
+        KvFootprint residual = new KvFootprint(model.config(), KvCacheConfig.full().withKvType(KvType.Q4));
         for (int tokens : new int[] {1, 2, 100, 512}) {
-            assertThat(footprint.bytesAt(tokens)).isEqualTo(tokens * 8L * (4 + 2 * (4 + 8)));
+            assertThat(bare.bytesAt(tokens)).isEqualTo(tokens * 8L * (4 + 2 * (4 + 8)));
+            int fp16 = Math.min(32, tokens);
+            assertThat(residual.bytesAt(tokens)).isEqualTo(8L * ((tokens - fp16) * 28L + fp16 * 68L));
         }
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "layer-condensed",
-            "mixed-precision:8/3", "span:16/2", "window:shared", "full:q4", "window:q2", "heavy-hitter:q3",
+            "mixed-precision:8/3", "span:16/2", "window:shared", "full:q4", "full:q3/0", "window:q2", "heavy-hitter:q3",
             "mixed-precision:q4/2", "span:q4"})
     void aPromptOfThatLengthHoldsExactlyTheFootprint(String name) {
         KvCacheConfig policy = policy(name);
