@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Renders the JSON lines of scripts/kv-type-report.sh (eval-kv --json, one run per line) as the
+markdown of docs/kv-quality.md's "Quality per byte: kv-type" section."""
+import json
+import sys
+
+# llama.cpp's cache types: bits per element (block of 32: q8_0 34 bytes, q4_0 18 bytes)
+LLAMA_BITS = {"q8_0": 8.5, "q4_0": 4.5}
+# layers x KV heads x head width of the tiny models; the synthetic ones are 2 layers of 1 KV head
+SHAPES = {"tinyllamas-stories-260k": ("stories260K", 5, 4, 8), "TinyStories-656K": ("tinystories-656k", 2, 4, 16)}
+
+
+def shape(run):
+    if run["model"] in SHAPES:
+        return SHAPES[run["model"]]
+    entries = run["full_bytes"] // (512 * 2)  # per token per head: 4 (position) + 4 x head width
+    width = (entries - 4) // 4
+    return ("random weights, head dim %d" % width, 2, 1, width)
+
+
+def describe(run):
+    kv_type, shown = settings(run)
+    return "%s, kv-type %s%s" % (run["policy"], kv_type, "" if shown == "defaults" else ", " + shown)
+
+
+def settings(run):
+    s = dict(run["settings"])
+    kv_type = s.pop("kv-type", "f16")
+    residual = s.pop("kv-residual", None)
+    shown = ", ".join("%s=%s" % kv for kv in s.items() if kv[0] not in ("sinks",)) or "defaults"
+    return kv_type + ("" if residual is None else " (residual %s)" % residual), shown
+
+
+def kl(x):
+    return "%.4f" % x if x == 0 or x >= 1e-3 else "%.1e" % x
+
+
+def main(path):
+    runs = [json.loads(line) for line in open(path) if line.strip()]
+    out = ["| model | policy | kv-type | settings | memory ratio | bytes per entry | mean KL | top-1 agreement |",
+           "|---|---|---|---|---:|---:|---:|---:|"]
+    seen_models = []
+    for run in runs:
+        label, layers, heads, width = shape(run)
+        if label not in seen_models:
+            seen_models.append(label)
+            full_entry = 4 + 4 * width
+            for name, bits in LLAMA_BITS.items():
+                entry = 2 * width * bits / 8
+                out.append("| %s | llama.cpp | %s | %s | %.3f | %.1f | | |" % (
+                    label, name, "refused: block of 32 does not divide head width %d" % width if width % 32
+                    else "K and V only, no positions", entry / full_entry, entry))
+        kv_type, shown = settings(run)
+        entry = run["bytes_held"] / (512 * layers * heads) if label.startswith("random") else \
+            run["memory_ratio"] * (4 + 4 * width)
+        quality = "| |" if label.startswith("random") else "| %s | %.3f |" % (kl(run["mean_kl"]), run["top1_agreement"])
+        out.append("| %s | %s | %s | %s | %.3f | %.1f %s" % (label, run["policy"], kv_type, shown, run["memory_ratio"],
+                                                           entry, quality))
+    print("\n".join(out))
+    print()
+    tiny = [r for r in runs if r["model"] in SHAPES]
+    for model in SHAPES:
+        rows = [r for r in tiny if r["model"] == model]
+        uniform = [r for r in rows if r["policy"] == "full" and r["settings"].get("kv-type") == "q4"
+                   and r["settings"].get("kv-residual") == "0"]
+        if not uniform:
+            continue
+        bar = uniform[0]["mean_kl"]
+        under30 = [r for r in rows if r["memory_ratio"] <= 0.30 and r["mean_kl"] < bar]
+        under15 = [r for r in rows if r["memory_ratio"] <= 0.15 and r["top1_agreement"] >= 0.95]
+        best30 = min(under30, key=lambda r: r["mean_kl"], default=None)
+        best15 = max(under15, key=lambda r: r["top1_agreement"], default=None)
+        name = SHAPES[model][0]
+        print("- %s: uniform q4 without residual (the q4_0-like cache) KL %s at %.3f. At most 30%% of the bytes with a "
+              "lower KL: %s. At most 15%% with top-1 of 95%% or more: %s." % (
+                  name, kl(bar), uniform[0]["memory_ratio"],
+                  "none" if best30 is None else "%s: KL %s at %.3f" % (describe(best30), kl(best30["mean_kl"]),
+                                                                    best30["memory_ratio"]),
+                  "none" if best15 is None else "%s: top-1 %.3f at %.3f" % (
+                      describe(best15), best15["top1_agreement"], best15["memory_ratio"])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
