@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures every policy at every kv-type with eval-kv on the two tiny TinyStories models (KL and
 # top-1 against the full fp16 cache, memory ratio), and the bytes per cache entry of random-weight
-# models with head dims 64 and 128; writes the JSON lines to $out and the markdown table of
-# docs/kv-quality.md's "Quality per byte: kv-type" section to $out.md.
+# models with head dims 64 and 128; writes the JSON lines to $out, and docs/kv-quality.md's
+# "Quality per byte: kv-type" section (to $out.md and in place, after the rest of the file).
 # Usage: scripts/kv-type-report.sh [out-file] [chunks]   (build first: ./mvnw -q install -DskipTests)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +17,8 @@ points=(
   "full|--set kv-type=q8" "full|--set kv-type=q4" "full|--set kv-type=q3" "full|--set kv-type=q2"
   "full|--set kv-type=q4 --set kv-residual=0"
   "window|--set window.recent=128" "window|--set window.recent=128 --set kv-type=q4"
-  "window|--set window.recent=128 --set kv-type=q2"
+  "window|--set window.recent=128 --set kv-type=q2" "window|--set window.recent=128 --set kv-type=q3"
+  "window|--set window.recent=96 --set kv-type=q4"
   "heavy-hitter|" "heavy-hitter|--set kv-type=q4" "heavy-hitter|--set kv-type=q2"
   "adaptive|--set kv-type=q4"
   "mixed-precision|--set kv-type=q4" "mixed-precision|--set kv-type=q4 --set mixed-precision.low-bits=2"
@@ -46,4 +47,9 @@ for hd in 64 128; do
   done
 done
 python3 scripts/kv-type-table.py "$out" > "$out.md"
-echo "wrote $out and $out.md"
+# docs/kv-quality.md: everything before this script's section as it was, then the section anew
+doc=docs/kv-quality.md
+marker="<!-- written by scripts/kv-type-report.sh -->"
+{ awk -v m="$marker" '$0 == m { exit } { print }' "$doc"; cat "$out.md"; } > "$doc.new"
+mv "$doc.new" "$doc"
+echo "wrote $out, $out.md and $doc"

@@ -13,8 +13,8 @@ SHAPES = {"tinyllamas-stories-260k": ("stories260K", 5, 4, 8), "TinyStories-656K
 def shape(run):
     if run["model"] in SHAPES:
         return SHAPES[run["model"]]
-    entries = run["full_bytes"] // (512 * 2)  # per token per head: 4 (position) + 4 x head width
-    width = (entries - 4) // 4
+    # per token and head the full cache holds 4 (position) + 4 x head width bytes, over the chunk's tokens
+    width = next(w for w in (64, 128) if run["full_bytes"] % (2 * (4 + 4 * w)) == 0)
     return ("random weights, head dim %d" % width, 2, 1, width)
 
 
@@ -35,8 +35,25 @@ def kl(x):
     return "%.4f" % x if x == 0 or x >= 1e-3 else "%.1e" % x
 
 
+MARKER = "<!-- written by scripts/kv-type-report.sh -->"
+
+
 def main(path):
     runs = [json.loads(line) for line in open(path) if line.strip()]
+    order = []
+    for run in runs:
+        order += [] if shape(run)[0] in order else [shape(run)[0]]
+    runs.sort(key=lambda r: order.index(shape(r)[0]))  # stable: each model's runs in the order measured
+    chunks = max((r["chunks"] for r in runs if r["model"] in SHAPES), default=0)
+    print(MARKER)
+    print()
+    print("## Quality per byte: kv-type")
+    print()
+    print("Every policy at the kv-types (`kvcache.kv-type`: the precision of the entries a policy keeps; keys "
+          "Walsh-Hadamard rotated; the latest `kv-residual` entries in fp16) against the full fp16 cache, "
+          "and llama.cpp's quantized cache types at the same bytes. Written by `scripts/kv-type-report.sh`, "
+          "which `kv-report` leaves in place.")
+    print()
     out = ["| model | policy | kv-type | settings | memory ratio | bytes per entry | mean KL | top-1 agreement |",
            "|---|---|---|---|---:|---:|---:|---:|"]
     seen_models = []
@@ -51,12 +68,22 @@ def main(path):
                     label, name, "refused: block of 32 does not divide head width %d" % width if width % 32
                     else "K and V only, no positions", entry / full_entry, entry))
         kv_type, shown = settings(run)
-        entry = run["bytes_held"] / (512 * layers * heads) if label.startswith("random") else \
-            run["memory_ratio"] * (4 + 4 * width)
-        quality = "| |" if label.startswith("random") else "| %s | %.3f |" % (kl(run["mean_kl"]), run["top1_agreement"])
+        entry = run["memory_ratio"] * (4 + 4 * width)
+        quality = "| | |" if label.startswith("random") else "| %s | %.3f |" % (kl(run["mean_kl"]), run["top1_agreement"])
         out.append("| %s | %s | %s | %s | %.3f | %.1f %s" % (label, run["policy"], kv_type, shown, run["memory_ratio"],
                                                            entry, quality))
     print("\n".join(out))
+    print()
+    print("How measured: `eval-kv` on `tinystories-eval.txt`, %d chunks of 512 tokens per model, the first 256 the "
+          "prompt and the other 256 scored one at a time (as above; fewer chunks than the tables above, so the "
+          "f16 rows differ from theirs a little). Memory ratio: bytes held over the full fp16 cache's, positions "
+          "and statistics included. Bytes per entry: per token and KV head, the ratio times the full cache's "
+          "(a 4-byte position and fp16 key and value rows); the random-weight models (2 layers, 1 KV head, "
+          "no quality measured) ran one 512-token chunk. llama.cpp's rows "
+          "are the bits of its cache types (q8_0: 8.5, q4_0: 4.5 per value, K and V only) against the same "
+          "full cache; it refuses them where a block of 32 does not divide the head width "
+          "([kv-quality-llama-cpp.md](kv-quality-llama-cpp.md)), so our uniform q4 without a residual stands in "
+          "for a q4_0-like cache." % chunks)
     print()
     tiny = [r for r in runs if r["model"] in SHAPES]
     for model in SHAPES:

@@ -2,9 +2,10 @@ package io.kvcache.core.kv;
 
 /**
  * The cache of one key/value head in one layer. Each entry has the absolute position it was
- * computed at (keys are stored after RoPE), a key and a value. Entries live in up to three
- * classes: those kept as computed (fp16, or int8), those a policy demoted to low precision, and
- * merged entries that stand for a span of tokens. Attention sees them in the order
+ * computed at (keys are stored after RoPE, and rotated under a quantized kv-type), a key and a
+ * value. Entries live in up to three classes: those kept as computed (fp16, or the kv-type's codes
+ * with an fp16 residual), those a policy demoted to low precision, and merged entries that stand
+ * for a span of tokens. Attention sees them in the order
  * low-precision, merged, as-computed; the first two only ever hold tokens of earlier forward
  * calls, so a query's causal limit only cuts the last class.
  */
