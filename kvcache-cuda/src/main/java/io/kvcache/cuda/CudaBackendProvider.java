@@ -5,6 +5,7 @@ import io.kvcache.core.backend.BackendProvider;
 import io.kvcache.core.backend.BackendSettings;
 import io.kvcache.core.backend.BackendStatus;
 import io.kvcache.core.kv.FullPolicy;
+import io.kvcache.core.kv.KvType;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
 
@@ -41,6 +42,10 @@ public final class CudaBackendProvider implements BackendProvider {
             return Optional.of("the cuda backend keeps the full fp16 cache only; kvcache.policy="
                     + cache.name() + (cache.layerSharing().shares() ? " with layer sharing" : "")
                     + " runs on the cpu backend");
+        }
+        if (cache.kvType() != KvType.F16) {
+            return Optional.of("the cuda backend keeps the full fp16 cache only; kvcache.kv-type="
+                    + cache.kvType().value() + " runs on the cpu backend");
         }
         return Optional.empty();
     }

@@ -1,6 +1,7 @@
 package io.kvcache.cuda;
 
 import io.kvcache.core.kv.FullPolicy;
+import io.kvcache.core.kv.KvType;
 import io.kvcache.core.kv.HeadMemory;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvMemoryReport;
@@ -27,6 +28,10 @@ final class DeviceSequence implements Sequence {
     DeviceSequence(ModelConfig model, int capacity, KvCacheConfig config) {
         if (!(config.policy() instanceof FullPolicy) || config.layerSharing().shares()) {
             throw new IllegalArgumentException("the cuda backend holds the full cache only, not policy " + config.name());
+        }
+        if (config.kvType() != KvType.F16) {
+            throw new IllegalArgumentException("the cuda backend holds the full cache in fp16 only, not kv-type "
+                    + config.kvType().value());
         }
         if (capacity > model.contextLength()) {
             throw new IllegalArgumentException("cache capacity " + capacity + " must be between 1 and the model's context "

@@ -76,6 +76,8 @@ class HostSideTest {
         assertThat(sequence.length()).isEqualTo(4);
         assertThatThrownBy(() -> new DeviceSequence(TINY, 64, KvCacheConfig.parse("window", Map.of())))
                 .hasMessageContaining("full cache only");
+        assertThatThrownBy(() -> new DeviceSequence(TINY, 64, KvCacheConfig.parse("full", Map.of("kv-type", "q4"))))
+                .hasMessageContaining("fp16 only, not kv-type q4");
     }
 
     @Test
@@ -86,6 +88,8 @@ class HostSideTest {
                 .contains("kvcache.policy=mixed-precision").contains("cpu backend");
         assertThat(provider.refusal(KvCacheConfig.parse("full", Map.of("layer-condensed.share-groups", "0-1")))).get()
                 .asString().contains("layer sharing");
+        assertThat(provider.refusal(KvCacheConfig.parse("full", Map.of("kv-type", "q8")))).get().asString()
+                .contains("kvcache.kv-type=q8").contains("cpu backend");
         Assumptions.assumeFalse(CudaProbe.status().usable(), "skipped: this machine has a usable GPU");
         try (Model model = Model.load(SharedData.require("models/tiny/stories260K.gguf"))) {
             assertThatThrownBy(() -> provider.open(model, new BackendSettings(1, 64, 1)))

@@ -6,6 +6,7 @@ import io.kvcache.core.kv.Guardrail;
 import io.kvcache.core.kv.HeavyHitterPolicy;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvType;
 import io.kvcache.core.kv.LayerSharing;
 import io.kvcache.core.kv.LowPrecision;
 import io.kvcache.core.kv.MixedPrecisionPolicy;
@@ -30,6 +31,15 @@ public class KvcachePolicyProperties {
     /** First tokens every policy keeps (attention sinks). */
     private int sinks = KvPolicy.DEFAULT_SINKS;
 
+    /**
+     * Precision of the entries a policy keeps as computed: f16, q8, q4, q3 or q2 (per-token groups
+     * of that many bits, keys Hadamard-rotated); combines with every policy.
+     */
+    private String kvType = KvType.F16.value();
+
+    /** Latest entries a quantized kv-type keeps in fp16 until newer ones come (KIVI's residual). */
+    private int kvResidual = KvType.DEFAULT_RESIDUAL;
+
     private final Window window = new Window();
     private final HeavyHitter heavyHitter = new HeavyHitter();
     private final Adaptive adaptive = new Adaptive();
@@ -49,12 +59,12 @@ public class KvcachePolicyProperties {
                 new HeavyHitterPolicy(sinks, heavyHitter.recentRatio, heavyHitter.heavyRatio),
                 new AdaptivePolicy(sinks, adaptive.recoveryThreshold, adaptive.localRatio, adaptive.frequencyRatio,
                         AdaptivePolicy.Evicted.of(adaptive.evicted), low),
-                new MixedPrecisionPolicy(sinks, mixedPrecision.importantRatio, mixedPrecision.highBits, low),
+                new MixedPrecisionPolicy(sinks, mixedPrecision.importantRatio, low),
                 new SpanPolicy(sinks, span.length, span.entries, span.recent));
         Guardrail watch = new Guardrail(guardrail.enabled, guardrail.threshold, guardrail.maxHeads);
         return KvCacheConfig.named(policy, policies, LayerSharing.parse(layerCondensed.shareGroups,
-                policy.equals(KvCacheConfig.LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE))
-                .withGuardrail(watch);
+                policy.equals(KvCacheConfig.LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE),
+                KvType.of(kvType), kvResidual).withGuardrail(watch);
     }
 
     public String getPolicy() {
@@ -71,6 +81,22 @@ public class KvcachePolicyProperties {
 
     public void setSinks(int sinks) {
         this.sinks = sinks;
+    }
+
+    public String getKvType() {
+        return kvType;
+    }
+
+    public void setKvType(String kvType) {
+        this.kvType = kvType;
+    }
+
+    public int getKvResidual() {
+        return kvResidual;
+    }
+
+    public void setKvResidual(int kvResidual) {
+        this.kvResidual = kvResidual;
     }
 
     public Window getWindow() {
@@ -227,9 +253,6 @@ public class KvcachePolicyProperties {
         /** Share of the conversation kept at high precision (half recent tokens, half heavy hitters). */
         private double importantRatio = MixedPrecisionPolicy.DEFAULT_IMPORTANT_RATIO;
 
-        /** Bits of the high-precision entries: 16 (fp16) or 8. */
-        private int highBits = MixedPrecisionPolicy.DEFAULT_HIGH_BITS;
-
         /** Bits of the other entries: 4, 3 or 2. */
         private int lowBits = LowPrecision.DEFAULT_BITS;
 
@@ -245,14 +268,6 @@ public class KvcachePolicyProperties {
 
         public void setImportantRatio(double importantRatio) {
             this.importantRatio = importantRatio;
-        }
-
-        public int getHighBits() {
-            return highBits;
-        }
-
-        public void setHighBits(int highBits) {
-            this.highBits = highBits;
         }
 
         public int getLowBits() {

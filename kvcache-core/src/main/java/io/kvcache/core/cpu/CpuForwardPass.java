@@ -17,6 +17,7 @@ import io.kvcache.core.model.ModelWeights;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tensor.ComputePool;
 import io.kvcache.core.tensor.Float16s;
+import io.kvcache.core.tensor.Hadamard;
 import io.kvcache.core.tensor.WeightMatrix;
 
 import java.util.ArrayDeque;
@@ -246,6 +247,7 @@ public final class CpuForwardPass implements ForwardPass {
         int kWidth = config.kvHeads() * hd;
         int vWidth = config.kvHeads() * vd;
         boolean tiled = usesTiledAttention(count);
+        boolean rotated = cache.rotatesKeys();
         for (int b = 0; b < count; b++) {
             int pos = start + b;
             addBias(a.q, b * qWidth, w.queryBias());
@@ -258,6 +260,9 @@ public final class CpuForwardPass implements ForwardPass {
                     rope.rotate(a.q, off, pos, config.ropeStyle());
                 }
                 VectorMath.scale(a.q, off, hd, traits.queryScale());
+                if (rotated) {
+                    Hadamard.rotate(a.q, off, hd);
+                }
                 if (!tiled) {
                     Float16s.round(a.q, off, hd);
                 }
@@ -274,6 +279,9 @@ public final class CpuForwardPass implements ForwardPass {
                 }
                 if (rope != null) {
                     rope.rotate(a.k, off, pos, config.ropeStyle());
+                }
+                if (rotated) {
+                    Hadamard.rotate(a.k, off, hd);
                 }
                 cache.head(layer, g).append(pos, a.k, off, a.v, b * vWidth + g * vd);
             }

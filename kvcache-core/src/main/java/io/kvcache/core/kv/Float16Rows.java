@@ -69,8 +69,8 @@ final class Float16Rows implements RowStore {
     }
 
     @Override
-    public int storedRowBytes() {
-        return width * Short.BYTES;
+    public long storedBytesOf(int rows) {
+        return (long) rows * width * Short.BYTES;
     }
 
     @Override

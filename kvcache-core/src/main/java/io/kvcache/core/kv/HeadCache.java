@@ -2,9 +2,10 @@ package io.kvcache.core.kv;
 
 /**
  * The cache of one key/value head in one layer. Each entry has the absolute position it was
- * computed at (keys are stored after RoPE), a key and a value. Entries live in up to three
- * classes: those kept as computed (fp16, or int8), those a policy demoted to low precision, and
- * merged entries that stand for a span of tokens. Attention sees them in the order
+ * computed at (keys are stored after RoPE, and rotated under a quantized kv-type), a key and a
+ * value. Entries live in up to three classes: those kept as computed (fp16, or the kv-type's codes
+ * with an fp16 residual), those a policy demoted to low precision, and merged entries that stand
+ * for a span of tokens. Attention sees them in the order
  * low-precision, merged, as-computed; the first two only ever hold tokens of earlier forward
  * calls, so a query's causal limit only cuts the last class.
  */
@@ -24,7 +25,7 @@ public final class HeadCache {
         this.keyDim = keyDim;
         this.valueDim = valueDim;
         this.layout = layout;
-        this.kept = new Entries(layout.highRows(keyDim), layout.highRows(valueDim), layout.tracksAttention(), false);
+        this.kept = new Entries(layout.keptRows(keyDim), layout.keptRows(valueDim), layout.tracksAttention(), false);
         this.lowPrecision = layout.lowBits() == 0 ? null
                 : new Entries(layout.lowRows(keyDim), layout.lowRows(valueDim), layout.tracksAttention(), false);
         this.merged = layout.merges()
@@ -48,7 +49,10 @@ public final class HeadCache {
         return new HeadCache(this);
     }
 
-    /** Appends one entry as computed; {@code key} and {@code value} are rounded to the head's precision. */
+    /**
+     * Appends one entry as computed; {@code key} and {@code value} are rounded to the head's
+     * precision. Where the layout rotates keys, {@code key} is given rotated.
+     */
     public void append(int position, float[] key, int keyOffset, float[] value, int valueOffset) {
         kept.append(position, key, keyOffset, value, valueOffset, 0f, 0f);
     }
@@ -310,10 +314,10 @@ public final class HeadCache {
         requireClass(which).restore(stored, length, which == EntryClass.KEPT);
     }
 
-    /** Bytes of one stored key row ({@code keys}) or value row of class {@code which}. */
-    public int storedRowBytes(EntryClass which, boolean keys) {
+    /** Bytes of {@code rows} stored key rows ({@code keys}) or value rows of class {@code which}. */
+    public long storedBytesOf(EntryClass which, boolean keys, int rows) {
         Entries entries = requireClass(which);
-        return (keys ? entries.keys : entries.values).storedRowBytes();
+        return (keys ? entries.keys : entries.values).storedBytesOf(rows);
     }
 
     private Entries requireClass(EntryClass which) {

@@ -159,6 +159,14 @@ public final class KvCache implements Sequence {
         return model.kvLayers().stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * Whether this cache's keys are stored Hadamard-rotated (see {@link KvType}): the forward pass
+     * then rotates every key it appends and every query it scores against them alike.
+     */
+    public boolean rotatesKeys() {
+        return layout.rotatesKeys();
+    }
+
     public HeadCache head(int layer, int kvHead) {
         return heads[layer][kvHead];
     }
@@ -402,7 +410,7 @@ public final class KvCache implements Sequence {
     @Override
     public KvMemoryReport memory() {
         int length = tokens.length();
-        long fullPerHead = length * StorageLayout.FULL.keptEntryBytes(keyDim, heads[owners[0]][0].valueDim());
+        long fullPerHead = StorageLayout.FULL.keptBytes(length, keyDim, heads[owners[0]][0].valueDim());
         List<HeadMemory> report = new ArrayList<>();
         for (int layer = 0; layer < heads.length; layer++) {
             boolean owns = ownsLayer(layer);

@@ -5,16 +5,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What shapes a sequence's KV cache: the compression policy its heads run, and which layers share
- * another layer's cache. Built typed ({@code KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(64))})
+ * What shapes a sequence's KV cache: the compression policy its heads run, which layers share
+ * another layer's cache, the precision the entries a policy keeps are stored at, and the quality
+ * guardrail watching them. Built typed ({@code KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(64))})
  * or from the string form the CLI's {@code --set} and {@code /actuator/kvcache} use
  * ({@link #parse}, {@link #describe}).
  *
  * @param policy       the policy every head runs
  * @param layerSharing layers attending to another layer's cache ({@link LayerSharing#NONE} for none)
+ * @param kvType       the precision of the entries kept as computed ({@code kvcache.kv-type})
+ * @param kvResidual   latest entries kept as computed that a quantized kv-type holds in fp16
+ *                     ({@code kvcache.kv-residual})
  * @param guardrail    whether and when a head whose compression costs too much moves to keeping everything
  */
-public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrail guardrail) {
+public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType kvType, int kvResidual,
+                            Guardrail guardrail) {
     /** The {@code kvcache.policy} value of a full cache with shared layers. */
     public static final String LAYER_CONDENSED = "layer-condensed";
 
@@ -26,10 +31,16 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrai
     public static final Map<String, String> DEFAULTS = defaults();
 
     public KvCacheConfig {
-        if (policy == null || layerSharing == null || guardrail == null) {
-            throw new IllegalArgumentException("a KV cache needs a policy, a layer sharing (LayerSharing.NONE for none) "
-                    + "and a guardrail (Guardrail.OFF for none)");
+        if (policy == null || layerSharing == null || kvType == null || guardrail == null) {
+            throw new IllegalArgumentException("a KV cache needs a policy, a layer sharing (LayerSharing.NONE for none), "
+                    + "a kv-type (KvType.F16 for fp16) and a guardrail (Guardrail.OFF for none)");
         }
+        PolicyChecks.integer(KvType.RESIDUAL_SETTING, kvResidual, 0, 1 << 20);
+    }
+
+    /** {@code policy} with {@code layerSharing}, its entries in fp16, no guardrail. */
+    public KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
+        this(policy, layerSharing, KvType.F16, KvType.DEFAULT_RESIDUAL, Guardrail.OFF);
     }
 
     /** The full cache, no layer shared. */
@@ -39,15 +50,23 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrai
 
     /** {@code policy} with every layer holding its own cache. */
     public static KvCacheConfig of(KvPolicy policy) {
-        return new KvCacheConfig(policy, LayerSharing.NONE, Guardrail.OFF);
+        return new KvCacheConfig(policy, LayerSharing.NONE);
     }
 
     public KvCacheConfig withLayerSharing(LayerSharing sharing) {
-        return new KvCacheConfig(policy, sharing, guardrail);
+        return new KvCacheConfig(policy, sharing, kvType, kvResidual, guardrail);
+    }
+
+    public KvCacheConfig withKvType(KvType type) {
+        return new KvCacheConfig(policy, layerSharing, type, kvResidual, guardrail);
+    }
+
+    public KvCacheConfig withKvResidual(int residual) {
+        return new KvCacheConfig(policy, layerSharing, kvType, residual, guardrail);
     }
 
     public KvCacheConfig withGuardrail(Guardrail guardrail) {
-        return new KvCacheConfig(policy, layerSharing, guardrail);
+        return new KvCacheConfig(policy, layerSharing, kvType, kvResidual, guardrail);
     }
 
     /** Whether the guardrail watches this config's heads: it is enabled, and the policy compresses. */
@@ -61,11 +80,13 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrai
     }
 
     /**
-     * How each head stores its entries: the policy's layout, accumulating the attention each entry
-     * receives where the guardrail watches (it reads what a head's queries paid where).
+     * How each head stores its entries: the policy's layout at this config's kv-type, accumulating
+     * the attention each entry receives where the guardrail watches (it reads what a head's queries
+     * paid where).
      */
     public StorageLayout layout() {
-        return watched() ? policy.layout().trackingAttention() : policy.layout();
+        StorageLayout stored = policy.layout().storing(kvType, kvResidual);
+        return watched() ? stored.trackingAttention() : stored;
     }
 
     /** Every per-head policy a head may run: the policy's, then the guardrail's where it watches. */
@@ -93,6 +114,8 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrai
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("sinks", Integer.toString(KvPolicy.DEFAULT_SINKS));
+        d.put(KvType.SETTING, KvType.F16.value());
+        d.put(KvType.RESIDUAL_SETTING, Integer.toString(KvType.DEFAULT_RESIDUAL));
         for (KvPolicy policy : POLICY_DEFAULTS) {
             d.putAll(policy.settings());
         }
@@ -129,27 +152,29 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrai
                 new HeavyHitterPolicy(sinks, s.number("heavy-hitter.recent-ratio"), s.number("heavy-hitter.heavy-ratio")),
                 new AdaptivePolicy(sinks, s.number("adaptive.recovery-threshold"), s.number("adaptive.local-ratio"),
                         s.number("adaptive.frequency-ratio"), AdaptivePolicy.Evicted.of(s.raw("adaptive.evicted")), low),
-                new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"),
-                        s.integer("mixed-precision.high-bits"), low),
+                new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"), low),
                 new SpanPolicy(sinks, s.integer("span.length"), s.integer("span.entries"), s.integer("span.recent")));
         Guardrail guardrail = new Guardrail(s.bool("guardrail.enabled"), s.number("guardrail.threshold"),
                 s.number("guardrail.max-heads"));
         String groups = all.get("layer-condensed.share-groups");
         return named(policy, policies, LayerSharing.parse(groups,
-                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE)).withGuardrail(guardrail);
+                policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE), KvType.of(s.raw(KvType.SETTING)),
+                s.integer(KvType.RESIDUAL_SETTING)).withGuardrail(guardrail);
     }
 
     /**
      * The config running the policy named {@code name} among {@code policies} (one of each), with
-     * {@code sharing}; {@code layer-condensed} names the full cache.
+     * {@code sharing} and entries stored at {@code kvType} (the latest {@code kvResidual} in fp16),
+     * no guardrail; {@code layer-condensed} names the full cache.
      *
      * @throws IllegalArgumentException when no policy has that name
      */
-    public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing) {
+    public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing, KvType kvType,
+                                      int kvResidual) {
         String wanted = name.equals(LAYER_CONDENSED) ? FullPolicy.INSTANCE.name() : name;
         for (KvPolicy policy : policies) {
             if (policy.name().equals(wanted)) {
-                return new KvCacheConfig(policy, sharing, Guardrail.OFF);
+                return new KvCacheConfig(policy, sharing, kvType, kvResidual, Guardrail.OFF);
             }
         }
         throw new IllegalArgumentException("kvcache.policy: '" + name + "' is not a policy; allowed values are "
@@ -157,13 +182,17 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, Guardrai
     }
 
     /**
-     * The policy's name and the settings it reads (its own, the sinks, any layer sharing, the
-     * guardrail where enabled), as {@link #parse} reads them.
+     * The policy's name and the settings it reads (its own, the sinks, any layer sharing, a kv-type
+     * other than fp16 with its residual, the guardrail where enabled), as {@link #parse} reads them.
      */
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("policy", name());
         d.putAll(policy.settings());
+        if (kvType != KvType.F16) {
+            d.put(KvType.SETTING, kvType.value());
+            d.put(KvType.RESIDUAL_SETTING, Integer.toString(kvResidual));
+        }
         if (layerSharing.shares()) {
             d.put("layer-condensed.share-groups", layerSharing.toString());
         }

@@ -13,7 +13,7 @@ import java.util.List;
  * one forward call, which is the most a sequence of that length holds. Every head of a global layer
  * holding its own cache holds the same, so a head's bytes are multiplied by those heads; a
  * sliding-window layer's head holds at most its window less one entry after a call (the positions the
- * next query sees besides its own), which bounds its counts (see {@link #windowed}). Where the quality
+ * next query sees besides its own), which bounds its bytes (see {@link #windowedBytes}). Where the quality
  * guardrail may move heads ({@link Guardrail}), that many heads are counted at the most a moved head
  * holds: one entry per token seen, each at the dearest class's bytes.
  */
@@ -66,7 +66,7 @@ public final class KvFootprint {
         }
         for (int i = 0; i < slidingWindows.length; i++) {
             int held = Math.min(tokens, slidingWindows[i] - 1);
-            long windowedBytes = layout.bytesOf(windowed(counts, held), keyDim, valueDim);
+            long windowedBytes = windowedBytes(counts, held);
             bytes += kvHeads * windowedBytes;
             if (movedExtra.length > 0) {
                 movedExtra[i + 1] = movedBytes(held) - windowedBytes;
@@ -101,38 +101,48 @@ public final class KvFootprint {
         return added;
     }
 
-    /** The most a moved head holds after {@code entries} tokens: one entry each, at the dearest class's bytes. */
+    /**
+     * The most a moved head holds after {@code entries} tokens: one entry each, the entries kept
+     * as computed costing their fp16 residual first and codes after it, any other class at its
+     * dearest. As kept bytes grow piecewise linearly, the most is at one of three splits: all kept,
+     * all in the dearest other class, or only the residual kept.
+     */
     private long movedBytes(int entries) {
-        long dearest = layout.keptEntryBytes(keyDim, valueDim);
+        long other = 0;
         if (layout.lowBits() > 0) {
-            dearest = Math.max(dearest, layout.lowPrecisionEntryBytes(keyDim, valueDim));
+            other = layout.lowPrecisionEntryBytes(keyDim, valueDim);
         }
         if (layout.merges()) {
-            dearest = Math.max(dearest, layout.mergedEntryBytes(keyDim, valueDim));
+            other = Math.max(other, layout.mergedEntryBytes(keyDim, valueDim));
         }
-        return entries * dearest + layout.headBytes(keyDim);
+        long most = layout.keptBytes(entries, keyDim, valueDim);
+        if (other > 0) {
+            int residual = Math.min(layout.residual(), entries);
+            most = Math.max(most, Math.max((long) entries * other,
+                    (long) (entries - residual) * other + layout.keptBytes(residual, keyDim, valueDim)));
+        }
+        return most + layout.headBytes(keyDim);
     }
 
     /**
      * At most {@code held} of the policy's {@code counts}, which classes they fall in unknown (the
-     * window keeps the latest positions, whatever class the policy gave them): the bound fills the
-     * classes that cost the most per entry first.
+     * window keeps the latest positions, whatever class the policy gave them): the largest bytes
+     * of any order of filling the classes.
      */
-    private EntryCounts windowed(EntryCounts counts, int held) {
-        long kept = layout.keptEntryBytes(keyDim, valueDim);
-        long merged = layout.mergedEntryBytes(keyDim, valueDim);
-        long low = layout.lowBits() > 0 ? layout.lowPrecisionEntryBytes(keyDim, valueDim) : 0;
-        int[] take = new int[3];
-        int[] available = {counts.kept(), counts.merged(), counts.lowPrecision()};
-        long[] cost = {kept, merged, low};
-        Integer[] order = {0, 1, 2};
-        Arrays.sort(order, (a, b) -> Long.compare(cost[b], cost[a]));
-        int left = held;
-        for (int c : order) {
-            take[c] = Math.min(available[c], left);
-            left -= take[c];
+    private long windowedBytes(EntryCounts counts, int held) {
+        int[] available = {counts.kept(), counts.lowPrecision(), counts.merged()};
+        int[][] orders = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        long most = 0;
+        for (int[] order : orders) {
+            int[] take = new int[3];
+            int left = held;
+            for (int c : order) {
+                take[c] = Math.min(available[c], left);
+                left -= take[c];
+            }
+            most = Math.max(most, layout.bytesOf(new EntryCounts(take[0], take[1], take[2]), keyDim, valueDim));
         }
-        return new EntryCounts(take[0], take[2], take[1]);
+        return most;
     }
 
     /**

@@ -6,44 +6,38 @@ import java.util.Map;
 /**
  * {@code mixed-precision} (MiKV): the sinks and an important share of the sequence (half recent
  * tokens, half heavy hitters) as computed, every other entry demoted to low precision instead of
- * evicted.
+ * evicted. The important entries are stored at the cache's {@link KvType} (fp16 unless
+ * {@code kvcache.kv-type} says otherwise).
  *
  * @param sinks          first tokens kept as computed
  * @param importantRatio share of the sequence kept at high precision
- * @param highBits       16 (fp16) or 8 (int8 with group-wise scales) for the important entries
  * @param lowPrecision   how the other entries are stored
  */
-public record MixedPrecisionPolicy(int sinks, double importantRatio, int highBits, LowPrecision lowPrecision)
+public record MixedPrecisionPolicy(int sinks, double importantRatio, LowPrecision lowPrecision)
         implements KvPolicy {
     /** 0.1 at 4 bits: KL 0.002 at 54-72% of the memory, where 3 bits cost five times the KL for 7% less (docs/kv-quality.md). */
     public static final double DEFAULT_IMPORTANT_RATIO = 0.1;
-    public static final int DEFAULT_HIGH_BITS = 16;
     public static final MixedPrecisionPolicy DEFAULT = new MixedPrecisionPolicy(DEFAULT_SINKS, DEFAULT_IMPORTANT_RATIO,
-            DEFAULT_HIGH_BITS, LowPrecision.DEFAULT);
+            LowPrecision.DEFAULT);
 
     public MixedPrecisionPolicy {
         PolicyChecks.sinks(sinks);
         PolicyChecks.ratio("mixed-precision.important-ratio", importantRatio);
-        PolicyChecks.oneOf("mixed-precision.high-bits", highBits, 16, 8);
         if (lowPrecision == null) {
             throw new IllegalArgumentException("mixed-precision: the low-precision storage must be given");
         }
     }
 
     public MixedPrecisionPolicy withSinks(int sinks) {
-        return new MixedPrecisionPolicy(sinks, importantRatio, highBits, lowPrecision);
+        return new MixedPrecisionPolicy(sinks, importantRatio, lowPrecision);
     }
 
     public MixedPrecisionPolicy withImportantRatio(double importantRatio) {
-        return new MixedPrecisionPolicy(sinks, importantRatio, highBits, lowPrecision);
-    }
-
-    public MixedPrecisionPolicy withHighBits(int highBits) {
-        return new MixedPrecisionPolicy(sinks, importantRatio, highBits, lowPrecision);
+        return new MixedPrecisionPolicy(sinks, importantRatio, lowPrecision);
     }
 
     public MixedPrecisionPolicy withLowPrecision(LowPrecision lowPrecision) {
-        return new MixedPrecisionPolicy(sinks, importantRatio, highBits, lowPrecision);
+        return new MixedPrecisionPolicy(sinks, importantRatio, lowPrecision);
     }
 
     @Override
@@ -53,8 +47,7 @@ public record MixedPrecisionPolicy(int sinks, double importantRatio, int highBit
 
     @Override
     public StorageLayout layout() {
-        return new StorageLayout(highBits, lowPrecision.bits(), lowPrecision.groupSize(), lowPrecision.balanceKeys(),
-                false, true);
+        return StorageLayout.FULL.trackingAttention().demotingTo(lowPrecision);
     }
 
     @Override
@@ -67,7 +60,6 @@ public record MixedPrecisionPolicy(int sinks, double importantRatio, int highBit
         Map<String, String> s = new LinkedHashMap<>();
         s.put("sinks", Integer.toString(sinks));
         s.put("mixed-precision.important-ratio", PolicyChecks.format(importantRatio));
-        s.put("mixed-precision.high-bits", Integer.toString(highBits));
         s.putAll(lowPrecision.settings());
         return s;
     }

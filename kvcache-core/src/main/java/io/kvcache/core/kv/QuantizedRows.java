@@ -72,8 +72,8 @@ final class QuantizedRows implements RowStore {
     }
 
     @Override
-    public int storedRowBytes() {
-        return rowBytes;
+    public long storedBytesOf(int rows) {
+        return (long) rows * rowBytes;
     }
 
     @Override

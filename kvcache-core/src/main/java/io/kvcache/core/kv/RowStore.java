@@ -4,7 +4,7 @@ package io.kvcache.core.kv;
  * Rows of one width (keys or values of one head) in some storage precision, in entry order.
  * Rows are appended at the end and removed by compaction; reading decodes to floats.
  */
-sealed interface RowStore permits Float16Rows, QuantizedRows {
+sealed interface RowStore permits Float16Rows, QuantizedRows, ResidualRows {
 
     /** Floats per row. */
     int width();
@@ -29,8 +29,8 @@ sealed interface RowStore permits Float16Rows, QuantizedRows {
     /** An independent store holding the same rows. */
     RowStore copy();
 
-    /** Bytes of one row as stored (and as {@link #storedBytes} gives it). */
-    int storedRowBytes();
+    /** Bytes of {@code rows} rows as stored (as {@link #storedBytes} gives them). */
+    long storedBytesOf(int rows);
 
     /** The rows held, as stored, row after row (fp16 little-endian, or the codec's bytes). */
     byte[] storedBytes();
@@ -40,6 +40,7 @@ sealed interface RowStore permits Float16Rows, QuantizedRows {
      *
      * @throws IllegalArgumentException when the length is not that of {@code rows} rows, or a row
      *                                  decodes to a value that is not finite
+     * @throws IllegalStateException    where the store takes stored rows only when empty ({@link ResidualRows})
      */
     void appendStored(byte[] stored, int rows);
 

@@ -6,36 +6,50 @@ package io.kvcache.core.kv;
  * holds merged entries, and whether it tracks the attention each entry receives. It also knows
  * what each entry costs, which the cache's sizing ({@link KvFootprint}) multiplies out.
  *
- * @param highBits        16 (fp16) or 8 (int8 with group-wise scales) for the entries kept as they are
+ * @param highBits        16 (fp16), or 8, 4, 3 or 2 (codes with group-wise scales) for the entries kept as
+ *                        computed: the cache's {@link KvType}
  * @param lowBits         0 (no low-precision class), or 2, 3 or 4 for entries a policy demotes
  * @param groupSize       values per scale group of the quantized classes
  * @param balancesKeys    whether low-precision keys are stored divided by per-channel factors
  * @param merges          whether the head holds merged (span) entries
  * @param tracksAttention whether each entry's received attention is accumulated
+ * @param rotatesKeys     whether keys (and the queries scored against them) are Hadamard-rotated
+ * @param residual        latest entries kept as computed that stay fp16 where {@code highBits} is below 16
  */
 public record StorageLayout(int highBits, int lowBits, int groupSize, boolean balancesKeys, boolean merges,
-                            boolean tracksAttention) {
+                            boolean tracksAttention, boolean rotatesKeys, int residual) {
 
     /** The {@code full} cache: fp16, nothing else. */
-    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false);
+    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false, false, 0);
 
     /** The same layout, accumulating the attention each entry receives. */
     StorageLayout trackingAttention() {
-        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true);
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true, rotatesKeys, residual);
     }
 
     /** The same layout, with a class of merged entries. */
     StorageLayout merging() {
-        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention);
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention, rotatesKeys, residual);
     }
 
     /** The same layout, with a low-precision class stored as {@code low} says. */
     StorageLayout demotingTo(LowPrecision low) {
-        return new StorageLayout(highBits, low.bits(), low.groupSize(), low.balanceKeys(), merges, tracksAttention);
+        return new StorageLayout(highBits, low.bits(), low.groupSize(), low.balanceKeys(), merges, tracksAttention,
+                rotatesKeys, residual);
     }
 
-    RowStore highRows(int width) {
-        return highBits == 16 ? new Float16Rows(width) : new QuantizedRows(lowBitRows(width, highBits));
+    /**
+     * The same layout, keeping entries as computed at {@code type}'s precision, their latest
+     * {@code residual} in fp16 (and rotating keys where the type does).
+     */
+    StorageLayout storing(KvType type, int residual) {
+        return new StorageLayout(type.bits(), lowBits, groupSize, balancesKeys, merges, tracksAttention,
+                type.rotatesKeys(), type == KvType.F16 ? 0 : residual);
+    }
+
+    /** The rows of the entries kept as computed. */
+    RowStore keptRows(int width) {
+        return highBits == 16 ? new Float16Rows(width) : new ResidualRows(lowBitRows(width, highBits), residual);
     }
 
     RowStore lowRows(int width) {
@@ -46,9 +60,15 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
         return new LowBitRows(width, bits, Math.min(groupSize, width));
     }
 
-    /** Bytes per entry of each class: key and value rows, position, and the statistics and bias the class keeps. */
-    long keptEntryBytes(int keyDim, int valueDim) {
-        return rowBytes(highBits, keyDim) + rowBytes(highBits, valueDim) + bookkeepingBytes(false);
+    /**
+     * Bytes of {@code count} entries kept as computed: key and value rows (the latest
+     * {@code residual} in fp16 under a quantized type), positions and statistics.
+     */
+    long keptBytes(long count, int keyDim, int valueDim) {
+        long fp16 = highBits == 16 ? count : Math.min(residual, count);
+        return fp16 * (rowBytes(16, keyDim) + rowBytes(16, valueDim))
+                + (count - fp16) * (rowBytes(highBits, keyDim) + rowBytes(highBits, valueDim))
+                + count * bookkeepingBytes(false);
     }
 
     /** Only for a layout with a low-precision class ({@code lowBits} > 0). */
@@ -67,7 +87,7 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
 
     /** Bytes of a head holding {@code counts}. */
     long bytesOf(EntryCounts counts, int keyDim, int valueDim) {
-        long bytes = counts.kept() * keptEntryBytes(keyDim, valueDim) + headBytes(keyDim);
+        long bytes = keptBytes(counts.kept(), keyDim, valueDim) + headBytes(keyDim);
         if (counts.lowPrecision() > 0) {
             bytes += counts.lowPrecision() * lowPrecisionEntryBytes(keyDim, valueDim);
         }

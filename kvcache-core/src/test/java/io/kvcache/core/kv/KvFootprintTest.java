@@ -48,14 +48,26 @@ class KvFootprintTest {
     /** A policy by name with its defaults; names with a colon carry non-default settings. */
     private static KvCacheConfig policy(String name) {
         return switch (name) {
-            case "mixed-precision:8/3" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT.withHighBits(8)
-                    .withLowPrecision(new LowPrecision(3, 8, false)));
+            case "mixed-precision:8/3" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
+                    .withLowPrecision(new LowPrecision(3, 8, false))).withKvType(KvType.Q8);
+            case "full:q4" -> KvCacheConfig.full().withKvType(KvType.Q4);
+            case "full:q3/0" -> KvCacheConfig.full().withKvType(KvType.Q3).withKvResidual(0);
+            case "window:q2" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(50)).withKvType(KvType.Q2);
+            case "heavy-hitter:q3" -> KvCacheConfig.of(HeavyHitterPolicy.DEFAULT).withKvType(KvType.Q3);
+            case "mixed-precision:q4/2" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
+                    .withLowPrecision(new LowPrecision(2, 16, true))).withKvType(KvType.Q4);
+            case "span:q4" -> KvCacheConfig.of(SpanPolicy.DEFAULT).withKvType(KvType.Q4);
             case "span:16/2" -> KvCacheConfig.of(SpanPolicy.DEFAULT.withLength(16).withEntries(2).withRecent(20));
             case "window:guarded" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(16))
                     .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.02));
             case "span:guarded" -> KvCacheConfig.of(SpanPolicy.DEFAULT.withRecent(16).withLength(4))
                     .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.1).withMaxHeads(0.5));
             case "mixed-precision:guarded" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT.withLowPrecision(new LowPrecision(2, 8, true)))
+                    .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.5).withMaxHeads(1));
+            case "span:q4:guarded" -> KvCacheConfig.of(SpanPolicy.DEFAULT.withRecent(16).withLength(4)).withKvType(KvType.Q4)
+                    .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.1).withMaxHeads(0.5));
+            case "mixed-precision:q4:guarded" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
+                    .withLowPrecision(new LowPrecision(2, 8, true))).withKvType(KvType.Q4)
                     .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.5).withMaxHeads(1));
             case "window:shared" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(50))
                     .withLayerSharing(LayerSharing.ADJACENT_PAIRS);
@@ -72,9 +84,26 @@ class KvFootprintTest {
         }
     }
 
+    /**
+     * q4 rows of 16 values are one group: an fp16 scale and minimum (4 bytes) and 16 four-bit codes
+     * (8 bytes); with the position, 28 bytes an entry where fp16 takes 68. With a residual, the
+     * latest 32 entries take 68.
+     */
+    @Test
+    void aQ4CacheHoldsTheHandCountedBytes() {
+        KvFootprint bare = new KvFootprint(model.config(), KvCacheConfig.full().withKvType(KvType.Q4).withKvResidual(0));
+        KvFootprint residual = new KvFootprint(model.config(), KvCacheConfig.full().withKvType(KvType.Q4));
+        for (int tokens : new int[] {1, 2, 100, 512}) {
+            assertThat(bare.bytesAt(tokens)).isEqualTo(tokens * 8L * (4 + 2 * (4 + 8)));
+            int fp16 = Math.min(32, tokens);
+            assertThat(residual.bytesAt(tokens)).isEqualTo(8L * ((tokens - fp16) * 28L + fp16 * 68L));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "layer-condensed",
-            "mixed-precision:8/3", "span:16/2", "window:shared"})
+            "mixed-precision:8/3", "span:16/2", "window:shared", "full:q4", "full:q3/0", "window:q2", "heavy-hitter:q3",
+            "mixed-precision:q4/2", "span:q4"})
     void aPromptOfThatLengthHoldsExactlyTheFootprint(String name) {
         KvCacheConfig policy = policy(name);
         KvFootprint footprint = new KvFootprint(model.config(), policy);
@@ -112,7 +141,8 @@ class KvFootprintTest {
     /** A conversation that grows by decoding, token after token, holds at most what a prompt of its length holds. */
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "adaptive", "layer-condensed",
-            "mixed-precision:8/3", "span:16/2", "window:guarded", "span:guarded", "mixed-precision:guarded"})
+            "mixed-precision:8/3", "span:16/2", "full:q4", "window:q2", "mixed-precision:q4/2", "span:q4",
+            "window:guarded", "span:guarded", "mixed-precision:guarded", "span:q4:guarded", "mixed-precision:q4:guarded"})
     void decodingNeverHoldsMoreThanTheFootprint(String name) {
         KvCacheConfig policy = policy(name);
         KvFootprint footprint = new KvFootprint(model.config(), policy);

@@ -59,6 +59,44 @@ class KvPoliciesOnModelsTest {
         assertThat(full).containsExactly(plain);
     }
 
+    /**
+     * A quantized kv-type stores keys rotated and the forward pass rotates queries alike, so scores
+     * are the fp16 cache's up to the codes' rounding: at 8 bits (half a step is 1/510 of a group's
+     * range) no logit moves by more than 0.25 (0.16 measured), so every decode step whose first two
+     * tokens are further apart ranks the same first; a rotation applied to one side only would
+     * scramble the scores.
+     */
+    @Test
+    void aQuantizedKvTypeScoresRotatedQueriesAgainstRotatedKeys() {
+        KvCache full = new KvCache(model.config(), 512);
+        KvCache q8 = cache("full", Map.of("kv-type", "q8"));
+        assertThat(q8.rotatesKeys()).isTrue();
+        assertThat(full.rotatesKeys()).isFalse();
+        float[] expected = transformer.forward(full, text, 0, 100, ForwardPass.Logits.LAST);
+        float[] logits = transformer.forward(q8, text, 0, 100, ForwardPass.Logits.LAST);
+        float worst = 0;
+        for (int i = 100; i < 200; i++) {
+            // the same first token wherever the full cache's first two are further apart than the error bound
+            int top = argmax(expected);
+            float second = -Float.MAX_VALUE;
+            for (int t = 0; t < expected.length; t++) {
+                second = t == top ? second : Math.max(second, expected[t]);
+            }
+            if (expected[top] - second > 0.5f) {
+                assertThat(argmax(logits)).as("step " + i).isEqualTo(top);
+            }
+            for (int t = 0; t < logits.length; t++) {
+                worst = Math.max(worst, Math.abs(logits[t] - expected[t]));
+            }
+            expected = transformer.forward(full, text, i, 1, ForwardPass.Logits.LAST);
+            logits = transformer.forward(q8, text, i, 1, ForwardPass.Logits.LAST);
+        }
+        assertThat(worst).isLessThan(0.25f);
+        // rows of 16: 4 bytes of scale and minimum and 16 codes, against 32 bytes of fp16 for the
+        // latest 32 entries; and a position each
+        assertThat(q8.bytesHeld()).isEqualTo(8L * (200 * 4 + 168 * 2 * 20 + 32 * 2 * 32));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"window", "heavy-hitter", "adaptive", "mixed-precision", "span", "layer-condensed"})
     void everyPolicyRunsAndSavesMemoryWithoutLosingTheStory(String policy) {
@@ -126,7 +164,7 @@ class KvPoliciesOnModelsTest {
 
     @Test
     void mixedPrecisionWithInt8HighPrecision() {
-        KvCache cache = cache("mixed-precision", Map.of("mixed-precision.high-bits", "8", "mixed-precision.low-bits", "2",
+        KvCache cache = cache("mixed-precision", Map.of("kv-type", "q8", "kv-residual", "0", "mixed-precision.low-bits", "2",
                 "mixed-precision.group-size", "16", "mixed-precision.balance-keys", "false"));
         run(cache, 100, 200);
         for (HeadMemory head : cache.memory().heads()) {

@@ -246,6 +246,28 @@ class KvPoliciesTest {
                 .hasMessageContaining("share-groups");
         assertThatThrownBy(() -> cache("layer-condensed", Map.of("layer-condensed.share-groups", "0-5"), 4))
                 .hasMessageContaining("layer 5 does not exist");
+        assertThatThrownBy(() -> KvCacheConfig.parse("window", Map.of("kv-type", "q5")))
+                .hasMessageContaining("kvcache.kv-type: 'q5'").hasMessageContaining("f16, q8, q4, q3, q2");
+        // the important entries' precision is the kv-type now
+        assertThatThrownBy(() -> KvCacheConfig.parse("mixed-precision", Map.of("mixed-precision.high-bits", "8")))
+                .hasMessageContaining("kvcache.mixed-precision.high-bits: unknown setting").hasMessageContaining("kv-type");
+    }
+
+    /** The kv-type reads back from its string form with every policy, and only a quantized type rotates keys. */
+    @Test
+    void theKvTypeCombinesWithEveryPolicy() {
+        for (String policy : KvCacheConfig.policyNames()) {
+            for (KvType type : KvType.values()) {
+                KvCacheConfig config = KvCacheConfig.parse(policy, Map.of("kv-type", type.value()));
+                assertThat(config.kvType()).isEqualTo(type);
+                assertThat(config.layout().highBits()).isEqualTo(type.bits());
+                assertThat(config.layout().rotatesKeys()).isEqualTo(type != KvType.F16);
+                Map<String, String> settings = new java.util.LinkedHashMap<>(config.describe());
+                String name = settings.remove("policy");
+                assertThat(KvCacheConfig.parse(name, settings)).isEqualTo(config);
+            }
+        }
+        assertThat(KvCacheConfig.parse("window", Map.of()).kvType()).isEqualTo(KvType.F16);
     }
 
     /** Token 0 is a control token, token 1 is "." and the rest are words. */

@@ -27,6 +27,8 @@ final class KvReportCommand implements Callable<Integer> {
     /** Tokens per greedy comparison and recall documents per evaluation: eval-kv's defaults. */
     static final int GREEDY_TOKENS = 32;
     static final int RECALL_PROBES = 8;
+    /** Where the sections written by other scripts begin in kv-quality.md. */
+    static final String KEPT_FROM = "<!-- written by scripts/kv-type-report.sh -->";
 
     @Option(names = "--out", required = true, description = "Folder for kv-quality.md and kv-quality.png")
     Path out;
@@ -65,13 +67,26 @@ final class KvReportCommand implements Callable<Integer> {
         Path markdown = out.resolve("kv-quality.md");
         Path chart = out.resolve("kv-quality.png");
         try {
-            Files.writeString(markdown, QualityMarkdown.render(results, text, threads, seconds));
+            Files.writeString(markdown, QualityMarkdown.render(results, text, threads, seconds) + keptSections(markdown));
             QualityChart.write(results, chart);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report into " + out + ": " + e.getMessage(), e);
         }
         System.out.printf(Locale.ROOT, "wrote %s and %s in %.0f s%n", markdown, chart, seconds);
         return 0;
+    }
+
+    /**
+     * The sections of an existing report that another script writes (from {@link #KEPT_FROM} on,
+     * e.g. scripts/kv-type-report.sh's), so that rewriting the report keeps them.
+     */
+    private static String keptSections(Path markdown) throws IOException {
+        if (!Files.exists(markdown)) {
+            return "";
+        }
+        String old = Files.readString(markdown);
+        int at = old.indexOf(KEPT_FROM);
+        return at < 0 ? "" : "\n" + old.substring(at);
     }
 
     private void createOut() {

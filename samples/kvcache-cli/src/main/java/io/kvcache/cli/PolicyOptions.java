@@ -16,7 +16,7 @@ final class PolicyOptions {
     String policy = "full";
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "A policy setting without the kvcache. prefix, e.g. window.recent=128 (repeatable)")
+            description = "A policy setting without the kvcache. prefix, e.g. window.recent=128 or kv-type=q4 (repeatable)")
     Map<String, String> settings = new LinkedHashMap<>();
 
     KvCacheConfig policy() {

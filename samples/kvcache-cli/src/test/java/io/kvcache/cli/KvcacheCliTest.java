@@ -201,11 +201,16 @@ class KvcacheCliTest {
     @Test
     void kvReportWritesATableRowPerPolicyAndAChart() throws IOException {
         Path out = dir.resolve("report");
+        // the section scripts/kv-type-report.sh writes survives the rewrite
+        Files.createDirectories(out);
+        String kept = KvReportCommand.KEPT_FROM + "\n\n## Quality per byte: kv-type\n\n| a | b |\n";
+        Files.writeString(out.resolve("kv-quality.md"), "# old report\n\n" + kept);
         Run run = run("kv-report", "--out", out.toString(), "--chunks", "1", "--context", "64", "--text", evalText(),
                 "--models", model("tiny/stories260K.gguf") + "," + model("tiny/tinystories-656k.gguf"));
         assertThat(run.exitCode()).as(run.err()).isZero();
         String markdown = Files.readString(out.resolve("kv-quality.md"));
-        assertThat(markdown).contains("## stories260K", "## tinystories-656k", "## How measured", "chunks of 64 tokens");
+        assertThat(markdown).contains("## stories260K", "## tinystories-656k", "## How measured", "chunks of 64 tokens")
+                .doesNotContain("# old report").endsWith("\n" + kept);
         for (String policy : List.of("full", "window", "heavy-hitter", "adaptive", "mixed-precision", "span",
                 "layer-condensed")) {
             assertThat(markdown).as(policy).containsPattern("(?m)^\\| " + policy + "[ ,|]");

@@ -38,7 +38,10 @@ import java.util.zip.CRC32C;
  *     key factors (f32 each); then for each entry class its layout has (as computed, low precision,
  *     merged, in that order): the count (i32), the positions (i32 each), the attention received
  *     where tracked and the logit biases of merged entries (f32 each), and the key then the value
- *     rows as stored (fp16, or the low-bit rows with their group scales and minimums);</li>
+ *     rows as stored (fp16, or the low-bit rows with their group scales and minimums, as the
+ *     {@code kv-type} setting and the policy's low-precision settings say; under a quantized
+ *     kv-type the as-computed rows are the quantized ones then the fp16 residual, the last
+ *     min({@code kv-residual}, count) entries; keys as the cache holds them, Hadamard-rotated);</li>
  * <li>CRC-32C of every byte before it (u32).</li>
  * </ol>
  * Strings are a u16 byte length then UTF-8. The entries are the bytes the policy accounts plus
@@ -50,6 +53,11 @@ import java.util.zip.CRC32C;
  * allow, and anything else is a {@link SnapshotFormatException} naming what was wrong.
  */
 public final class CacheSnapshot {
+    /**
+     * 2: the settings may carry {@code kv-type} and {@code kv-residual}, whose as-computed rows are
+     * then codes and an fp16 residual (keys rotated); {@code mixed-precision.high-bits} is gone; each
+     * head carries the quality guardrail's moves and watched mean.
+     */
     public static final int VERSION = 2;
     private static final byte[] MAGIC = {'K', 'V', 'C', 'S'};
     private static final int HEADER_BYTES = MAGIC.length + 2;
@@ -257,17 +265,16 @@ public final class CacheSnapshot {
 
     private static StoredEntries entries(SnapshotInput in, HeadCache head, EntryClass which, String where) {
         String what = where + " " + which + " entries";
-        int keyBytes = head.storedRowBytes(which, true);
-        int valueBytes = head.storedRowBytes(which, false);
         boolean tracks = head.layout().tracksAttention();
         boolean biased = which == EntryClass.MERGED;
-        long entryBytes = Integer.BYTES + (tracks ? Float.BYTES : 0) + (biased ? Float.BYTES : 0) + (long) keyBytes + valueBytes;
+        // a bound before anything is allocated; the rows' bytes are checked once the count is known
+        long entryBytes = Integer.BYTES + (tracks ? Float.BYTES : 0) + (biased ? Float.BYTES : 0);
         int count = in.count(what, entryBytes);
         int[] positions = in.ints(count, what + " positions");
         float[] attention = tracks ? in.floats(count, what + " attention") : null;
         float[] bias = biased ? in.floats(count, what + " biases") : null;
-        byte[] keys = in.bytes((long) count * keyBytes, what + " keys");
-        byte[] values = in.bytes((long) count * valueBytes, what + " values");
+        byte[] keys = in.bytes(head.storedBytesOf(which, true, count), what + " keys");
+        byte[] values = in.bytes(head.storedBytesOf(which, false, count), what + " values");
         return new StoredEntries(positions, attention, bias, keys, values);
     }
 

@@ -99,7 +99,19 @@ class CacheSnapshotTest {
             "adaptive|adaptive.recovery-threshold=0.9",
             "adaptive|adaptive.evicted=low-precision;adaptive.recovery-threshold=0.9",
             "mixed-precision",
-            "mixed-precision|mixed-precision.high-bits=8;mixed-precision.low-bits=3;mixed-precision.balance-keys=false",
+            "mixed-precision|kv-type=q8;mixed-precision.low-bits=3;mixed-precision.balance-keys=false",
+            "full|kv-type=q8",
+            "full|kv-type=q4",
+            "full|kv-type=q3",
+            "full|kv-type=q2;kv-residual=0",
+            "full|kv-type=q4;kv-residual=200",
+            "window|window.recent=48;kv-type=q4",
+            "heavy-hitter|heavy-hitter.recent-ratio=0.1;heavy-hitter.heavy-ratio=0.15;kv-type=q3",
+            "adaptive|adaptive.recovery-threshold=0.9;kv-type=q4",
+            "adaptive|adaptive.evicted=low-precision;adaptive.recovery-threshold=0.9;kv-type=q8",
+            "mixed-precision|kv-type=q4;mixed-precision.low-bits=2",
+            "span|span.recent=32;span.length=8;span.entries=2;kv-type=q2",
+            "layer-condensed|kv-type=q4",
             "span|span.recent=32;span.length=8;span.entries=2",
             "layer-condensed",
             "window|window.recent=48;layer-condensed.share-groups=0-1",
@@ -196,6 +208,11 @@ class CacheSnapshotTest {
         newer[4] = 3;
         assertThatThrownBy(() -> CacheSnapshot.read(newer, identity, CAPACITY, classes))
                 .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("version 3");
+        // version 1 knew no kv-type and stored mixed-precision.high-bits
+        byte[] older = bytes.clone();
+        older[4] = 1;
+        assertThatThrownBy(() -> CacheSnapshot.read(older, identity, CAPACITY, classes))
+                .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("version 1");
         assertThatThrownBy(() -> CacheSnapshot.read("{\"json\": true}".getBytes(), identity, CAPACITY, classes))
                 .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("magic");
         // a conversation longer than this application's context
