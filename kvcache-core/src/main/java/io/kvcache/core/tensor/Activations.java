@@ -95,11 +95,13 @@ final class Activations {
      */
     int[] sums = new int[0];
     /**
-     * For the Q8_0 and Q8_K formats, the quants again as 16-bit integers, each block in its own
-     * order: the kernels of {@link RowGroups} multiply them with 16-bit weights in integer lanes (a
-     * product of two 8-bit quants, or of a 6-bit and an 8-bit one, fits in 16 bits).
+     * For the Q8_0 and Q8_K formats, the quants again as 16-bit integers in their own order, two to
+     * an int: quant 2k in the low half of pairs[k], quant 2k+1 in the high half. The kernels of
+     * {@link RowGroups} broadcast one int to every 32-bit lane and multiply it, as 16-bit halves,
+     * with the two weights of a row that those quants meet (a product of two 8-bit quants, or of
+     * a 6-bit and an 8-bit one, fits in 16 bits).
      */
-    short[] quants = new short[0];
+    int[] pairs = new int[0];
 
     /** Sizes the buffers for {@code batch} rows of {@code cols}; call before {@link #convert}. */
     void prepare(Format format, float[] x, int cols, int batch) {
@@ -115,8 +117,8 @@ final class Activations {
             owned = new float[n];
         }
         values = owned;
-        if (format.ordinal() >= Format.Q8_0.ordinal() && quants.length < n) {
-            quants = new short[n];
+        if (format.ordinal() >= Format.Q8_0.ordinal() && pairs.length < n / 2) {
+            pairs = new int[n / 2];
         }
         if ((format == Format.Q8_0 || format == Format.Q8_0_PLAIN) && scales.length < n / 32) {
             scales = new float[n / 32];
@@ -185,9 +187,11 @@ final class Activations {
         float amax = max.reduceLanes(VectorOperators.MAX);
         float inverse = amax != 0 ? 127f / amax : 0f;
         for (int i = 0; i < 32; i++) {
-            float q = x[at + order[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
-            values[at + i] = q;
-            quants[at + order[i]] = (short) q;
+            values[at + i] = x[at + order[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
+        }
+        int[] position = order == IDENTITY ? IDENTITY : Q8_0_POSITION;
+        for (int i = 0; i < 32; i += 2) {
+            pairs[(at + i) / 2] = pair((int) values[at + position[i]], (int) values[at + position[i + 1]]);
         }
         scales[at / 32] = Float16s.round(amax / 127f);
     }
@@ -208,7 +212,7 @@ final class Activations {
         float amax = maxAbs.reduceLanes(VectorOperators.MAX);
         if (amax == 0) {
             Arrays.fill(values, at, at + 256, 0f);
-            Arrays.fill(quants, at, at + 256, (short) 0);
+            Arrays.fill(pairs, at / 2, at / 2 + 128, 0);
             Arrays.fill(sums, at / 16, at / 16 + 16, 0);
             scales[at / 256] = 0;
             return;
@@ -226,15 +230,22 @@ final class Activations {
             int g = at + 16 * group;
             int chunk = g - g % 32;
             int sum = 0;
-            for (int i = g; i < g + 16; i++) {
-                float q = Math.min(x[i] * iscale + ROUNDING_MAGIC - ROUNDING_MAGIC, 127f);
-                values[chunk + position[i - chunk]] = q;
-                quants[i] = (short) q;
-                sum += (int) q;
+            for (int i = g; i < g + 16; i += 2) {
+                float q0 = Math.min(x[i] * iscale + ROUNDING_MAGIC - ROUNDING_MAGIC, 127f);
+                float q1 = Math.min(x[i + 1] * iscale + ROUNDING_MAGIC - ROUNDING_MAGIC, 127f);
+                values[chunk + position[i - chunk]] = q0;
+                values[chunk + position[i + 1 - chunk]] = q1;
+                pairs[i / 2] = pair((int) q0, (int) q1);
+                sum += (int) q0 + (int) q1;
             }
             sums[at / 16 + (group >> 1) + 8 * (group & 1)] = sum;
         }
         scales[at / 256] = 1f / iscale;
+    }
+
+    /** Quants {@code lo} and {@code hi} as the low and high 16-bit halves of one int. */
+    private static int pair(int lo, int hi) {
+        return lo & 0xFFFF | hi << 16;
     }
 
     private static boolean contains(float[] x, int at, float value) {

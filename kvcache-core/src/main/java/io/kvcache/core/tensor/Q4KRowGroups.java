@@ -18,12 +18,13 @@ import static io.kvcache.core.tensor.Lanes.SHORT;
  * A Q4_K matrix in {@link RowGroups} of 16 rows, summed as llama.cpp's repacked Q4_K kernels sum
  * (see {@link Q4KKernel}: its GEMV adds one integer per super-block to each row's accumulators,
  * its GEMM one per 64 values). Per group and super-block: d[16] and dmin[16] as floats, the 6-bit
- * scales as bytes [sub-block][row], the mins likewise, then the 128 packed bytes [byte][row]
- * (low nibble: value 64j+i of byte 32j+i, high nibble: value 64j+32+i).
+ * scales as bytes [sub-block][row], the mins likewise, then the 128 packed bytes in pairs
+ * ({@link #pairAt}; low nibble: value 64j+i of byte 32j+i, high nibble: value 64j+32+i, so the
+ * low nibbles of a pair of bytes meet a pair of consecutive activation quants, as do the high ones).
  *
- * <p>Nibble times activation quant (at most 15*128) is formed in 16-bit lanes and 16 of them are
- * added there (below 2^15), then widened once to 32 bits for the sub-block's scale. The decoding is
- * written out in each loop: a vector that crosses a call is boxed.
+ * <p>Nibble times activation quant (at most 15*127) is formed in 16-bit lanes and the 16 of a lane
+ * in a sub-block are added there (at most 30480, below 2^15), then widened once to 32 bits for the
+ * sub-block's scale. The decoding is written out in each loop: a vector that crosses a call is boxed.
  */
 final class Q4KRowGroups extends RowGroups {
     private static final int D = 0;
@@ -56,7 +57,7 @@ final class Q4KRowGroups extends RowGroups {
             groups.set(ValueLayout.JAVA_BYTE, dst + MINS + ROWS * j + r, (byte) KScales.get(mins, j));
         }
         for (int i = 0; i < 128; i++) {
-            groups.set(ValueLayout.JAVA_BYTE, dst + QS + ROWS * i + r, data.get(ValueLayout.JAVA_BYTE, src + 16 + i));
+            groups.set(ValueLayout.JAVA_BYTE, dst + QS + pairAt(i, r), data.get(ValueLayout.JAVA_BYTE, src + 16 + i));
         }
     }
 
@@ -64,7 +65,7 @@ final class Q4KRowGroups extends RowGroups {
     @Override
     void dot(int group, Activations x, int col, float[] out, int at) {
         MemorySegment w = groups;
-        short[] q = x.quants;
+        int[] pairs = x.pairs;
         int[] sums = x.sums;
         FloatVector acc = FloatVector.zero(F16);
         FloatVector accMin = FloatVector.zero(F16);
@@ -73,22 +74,23 @@ final class Q4KRowGroups extends RowGroups {
             int xb = col * cols + 256 * b;
             IntVector isum = IntVector.zero(I16);
             for (int j = 0; j < 4; j++) {
+                ShortVector lo = ShortVector.zero(S32);
+                ShortVector hi = ShortVector.zero(S32);
+                long wq = p + QS + ROWS * 32 * j;
+                int xl = (xb + 64 * j) / 2;
+                for (int i = 0; i < 16; i++) {
+                    ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B32, w, wq + 32 * i, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                    lo = packed.and((short) 0x0F).mul(IntVector.broadcast(I16, pairs[xl + i]).reinterpretAsShorts()).add(lo);
+                    hi = packed.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I16, pairs[xl + 16 + i]).reinterpretAsShorts()).add(hi);
+                }
                 IntVector scaleLo = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * j, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
                 IntVector scaleHi = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * j + 1), LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
-                for (int h = 0; h < 32; h += 16) {
-                    ShortVector lo = ShortVector.zero(S16);
-                    ShortVector hi = ShortVector.zero(S16);
-                    for (int i = h; i < h + 16; i++) {
-                        ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + QS + ROWS * (32 * j + i), LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                        lo = packed.and((short) 0x0F).mul(q[xb + 64 * j + i]).add(lo);
-                        hi = packed.lanewise(VectorOperators.LSHR, 4).mul(q[xb + 64 * j + 32 + i]).add(hi);
-                    }
-                    isum = ((IntVector) lo.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum)
-                            .add(((IntVector) hi.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
-                }
+                IntVector loPairs = lo.reinterpretAsInts();
+                IntVector hiPairs = hi.reinterpretAsInts();
+                isum = loPairs.lanewise(VectorOperators.ASHR, 16).add(loPairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleLo).add(isum).add(hiPairs.lanewise(VectorOperators.ASHR, 16).add(hiPairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleHi));
             }
             IntVector minSum = IntVector.zero(I16);
             int g = xb / 16;
@@ -109,10 +111,11 @@ final class Q4KRowGroups extends RowGroups {
     @Override
     void dot4(int group, Activations x, int col, float[] out, int at, int stride) {
         MemorySegment w = groups;
-        short[] q = x.quants;
+        int[] pairs = x.pairs;
         int[] sums = x.sums;
         float[] xs = x.scales;
         int gn = cols / 16;
+        int pn = cols / 2;
         FloatVector acc0 = FloatVector.zero(F16);
         FloatVector acc1 = FloatVector.zero(F16);
         FloatVector acc2 = FloatVector.zero(F16);
@@ -128,51 +131,54 @@ final class Q4KRowGroups extends RowGroups {
             FloatVector d = FloatVector.fromMemorySegment(F16, w, p + D, LE);
             FloatVector dmin = FloatVector.fromMemorySegment(F16, w, p + DMIN, LE);
             for (int j = 0; j < 4; j++) {
+                ShortVector lo0 = ShortVector.zero(S32);
+                ShortVector lo1 = ShortVector.zero(S32);
+                ShortVector lo2 = ShortVector.zero(S32);
+                ShortVector lo3 = ShortVector.zero(S32);
+                ShortVector hi0 = ShortVector.zero(S32);
+                ShortVector hi1 = ShortVector.zero(S32);
+                ShortVector hi2 = ShortVector.zero(S32);
+                ShortVector hi3 = ShortVector.zero(S32);
+                long wq = p + QS + ROWS * 32 * j;
+                int xl = (x0 + 64 * j) / 2;
+                for (int i = 0; i < 16; i++) {
+                    ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B32, w, wq + 32 * i, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                    ShortVector wl = packed.and((short) 0x0F);
+                    ShortVector wh = packed.lanewise(VectorOperators.LSHR, 4);
+                    int k = xl + i;
+                    lo0 = wl.mul(IntVector.broadcast(I16, pairs[k]).reinterpretAsShorts()).add(lo0);
+                    hi0 = wh.mul(IntVector.broadcast(I16, pairs[k + 16]).reinterpretAsShorts()).add(hi0);
+                    k += pn;
+                    lo1 = wl.mul(IntVector.broadcast(I16, pairs[k]).reinterpretAsShorts()).add(lo1);
+                    hi1 = wh.mul(IntVector.broadcast(I16, pairs[k + 16]).reinterpretAsShorts()).add(hi1);
+                    k += pn;
+                    lo2 = wl.mul(IntVector.broadcast(I16, pairs[k]).reinterpretAsShorts()).add(lo2);
+                    hi2 = wh.mul(IntVector.broadcast(I16, pairs[k + 16]).reinterpretAsShorts()).add(hi2);
+                    k += pn;
+                    lo3 = wl.mul(IntVector.broadcast(I16, pairs[k]).reinterpretAsShorts()).add(lo3);
+                    hi3 = wh.mul(IntVector.broadcast(I16, pairs[k + 16]).reinterpretAsShorts()).add(hi3);
+                }
                 IntVector scaleLo = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * j, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
                 IntVector scaleHi = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * j + 1), LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
-                IntVector isum0 = IntVector.zero(I16);
-                IntVector isum1 = IntVector.zero(I16);
-                IntVector isum2 = IntVector.zero(I16);
-                IntVector isum3 = IntVector.zero(I16);
-                for (int h = 0; h < 32; h += 16) {
-                    ShortVector lo0 = ShortVector.zero(S16);
-                    ShortVector lo1 = ShortVector.zero(S16);
-                    ShortVector lo2 = ShortVector.zero(S16);
-                    ShortVector lo3 = ShortVector.zero(S16);
-                    ShortVector hi0 = ShortVector.zero(S16);
-                    ShortVector hi1 = ShortVector.zero(S16);
-                    ShortVector hi2 = ShortVector.zero(S16);
-                    ShortVector hi3 = ShortVector.zero(S16);
-                    for (int i = h; i < h + 16; i++) {
-                        ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B16, w, p + QS + ROWS * (32 * j + i), LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                        ShortVector wl = packed.and((short) 0x0F);
-                        ShortVector wh = packed.lanewise(VectorOperators.LSHR, 4);
-                        int xl = x0 + 64 * j + i;
-                        lo0 = wl.mul(q[xl]).add(lo0);
-                        hi0 = wh.mul(q[xl + 32]).add(hi0);
-                        lo1 = wl.mul(q[xl + cols]).add(lo1);
-                        hi1 = wh.mul(q[xl + cols + 32]).add(hi1);
-                        lo2 = wl.mul(q[xl + 2 * cols]).add(lo2);
-                        hi2 = wh.mul(q[xl + 2 * cols + 32]).add(hi2);
-                        lo3 = wl.mul(q[xl + 3 * cols]).add(lo3);
-                        hi3 = wh.mul(q[xl + 3 * cols + 32]).add(hi3);
-                    }
-                    isum0 = ((IntVector) lo0.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum0)
-                            .add(((IntVector) hi0.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
-                    isum1 = ((IntVector) lo1.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum1)
-                            .add(((IntVector) hi1.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
-                    isum2 = ((IntVector) lo2.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum2)
-                            .add(((IntVector) hi2.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
-                    isum3 = ((IntVector) lo3.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleLo).add(isum3)
-                            .add(((IntVector) hi3.convertShape(VectorOperators.S2I, I16, 0)).mul(scaleHi));
-                }
-                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s]), acc0);
-                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + blocks]), acc1);
-                acc2 = ((FloatVector) isum2.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 2 * blocks]), acc2);
-                acc3 = ((FloatVector) isum3.convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 3 * blocks]), acc3);
+                IntVector lp0 = lo0.reinterpretAsInts();
+                IntVector hp0 = hi0.reinterpretAsInts();
+                acc0 = ((FloatVector) lp0.lanewise(VectorOperators.ASHR, 16).add(lp0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleLo).add(hp0.lanewise(VectorOperators.ASHR, 16).add(hp0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleHi))
+                        .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s]), acc0);
+                IntVector lp1 = lo1.reinterpretAsInts();
+                IntVector hp1 = hi1.reinterpretAsInts();
+                acc1 = ((FloatVector) lp1.lanewise(VectorOperators.ASHR, 16).add(lp1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleLo).add(hp1.lanewise(VectorOperators.ASHR, 16).add(hp1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleHi))
+                        .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + blocks]), acc1);
+                IntVector lp2 = lo2.reinterpretAsInts();
+                IntVector hp2 = hi2.reinterpretAsInts();
+                acc2 = ((FloatVector) lp2.lanewise(VectorOperators.ASHR, 16).add(lp2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleLo).add(hp2.lanewise(VectorOperators.ASHR, 16).add(hp2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleHi))
+                        .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 2 * blocks]), acc2);
+                IntVector lp3 = lo3.reinterpretAsInts();
+                IntVector hp3 = hi3.reinterpretAsInts();
+                acc3 = ((FloatVector) lp3.lanewise(VectorOperators.ASHR, 16).add(lp3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleLo).add(hp3.lanewise(VectorOperators.ASHR, 16).add(hp3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scaleHi))
+                        .convert(VectorOperators.I2F, 0)).fma(d.mul(xs[s + 3 * blocks]), acc3);
                 IntVector minLo = (IntVector) ByteVector.fromMemorySegment(B16, w, p + MINS + ROWS * 2 * j, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I16, 0);
                 IntVector minHi = (IntVector) ByteVector.fromMemorySegment(B16, w, p + MINS + ROWS * (2 * j + 1), LE)

@@ -20,18 +20,16 @@ import static io.kvcache.core.tensor.Lanes.SHORT;
  * lane is accumulated across super-blocks in float with one fused multiply-add by d_x*d, and the
  * 8 lanes are added at the end as hsum_float_8 adds them. Here each of those 8 per-row lanes is a
  * vector of 16 rows, computed one after another. Per group and super-block: d[16] as floats, the
- * 16 int8 scales [sub-block][row], then the 256 six-bit quants unpacked to bytes [value][row] (a
- * byte per quant costs 22% more memory than the 6.5 bits of the file and saves the bit
- * extraction on every product). Four products of at most 63*127 are added in 16-bit lanes
- * before widening.
+ * 16 int8 scales [sub-block][row], then the 256 six-bit quants unpacked to bytes in pairs
+ * ({@link #pairAt}; a byte per quant costs 22% more memory than the 6.5 bits of the file and saves
+ * the bit extraction on every product). Two products of at most 63*127 are added in each 16-bit
+ * lane before widening.
  */
 final class Q6KRowGroups extends RowGroups {
     private static final int D = 0;
     private static final int SCALES = 64;
     private static final int QS = SCALES + 16 * ROWS;
     private static final int GROUP_BYTES = QS + 256 * ROWS;
-    /** Per thread, the 8 lanes' integers of the current super-block (lane t at 16t). */
-    private static final ThreadLocal<int[]> INTS = ThreadLocal.withInitial(() -> new int[8 * ROWS]);
 
     Q6KRowGroups(int rows, int cols) {
         super(GgmlType.Q6_K, rows, cols, GROUP_BYTES);
@@ -53,70 +51,67 @@ final class Q6KRowGroups extends RowGroups {
                 int qlA = data.get(ValueLayout.JAVA_BYTE, src + 64 * h + i) & 0xFF;
                 int qlB = data.get(ValueLayout.JAVA_BYTE, src + 64 * h + 32 + i) & 0xFF;
                 int qh = data.get(ValueLayout.JAVA_BYTE, src + 128 + 32 * h + i) & 0xFF;
-                long v = dst + QS + (long) ROWS * (128 * h + i) + r;
-                groups.set(ValueLayout.JAVA_BYTE, v, (byte) (qlA & 0xF | (qh & 3) << 4));
-                groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 32, (byte) (qlB & 0xF | (qh >> 2 & 3) << 4));
-                groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 64, (byte) (qlA >> 4 | (qh >> 4 & 3) << 4));
-                groups.set(ValueLayout.JAVA_BYTE, v + ROWS * 96, (byte) (qlB >> 4 | (qh >> 6) << 4));
+                long v = dst + QS;
+                int value = 128 * h + i;
+                groups.set(ValueLayout.JAVA_BYTE, v + pairAt(value, r), (byte) (qlA & 0xF | (qh & 3) << 4));
+                groups.set(ValueLayout.JAVA_BYTE, v + pairAt(value + 32, r), (byte) (qlB & 0xF | (qh >> 2 & 3) << 4));
+                groups.set(ValueLayout.JAVA_BYTE, v + pairAt(value + 64, r), (byte) (qlA >> 4 | (qh >> 4 & 3) << 4));
+                groups.set(ValueLayout.JAVA_BYTE, v + pairAt(value + 96, r), (byte) (qlB >> 4 | (qh >> 6) << 4));
             }
         }
     }
 
     /**
-     * One pass over the group's weights in memory order (a decode step streams them from memory):
-     * each lane's integers of the current super-block and its float accumulator are kept in
-     * per-thread arrays, lane t at [16t ..].
+     * Lane after lane: lane t's integer is summed in a register over a super-block's 8 chunks of
+     * 32 values, and its float accumulator stays in a register across the super-blocks; the
+     * lanes go to a per-thread array at [16t ..] for hsum_float_8. (The group's weights, at most
+     * a few hundred kB, stay in the L2 cache between lanes.)
      */
     @Override
     void dot(int group, Activations x, int col, float[] out, int at) {
-        MemorySegment w = groups;
-        short[] q = x.quants;
-        int[] sums = x.sums;
         float[] lanes = LANES.get();
-        int[] ints = INTS.get();
-        FloatVector zero = FloatVector.zero(F16);
         for (int t = 0; t < 8; t++) {
-            zero.intoArray(lanes, ROWS * t);
-        }
-        long p = (long) group * blocks * GROUP_BYTES;
-        for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
-            int xb = col * cols + 256 * b;
-            for (int c = 0; c < 8; c++) {
-                for (int t = 0; t < 8; t++) {
-                    int v = 32 * c + 4 * t;
-                    long wv = p + QS + (long) ROWS * v;
-                    ShortVector s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v]);
-                    s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 1]).add(s);
-                    s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 2]).add(s);
-                    s = ((ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0)).mul(q[xb + v + 3]).add(s);
-                    // Lanes 0-3 take the first sub-block of 16 of each 32 values, lanes 4-7 the second.
-                    IntVector scaled = ((IntVector) s.convertShape(VectorOperators.S2I, I16, 0))
-                            .mul((IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * c + (t >> 2)), LE)
-                                    .convertShape(VectorOperators.B2I, I16, 0));
-                    if (c > 0) {
-                        scaled = scaled.add(IntVector.fromArray(I16, ints, ROWS * t));
-                    }
-                    scaled.intoArray(ints, ROWS * t);
-                }
-            }
-            int g = xb / 16;
-            FloatVector d = FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(x.scales[col * blocks + b]);
-            for (int t = 0; t < 8; t++) {
-                // The offset of q6 - 32, through the sums of 16 activation quants of sub-blocks 2t and 2t+1.
-                IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
-                        .convertShape(VectorOperators.B2I, I16, 0);
-                IntVector odd = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * t + 1), LE)
-                        .convertShape(VectorOperators.B2I, I16, 0);
-                IntVector offset = even.mul(sums[g + t]).add(odd.mul(sums[g + 8 + t])).lanewise(VectorOperators.LSHL, 5);
-                ((FloatVector) IntVector.fromArray(I16, ints, ROWS * t).sub(offset).convert(VectorOperators.I2F, 0))
-                        .fma(d, FloatVector.fromArray(F16, lanes, ROWS * t)).intoArray(lanes, ROWS * t);
-            }
+            lane(group, x, col, t, lanes);
         }
         hsum8(lanes, 0, out, at);
+    }
+
+    private void lane(int group, Activations x, int col, int t, float[] lanes) {
+        MemorySegment w = groups;
+        int[] pairs = x.pairs;
+        int[] sums = x.sums;
+        float[] xs = x.scales;
+        FloatVector acc = FloatVector.zero(F16);
+        long p = (long) group * blocks * GROUP_BYTES;
+        int half = t >> 2;
+        for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
+            int x0 = col * cols + 256 * b;
+            IntVector isum = IntVector.zero(I16);
+            for (int c = 0; c < 8; c++) {
+                int v = 32 * c + 4 * t;
+                long wv = p + QS + (long) ROWS * v;
+                int xi = (x0 + v) / 2;
+                IntVector s = ((ShortVector) ByteVector.fromMemorySegment(B32, w, wv, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0)).mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, wv + 2 * ROWS, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0)).mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                // Lanes 0-3 take the first sub-block of 16 of each 32 values, lanes 4-7 the second.
+                IntVector scale = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * c + half), LE)
+                        .convertShape(VectorOperators.B2I, I16, 0);
+                isum = s.lanewise(VectorOperators.ASHR, 16).add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .mul(scale).add(isum);
+            }
+            // The offset of q6 - 32, through the sums of 16 activation quants of sub-blocks 2t and 2t+1.
+            IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
+                    .convertShape(VectorOperators.B2I, I16, 0);
+            IntVector odd = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * t + 1), LE)
+                    .convertShape(VectorOperators.B2I, I16, 0);
+            int g = x0 / 16 + t;
+            acc = ((FloatVector) isum.sub(even.mul(sums[g]).add(odd.mul(sums[g + 8])).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(xs[col * blocks + b]), acc);
+        }
+        acc.intoArray(lanes, ROWS * t);
     }
 
     @Override
@@ -133,10 +128,11 @@ final class Q6KRowGroups extends RowGroups {
     /** As the lanes of {@link #dot} for input columns col .. col+3, each weight vector loaded once; column k's lane at lanes[16(8k+t) ..]. */
     private void lane4(int group, Activations x, int col, int t, float[] lanes) {
         MemorySegment w = groups;
-        short[] q = x.quants;
+        int[] pairs = x.pairs;
         int[] sums = x.sums;
         float[] xs = x.scales;
         int gn = cols / 16;
+        int pn = cols / 2;
         FloatVector acc0 = FloatVector.zero(F16);
         FloatVector acc1 = FloatVector.zero(F16);
         FloatVector acc2 = FloatVector.zero(F16);
@@ -152,24 +148,22 @@ final class Q6KRowGroups extends RowGroups {
             for (int c = 0; c < 8; c++) {
                 int v = 32 * c + 4 * t;
                 long wv = p + QS + (long) ROWS * v;
-                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B16, w, wv + 3 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B32, w, wv, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B32, w, wv + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
                 IntVector scale = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * c + half), LE)
                         .convertShape(VectorOperators.B2I, I16, 0);
-                int xi = x0 + v;
-                isum0 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
-                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum0);
-                xi += cols;
-                isum1 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
-                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum1);
-                xi += cols;
-                isum2 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
-                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum2);
-                xi += cols;
-                isum3 = ((IntVector) w0.mul(q[xi]).add(w1.mul(q[xi + 1])).add(w2.mul(q[xi + 2])).add(w3.mul(q[xi + 3]))
-                        .convertShape(VectorOperators.S2I, I16, 0)).mul(scale).add(isum3);
+                int xi = (x0 + v) / 2;
+                IntVector s0 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                isum0 = s0.lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum0);
+                xi += pn;
+                IntVector s1 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                isum1 = s1.lanewise(VectorOperators.ASHR, 16).add(s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum1);
+                xi += pn;
+                IntVector s2 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                isum2 = s2.lanewise(VectorOperators.ASHR, 16).add(s2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum2);
+                xi += pn;
+                IntVector s3 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                isum3 = s3.lanewise(VectorOperators.ASHR, 16).add(s3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum3);
             }
             IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
                     .convertShape(VectorOperators.B2I, I16, 0);

@@ -22,6 +22,16 @@ import java.lang.foreign.MemorySegment;
  * {@link Kernel}, bit for bit: each implementation keeps that kernel's float accumulation order.
  * llama.cpp repacks Q4_0 and Q4_K matrices at load for the same reason (its "8x8" layouts).
  *
+ * <p>Within a group, quants are stored in pairs: values 2k and 2k+1 of row r side by side at
+ * 32k + 2r and 32k + 2r + 1 (as bytes of one block, {@link #pairAt}). One 32-byte load widened to
+ * 32 16-bit lanes ({@link #S32}) then holds two values of each of the 16 rows, and one broadcast
+ * int of {@link Activations#pairs} holds the two activation quants they meet: a single 16-bit
+ * multiply forms 32 products, and when the sum is widened each row's two lanes are added into one
+ * 32-bit lane (the int's arithmetic shift right by 16, plus its low half sign-extended). This
+ * halves the broadcasts and multiplies of a lane per row and value, with the same integer sums.
+ * Broadcasts and pair sums are written out in each loop: a vector that crosses a call is boxed
+ * where the JIT does not inline it.
+ *
  * <p>The copy is laid out group after group, and within a group block after block, each
  * {@link #groupBytes} long: an implementation says where the 16 rows' parts of one block go in
  * that span ({@link #copyBlock}).
@@ -33,6 +43,10 @@ abstract sealed class RowGroups permits Q4KRowGroups, Q6KRowGroups, Q8_0RowGroup
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     /** One 16-bit lane per row of a group. */
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    /** Two bytes per row of a group: a pair of values. */
+    static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    /** Two 16-bit lanes per row of a group: a pair of values, or a pair of partial sums. */
+    static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
     /** One 32-bit integer lane per row of a group. */
     static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     /** One float lane per row of a group. */
@@ -116,6 +130,11 @@ abstract sealed class RowGroups permits Q4KRowGroups, Q6KRowGroups, Q8_0RowGroup
     /** Whether a matrix of {@code type} with {@code rows} rows has a row-group layout. */
     static boolean applies(GgmlType type, int rows) {
         return rows % ROWS == 0 && (type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q8_0);
+    }
+
+    /** Where, in a group's block, the byte of value {@code v} of row {@code r} is: pairs of values side by side. */
+    static int pairAt(int v, int r) {
+        return ROWS * (v & ~1) + 2 * r + (v & 1);
     }
 
     /**

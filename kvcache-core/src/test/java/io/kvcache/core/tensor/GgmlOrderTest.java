@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,9 +21,18 @@ class GgmlOrderTest {
     private static final int COLS = 1024;
 
     /** Random blocks whose fp16 scales are finite and of realistic size. */
-    private static ByteBuffer randomBlocks(GgmlType type, int rows, Random random) {
+    /**
+     * Random blocks, or with {@code saturated} every quant byte at the extreme that makes the
+     * largest products with quants of -127 (Q8_0: -128; K-quants: all bits set, nibbles of 15 and
+     * six-bit quants of 63), so 16-bit partial sums are at their bounds.
+     */
+    private static ByteBuffer randomBlocks(GgmlType type, int rows, Random random, boolean saturated) {
         ByteBuffer bytes = ByteBuffer.allocate((int) type.bytesFor((long) rows * COLS)).order(ByteOrder.LITTLE_ENDIAN);
-        random.nextBytes(bytes.array());
+        if (saturated) {
+            Arrays.fill(bytes.array(), type == GgmlType.Q8_0 ? (byte) 0x80 : (byte) 0xFF);
+        } else {
+            random.nextBytes(bytes.array());
+        }
         int[] scaleOffsets = switch (type) {
             case Q4_0, Q8_0 -> new int[] {0};
             case Q4_K, Q5_K -> new int[] {0, 2};
@@ -43,13 +53,18 @@ class GgmlOrderTest {
     }
 
     private static void compare(GgmlType type, int rows, Restated reference) {
+        compare(type, rows, reference, false);
+    }
+
+    /** With {@code saturated}, extreme weights (see {@link #randomBlocks}) times inputs of -1 (every quant -127). */
+    private static void compare(GgmlType type, int rows, Restated reference, boolean saturated) {
         for (int batch : new int[] {1, 6}) {
             Random random = new Random(11 + rows + batch);
-            ByteBuffer bytes = randomBlocks(type, rows, random);
+            ByteBuffer bytes = randomBlocks(type, rows, random, saturated);
             WeightMatrix matrix = WeightMatrix.of("random", type, rows, COLS, MatrixCheck.nativeCopy(bytes));
             float[] x = new float[batch * COLS];
             for (int i = 0; i < x.length; i++) {
-                x[i] = (float) random.nextGaussian();
+                x[i] = saturated ? -1f : (float) random.nextGaussian();
             }
             float[] out = new float[batch * rows];
             try (ComputePool pool = new ComputePool(2)) {
@@ -298,6 +313,13 @@ class GgmlOrderTest {
     @Test
     void q4KWithRowsNotAMultipleOf8SumsAsVecDot() {
         compare(GgmlType.Q4_K, 12, GgmlOrderTest::q4K);
+    }
+
+    @Test
+    void saturatedQuantsSumAsGgmlInTheRowGroupKernels() {
+        compare(GgmlType.Q8_0, 16, GgmlOrderTest::q8_0, true);
+        compare(GgmlType.Q4_K, 16, GgmlOrderTest::q4KRepacked, true);
+        compare(GgmlType.Q6_K, 16, GgmlOrderTest::q6K, true);
     }
 
     @Test
