@@ -39,8 +39,8 @@ import java.util.Map;
 public final class CpuForwardPass implements ForwardPass {
     /** Queries of one key/value head handled together, so its keys are decoded once for all of them. */
     private static final int QUERY_BLOCK = 32;
-    /** Smallest batch that llama.cpp evaluates with its tiled attention (see {@link #usesTiledAttention}). */
-    private static final int TILED_MIN_QUERIES = 32;
+    /** Smallest batch that llama.cpp evaluates with its tiled attention: ggml's query tile, GGML_FA_TILE_Q (see {@link #usesTiledAttention}). */
+    private static final int TILED_MIN_QUERIES = 64;
 
     private final ModelConfig config;
     private final ModelWeights weights;

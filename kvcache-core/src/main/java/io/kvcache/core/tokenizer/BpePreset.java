@@ -44,6 +44,9 @@ record BpePreset(PreTokenizer preTokenizer, boolean ignoreMerges, boolean addBos
             + "\\x{104B0}-\\x{104D3}\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}"
             + "\\x{1E900}-\\x{1E943}]+";
 
+    /** BLOOM's and Poro's words: an optional space, then anything but whitespace, parentheses, '|' and sentence punctuation. */
+    private static final String BLOOM = " ?[^(\\s|.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C)]+";
+
     /** The preset for a tokenizer.ggml.pre name ("" when the file has none, which llama.cpp reads as "default"). */
     static BpePreset forGguf(String pre) {
         return switch (pre) {
@@ -51,7 +54,7 @@ record BpePreset(PreTokenizer preTokenizer, boolean ignoreMerges, boolean addBos
                     "[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2, "\\p{N}+", "[0-9][0-9][0-9]"), false, false);
             case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2" ->
                     new BpePreset(new PreTokenizer(List.of(new Llama3WordSplitter())), true, true);
-            case "dbrx", "smaug-bpe" ->
+            case "dbrx", "smaug-bpe", "chatglm-bpe", "glm4" ->
                     new BpePreset(new PreTokenizer(List.of(new Llama3WordSplitter())), false, false);
             case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
                  "modern-bert", "mpt", "olmo", "jais", "trillion", "granite-docling", "exaone4" ->
@@ -69,10 +72,13 @@ record BpePreset(PreTokenizer preTokenizer, boolean ignoreMerges, boolean addBos
                     false, false);
             case "deepseek-coder" -> new BpePreset(regexes("[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", CJK, "\\p{N}"),
                     false, false);
+            case "bloom", "poro-chat", "gpt3-finnish" -> new BpePreset(regexes(BLOOM), false, false);
+            case "viking" -> new BpePreset(regexes(BLOOM, "\\p{N}"), false, false);
             case "falcon" -> new BpePreset(regexes("[\\p{P}\\$\\+<=>\\^~\\|`]+", GPT2, "[0-9][0-9][0-9]"), false, false);
             default -> throw new ModelFormatException("unsupported BPE pre-tokenizer '" + UntrustedText.quote(pre)
                     + "' (tokenizer.ggml.pre); supported: default, llama3/llama-bpe family, gpt-2 family, qwen2 family,"
-                    + " qwen35, smollm/starcoder family, falcon, deepseek-llm, deepseek-coder, dbrx, smaug-bpe, tekken, gpt-4o, llama4");
+                    + " qwen35, smollm/starcoder family, falcon, deepseek-llm, deepseek-coder, dbrx, smaug-bpe, chatglm-bpe/glm4,"
+                    + " bloom/poro-chat/gpt3-finnish, viking, tekken, gpt-4o, llama4");
         };
     }
 

@@ -2,11 +2,14 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,9 +26,23 @@ class FamilyParityTest {
      * Top-10 probabilities within 1e-3, as for every float model, except: Gemma 2 within 2e-3 (its
      * sliding layers differ from llama.cpp by up to 1.1e-3 at a few steps; llama.cpp keeps a sliding
      * layer's entries in a ring of cells, so its attention tiles and summation order differ), and
-     * Gemma 3 within 1e-2, the quantized models' tolerance: after its 100-token prompt (evaluated by
-     * the tiled kernel) probabilities differ by up to 6e-3, short prompts within 1.1e-3. That gap is
-     * not explained yet and is an open issue; the greedy tokens still match llama.cpp's.
+     * Gemma 3 within 1e-2, the quantized models' tolerance, for its 100-token prompt only (the
+     * others and {@link #promptsShorterThanATileMatch} agree within 4e-5). What was measured, on
+     * this model, with llama.cpp's tensors read through an eval callback:
+     * <ul>
+     *   <li>The gap comes from llama.cpp's tiled attention (batches of 64 queries or more): with
+     *       llama-server -ub 32, which evaluates the same prompt with the one-query kernel, every
+     *       prefix of 20 to 100 tokens agrees within 4e-5. It is not the sliding window: a copy
+     *       with a 1000-position window shows the same gap.</li>
+     *   <li>For the 100-token prompt, queries, keys and values and the five sliding layers'
+     *       attention agree to float precision (1e-7); the global layer's attention output, whose
+     *       100 entries span two 64-entry tiles, differs by up to 9e-6 in two of its four heads.
+     *       Why its online softmax over two tiles differs here and not for Granite or SmolLM3
+     *       (1e-7) is not found.</li>
+     *   <li>This random model turns such differences into large ones: llama.cpp's own two
+     *       kernels differ by 7.6e-3 on that prompt, and flash attention off against on by
+     *       1.3e-2, while the greedy tokens still match.</li>
+     * </ul>
      */
     private static double tolerance(String name) {
         return name.startsWith("gemma3") ? 1e-2 : name.startsWith("gemma2") ? 2e-3 : 1e-3;
@@ -50,6 +67,27 @@ class FamilyParityTest {
             assertThat(model.config().architecture().ggufName()).isEqualTo(name.substring(0, name.indexOf('-')));
             for (JsonNode prompt : ref.json().path("greedy")) {
                 LlamaCppParityTest.compareGreedy(model, prompt, tolerance(name), name, ref, POOL);
+            }
+        }
+    }
+
+    /**
+     * Prefixes of 24 to 63 tokens of Gemma 3's longest prompt, which llama.cpp evaluates with its
+     * one-query attention kernel (its tiled one starts at 64 queries), against llama.cpp's next-token
+     * probabilities (scripts/llama_prompt_lengths.py). Taking the tiled kernel from 32 queries on,
+     * as before, put them up to 1.1e-2 apart.
+     */
+    @Test
+    void promptsShorterThanATileMatch() throws IOException {
+        LlamaCppReference ref = LlamaCppReference.load("gemma3-tiny-F16");
+        JsonNode lengths;
+        try (InputStream in = FamilyParityTest.class.getResourceAsStream("/llama-cpp-prompt-lengths/gemma3-tiny-F16.json")) {
+            lengths = JsonMapper.shared().readTree(in);
+        }
+        LlamaCppReference prefixes = new LlamaCppReference("gemma3-tiny-F16 prefixes", lengths);
+        try (Model model = ref.loadModel()) {
+            for (JsonNode prompt : lengths.path("greedy")) {
+                LlamaCppParityTest.compareGreedy(model, prompt, 1e-4, prefixes.name(), prefixes, POOL);
             }
         }
     }

@@ -36,6 +36,11 @@ class BpePresetTest {
             gpt-4o    | "Hello World's 1234!!" | "Hello, World's, ,123,4,!!"
             llama4    | "HelloWorld naïve"     | "Hello,World, naïve"
             dbrx      | "Hello World's 1234!!" | "Hello, World,'s, ,123,4,!!"
+            chatglm-bpe | "Hello World's 1234!!" | "Hello, World,'s, ,123,4,!!"
+            bloom     | "Hello world! (ok) 12" | "Hello, world,! (,ok,), 12"
+            poro-chat | "你好。世界 ok…"       | "你好,。,世界, ok,…"
+            viking    | "Hello world! (ok) 12" | "Hello, world,! (,ok,), ,1,2"
+            deepseek-coder | "Hi! 世界 x1"   | "Hi,!, ,世界, x,1"
             """)
     void splitsAsTheRegexSays(String pre, String text, String expected) {
         assertEquals(List.of(expected.split(",", -1)), words(pre, text));
