@@ -17,6 +17,7 @@ public final class WeightMatrix {
      */
     private static final long TILE_BYTES = 128 * 1024;
     private static final ThreadLocal<Activations> SCRATCH = ThreadLocal.withInitial(Activations::new);
+    private static final System.Logger LOG = System.getLogger(WeightMatrix.class.getName());
 
     private final String name;
     private final GgmlType type;
@@ -27,8 +28,11 @@ public final class WeightMatrix {
     private final long rowBytes;
     private final int tileRows;
     private final boolean batchOrder;
-    /** Whether {@link #groups} applies to this matrix (its type has a row-group layout and its row count fits). */
-    private final boolean grouped;
+    /**
+     * Whether {@link #groups} applies to this matrix (its type has a row-group layout and its row
+     * count fits); cleared when the JVM refuses the copy's direct memory.
+     */
+    private volatile boolean grouped;
     /** The row-group copy, made at the first multiply (so loading stays a mapping); null until then. */
     private volatile RowGroups groups;
 
@@ -126,9 +130,28 @@ public final class WeightMatrix {
             synchronized (this) {
                 g = groups;
                 if (g == null) {
-                    RowGroups copy = RowGroups.of(type, rows, cols);
+                    RowGroups copy;
+                    try {
+                        copy = RowGroups.of(type, rows, cols);
+                    } catch (OutOfMemoryError e) {
+                        // The copy is native memory counted against -XX:MaxDirectMemorySize (by
+                        // default the heap's maximum): without room for it this matrix multiplies
+                        // from the file, with the same results at the per-row kernels' speed.
+                        grouped = false;
+                        LOG.log(System.Logger.Level.WARNING, "no direct memory for the row-group copy of {0} ({1});"
+                                + " it multiplies from the model file at a fraction of the speed."
+                                + " Raise -XX:MaxDirectMemorySize above the model file''s size.",
+                                name, e.getMessage());
+                        return null;
+                    }
                     pool.parallelFor(rows / RowGroups.ROWS, (from, to) -> copy.copy(data, from, to));
                     groups = g = copy;
+                    // Multiplies read the copy from now on: the file's pages of this matrix leave the
+                    // resident set (madvise DONTNEED), or the process would hold the weights twice.
+                    // A later read of them (a tied embedding's row lookup) faults its page back in.
+                    if (data.isMapped()) {
+                        data.unload();
+                    }
                 }
             }
         }
