@@ -17,6 +17,8 @@ generator ../shared/tools/make_synthetic_gguf.py; this script adds the families:
   phi3     fused attn_qkv and ffn_up (gate rows then up rows), LongRoPE factors long/short with an
            original context length and attention factor
   smollm3  llama block without RoPE in every fourth layer
+  mistral3 llama block with YaRN RoPE scaling (factor, original context, beta fast/slow, log
+           multiplier) and the query temperature log(floor(pos / original context) + 1) * scale + 1
 
 Weight recipe as the shared generator's: matrices ~ N(0, --std), norm gains ~ g*(1+0.1 N(0,1)),
 tied models raise the final norm gain so logits are peaked; one numpy PCG64 generator seeded with
@@ -49,6 +51,11 @@ SHAPES = {
                     attention_scale=0.1),
     "phi3": dict(dim=128, layers=3, heads=4, kv_heads=2, head_dim=32, ffn=384, ctx=4096, eps=1e-5,
                  rope_base=10000.0, original_ctx=1024, window=2047),
+    # An original context of 64 puts YaRN's ramp over the first 6 of 16 rotated pairs and the query
+    # temperature's first step inside the 128-token perplexity chunks.
+    "mistral3": dict(dim=128, layers=3, heads=4, kv_heads=2, head_dim=32, ffn=384, ctx=4096, eps=1e-5,
+                     rope_base=10000.0, yarn_factor=4.0, original_ctx=64, yarn_beta_fast=32.0,
+                     yarn_beta_slow=1.0, yarn_log_mul=1.0, temperature_scale=0.1),
     "smollm3": dict(dim=128, layers=4, heads=4, kv_heads=2, head_dim=32, ffn=384, ctx=4096, eps=1e-6,
                     rope_base=5000000.0),
 }
@@ -105,6 +112,14 @@ def build(args):
         # as the converter computes it for LongRoPE checkpoints
         kv.append(("%s.rope.scaling.attn_factor" % arch, g.T_F32,
                    math.sqrt(1 + math.log(scale) / math.log(s["original_ctx"]))))
+    if arch == "mistral3":
+        kv.append(("%s.rope.scaling.type" % arch, g.T_STR, "yarn"))
+        kv.append(("%s.rope.scaling.factor" % arch, g.T_F32, s["yarn_factor"]))
+        kv.append(("%s.rope.scaling.original_context_length" % arch, g.T_U32, s["original_ctx"]))
+        kv.append(("%s.rope.scaling.yarn_beta_fast" % arch, g.T_F32, s["yarn_beta_fast"]))
+        kv.append(("%s.rope.scaling.yarn_beta_slow" % arch, g.T_F32, s["yarn_beta_slow"]))
+        kv.append(("%s.rope.scaling.yarn_log_multiplier" % arch, g.T_F32, s["yarn_log_mul"]))
+        kv.append(("%s.attention.temperature_scale" % arch, g.T_F32, s["temperature_scale"]))
     if args.type == "q8_0":
         kv.append(("general.quantization_version", g.T_U32, 2))
     kv += tok_kvs

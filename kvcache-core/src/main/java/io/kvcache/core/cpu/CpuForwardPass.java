@@ -14,6 +14,7 @@ import io.kvcache.core.model.Model;
 import io.kvcache.core.model.ModelConfig;
 import io.kvcache.core.model.ModelTraits;
 import io.kvcache.core.model.ModelWeights;
+import io.kvcache.core.model.QueryTemperature;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tensor.ComputePool;
 import io.kvcache.core.tensor.Float16s;
@@ -74,7 +75,7 @@ public final class CpuForwardPass implements ForwardPass {
             LayerAttention la = config.attention(layer);
             if (la.rotates()) {
                 perLayer[layer] = tables.computeIfAbsent(new RopeKey(la.ropeBase(), la.ropeScale(), factors), k -> new RopeTable(config.ropeDims(), la.ropeBase(),
-                        la.ropeScale(), factors, traits.ropeAttentionFactor()));
+                        la.ropeScale(), factors, traits.ropeAttentionFactor(), traits.yarn()));
             }
         }
         return perLayer;
@@ -248,9 +249,11 @@ public final class CpuForwardPass implements ForwardPass {
         int vWidth = config.kvHeads() * vd;
         boolean tiled = usesTiledAttention(count);
         boolean rotated = cache.rotatesKeys();
+        QueryTemperature temperature = traits.queryTemperature();
         for (int b = 0; b < count; b++) {
             int pos = start + b;
             addBias(a.q, b * qWidth, w.queryBias());
+            float queryTemperature = temperature == null ? 1f : temperature.factor(pos);
             for (int h = 0; h < config.heads(); h++) {
                 int off = b * qWidth + h * hd;
                 if (w.queryNorm() != null) {
@@ -258,6 +261,9 @@ public final class CpuForwardPass implements ForwardPass {
                 }
                 if (rope != null) {
                     rope.rotate(a.q, off, pos, config.ropeStyle());
+                }
+                if (temperature != null) {
+                    VectorMath.scale(a.q, off, hd, queryTemperature);
                 }
                 VectorMath.scale(a.q, off, hd, traits.queryScale());
                 if (rotated) {

@@ -1,14 +1,16 @@
 package io.kvcache.core.cpu;
 
 import io.kvcache.core.model.RopeStyle;
+import io.kvcache.core.model.YarnRope;
 
 import java.util.Arrays;
 
 /**
  * Cosines and sines of the RoPE angles per position, grown on demand. Angles follow llama.cpp:
  * theta_i = p * base^(-2i/d), built by repeated float multiplication, divided by the optional
- * per-pair frequency factors and multiplied by the scale of linear position interpolation; their
- * cosines and sines are glibc's (see {@link FloatSinCos}), times the attention factor of LongRoPE.
+ * per-pair frequency factors and multiplied by the scale of linear position interpolation (with
+ * YaRN, blended per pair with the unscaled angle, see {@link YarnRope}); their cosines and sines are
+ * glibc's (see {@link FloatSinCos}), times the attention factor of LongRoPE or YaRN.
  */
 final class RopeTable {
     private final int pairs;
@@ -16,17 +18,29 @@ final class RopeTable {
     private final float[] factors;
     private final float scale;
     private final float attentionFactor;
+    /** Per pair, the share of the unscaled angle in YaRN's blend; null without YaRN. */
+    private final float[] extrapolation;
     // Replaced whole (never written after publication) so readers on other threads see complete tables.
     private volatile float[] cos = new float[0];
     private volatile float[] sin = new float[0];
     private int positions;
 
-    RopeTable(int ropeDims, float base, float scale, float[] factors, float attentionFactor) {
+    RopeTable(int ropeDims, float base, float scale, float[] factors, float attentionFactor, YarnRope yarn) {
         this.pairs = ropeDims / 2;
         this.thetaScale = (float) Math.pow(base, -2.0f / ropeDims);
         this.factors = factors;
         this.scale = scale;
-        this.attentionFactor = attentionFactor;
+        if (yarn == null) {
+            this.extrapolation = null;
+            this.attentionFactor = attentionFactor;
+        } else {
+            float[] ramp = yarn.rampDims(ropeDims, base);
+            this.extrapolation = new float[pairs];
+            for (int i = 0; i < pairs; i++) {
+                extrapolation[i] = YarnRope.extrapolation(ramp, i);
+            }
+            this.attentionFactor = attentionFactor * YarnRope.magnitude(scale);
+        }
     }
 
     /** Makes positions [0, count) available; call before reading them from several threads. */
@@ -40,7 +54,13 @@ final class RopeTable {
         for (int p = positions; p < grown; p++) {
             float theta = p;
             for (int i = 0; i < pairs; i++) {
-                float angle = scale * (factors == null ? theta : theta / factors[i]);
+                float unscaled = factors == null ? theta : theta / factors[i];
+                float angle = scale * unscaled;
+                if (extrapolation != null) {
+                    // ggml's interpolated * (1 - mix) + unscaled * mix, its first product fused (see rotate)
+                    float mix = extrapolation[i];
+                    angle = Math.fma(angle, 1 - mix, unscaled * mix);
+                }
                 newCos[p * pairs + i] = FloatSinCos.cos(angle) * attentionFactor;
                 newSin[p * pairs + i] = FloatSinCos.sin(angle) * attentionFactor;
                 theta *= thetaScale;

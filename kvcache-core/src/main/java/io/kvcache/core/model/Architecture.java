@@ -25,7 +25,9 @@ public enum Architecture {
     /** Phi 3 / 3.5 / 4-mini: fused q/k/v and gate/up projections, LongRoPE factors. */
     PHI3("phi3", RopeStyle.HALVES),
     /** SmolLM3: the Llama block with every fourth layer unrotated (NoPE). */
-    SMOLLM3("smollm3", RopeStyle.INTERLEAVED);
+    SMOLLM3("smollm3", RopeStyle.INTERLEAVED),
+    /** Ministral 3 / Mistral Small 3.x text models: the Llama block with YaRN RoPE and query temperature by position. */
+    MISTRAL3("mistral3", RopeStyle.INTERLEAVED);
 
     private final String ggufName;
     private final RopeStyle ggufRopeStyle;

@@ -35,6 +35,23 @@ final class FamilyTraits {
         String p = arch.ggufName() + ".";
         float ropeScale = ropeScale(md, p, source);
         float ropeAttentionFactor = positive(md.floatOr(p + "rope.scaling.attn_factor", 1f), "rope.scaling.attn_factor", source);
+        int yarnContext = md.intOr(p + "rope.scaling.original_context_length", contextLength);
+        YarnRope yarn = null;
+        QueryTemperature queryTemperature = null;
+        if (ropeScale != 1f && md.string(p + "rope.scaling.type").orElse("").equals("yarn")) {
+            require(yarnContext > 0, source, "rope.scaling.original_context_length " + yarnContext + " must be positive");
+            // llama.cpp reads the betas and the log multiplier only for some families (here Mistral 3).
+            boolean fromFile = arch == Architecture.MISTRAL3;
+            yarn = new YarnRope(
+                    positive(fromFile ? md.floatOr(p + "rope.scaling.yarn_beta_fast", YarnRope.DEFAULT_BETA_FAST) : YarnRope.DEFAULT_BETA_FAST,
+                            "rope.scaling.yarn_beta_fast", source),
+                    positive(fromFile ? md.floatOr(p + "rope.scaling.yarn_beta_slow", YarnRope.DEFAULT_BETA_SLOW) : YarnRope.DEFAULT_BETA_SLOW,
+                            "rope.scaling.yarn_beta_slow", source),
+                    yarnContext);
+            float logMultiplier = fromFile ? md.floatOr(p + "rope.scaling.yarn_log_multiplier", 0f) : 0f;
+            require(Float.isFinite(logMultiplier), source, "rope.scaling.yarn_log_multiplier " + logMultiplier + " is not finite");
+            ropeAttentionFactor = YarnRope.attentionFactor(ropeScale, logMultiplier, ropeAttentionFactor);
+        }
         ModelTraits plain = ModelTraits.plain(layers, headDim, ropeBase);
         List<LayerAttention> global = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
@@ -52,6 +69,14 @@ final class FamilyTraits {
         List<LayerAttention> perLayer = global;
         switch (arch) {
             case LLAMA, QWEN2, QWEN3 -> {
+            }
+            case MISTRAL3 -> {
+                float temperature = md.floatOr(p + "attention.temperature_scale", 0f);
+                if (temperature != 0f) {
+                    require(Float.isFinite(temperature), source, "attention.temperature_scale " + temperature + " is not finite");
+                    require(yarnContext > 0, source, "attention temperature needs a positive original context, not " + yarnContext);
+                    queryTemperature = new QueryTemperature(temperature, yarnContext);
+                }
             }
             case GEMMA2, GEMMA3 -> {
                 boolean gemma2 = arch == Architecture.GEMMA2;
@@ -113,12 +138,13 @@ final class FamilyTraits {
         require(attentionCap >= 0 && Float.isFinite(attentionCap) && finalCap >= 0 && Float.isFinite(finalCap), source,
                 "soft-capping values must be finite and not negative");
         return new ModelTraits(embedding, query, attention, attentionCap, residual, logit, finalCap, activation,
-                ropeAttentionFactor, originalContext, perLayer);
+                ropeAttentionFactor, originalContext, yarn, queryTemperature, perLayer);
     }
 
     /**
-     * RoPE's angle factor: 1 / the linear scaling factor (llama.cpp reads the factor whatever the
-     * type says, and applies it unless the type is "none"); other scaling types are refused.
+     * RoPE's angle factor: 1 / the scaling factor of linear or YaRN scaling (llama.cpp reads the
+     * factor whatever the type says, and applies it unless the type is "none"); other scaling types
+     * are refused.
      */
     private static float ropeScale(GgufMetadata md, String p, String source) {
         String type = md.string(p + "rope.scaling.type").orElse("linear");
@@ -126,9 +152,9 @@ final class FamilyTraits {
         if (factor == 0f || factor == 1f || type.equals("none")) {
             return 1f;
         }
-        if (!type.equals("linear")) {
+        if (!type.equals("linear") && !type.equals("yarn")) {
             throw new ModelFormatException(source + ": RoPE scaling '" + UntrustedText.quote(type) + "' (factor " + factor
-                    + ") is not supported; only unscaled or linearly scaled RoPE, Llama 3.1 frequency factors and LongRoPE are");
+                    + ") is not supported; only unscaled, linear and YaRN scaling, Llama 3.1 frequency factors and LongRoPE are");
         }
         return 1f / positive(factor, "rope.scaling.factor", source);
     }

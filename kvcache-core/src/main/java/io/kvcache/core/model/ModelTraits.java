@@ -19,14 +19,18 @@ import java.util.List;
  * @param logitScale          factor on the logits (Granite: 1 / its logit scale); 1 for none
  * @param finalSoftCap        logits become cap * tanh(logit / cap) when positive (Gemma 2); 0 for none
  * @param activation          the feed-forward's gated activation
- * @param ropeAttentionFactor factor on RoPE's cosines and sines (LongRoPE's attention factor); 1 for none
+ * @param ropeAttentionFactor factor on RoPE's cosines and sines (LongRoPE's attention factor, YaRN's
+ *                            as {@link YarnRope#attentionFactor} gives it); 1 for none
  * @param ropeOriginalContext with long RoPE factors (Phi 3): sequences opened for more positions than
  *                            this rotate with the long factors, others with the short ones; 0 otherwise
+ * @param yarn                YaRN's blend of interpolated and unscaled RoPE angles; null for none
+ * @param queryTemperature    factor on the queries by position after RoPE (Mistral 3); null for none
  * @param layers              per layer, its window and rotation
  */
 public record ModelTraits(float embeddingScale, float queryScale, float attentionScale, float attentionSoftCap,
                           float residualScale, float logitScale, float finalSoftCap, Activation activation,
-                          float ropeAttentionFactor, int ropeOriginalContext, List<LayerAttention> layers) {
+                          float ropeAttentionFactor, int ropeOriginalContext, YarnRope yarn,
+                          QueryTemperature queryTemperature, List<LayerAttention> layers) {
 
     public ModelTraits {
         layers = List.copyOf(layers);
@@ -38,7 +42,7 @@ public record ModelTraits(float embeddingScale, float queryScale, float attentio
         for (int i = 0; i < layerCount; i++) {
             layers.add(LayerAttention.global(ropeBase));
         }
-        return new ModelTraits(1f, 1f, defaultAttentionScale(headDim), 0f, 1f, 1f, 0f, Activation.SILU, 1f, 0, layers);
+        return new ModelTraits(1f, 1f, defaultAttentionScale(headDim), 0f, 1f, 1f, 0f, Activation.SILU, 1f, 0, null, null, layers);
     }
 
     /** 1/sqrt(head width), the usual scale of attention scores. */
@@ -60,6 +64,7 @@ public record ModelTraits(float embeddingScale, float queryScale, float attentio
         return embeddingScale == 1f && queryScale == 1f && attentionScale == defaultAttentionScale(headDim)
                 && attentionSoftCap == 0f && residualScale == 1f && logitScale == 1f && finalSoftCap == 0f
                 && activation == Activation.SILU && ropeAttentionFactor == 1f && ropeOriginalContext == 0
+                && yarn == null && queryTemperature == null
                 && layers.stream().allMatch(l -> !l.sliding() && l.rotates() && l.ropeScale() == 1f
                         && l.ropeBase() == layers.getFirst().ropeBase());
     }
