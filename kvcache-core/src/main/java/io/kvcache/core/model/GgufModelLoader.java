@@ -2,9 +2,9 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.UntrustedText;
-import io.kvcache.core.gguf.GgufFile;
-import io.kvcache.core.gguf.GgufMetadata;
-import io.kvcache.core.gguf.GgufTensor;
+import io.kvcache.core.format.GgufFile;
+import io.kvcache.core.format.GgufMetadata;
+import io.kvcache.core.format.GgufTensor;
 import io.kvcache.core.tensor.Dequantize;
 import io.kvcache.core.tensor.WeightMatrix;
 import io.kvcache.core.tokenizer.Tokenizer;

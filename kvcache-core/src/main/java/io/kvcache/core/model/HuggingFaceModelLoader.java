@@ -2,6 +2,7 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.UntrustedText;
+import io.kvcache.core.format.SafetensorsFile;
 import io.kvcache.core.tensor.Dequantize;
 import io.kvcache.core.tensor.WeightMatrix;
 import io.kvcache.core.tokenizer.Tokenizer;

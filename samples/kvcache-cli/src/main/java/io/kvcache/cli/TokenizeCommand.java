@@ -1,6 +1,6 @@
 package io.kvcache.cli;
 
-import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.format.GgufFile;
 import io.kvcache.core.tokenizer.Tokenizer;
 import io.kvcache.core.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
