@@ -43,6 +43,16 @@ public final class SafetensorsFile implements TensorFile {
         public int cols() {
             return shape.length == 0 ? 1 : Math.toIntExact(shape[shape.length - 1]);
         }
+
+        /** Multiplied rather than divided out, as a dimension may be 0 here. */
+        @Override
+        public int rows() {
+            long rows = 1;
+            for (int d = 0; d < shape.length - 1; d++) {
+                rows = Math.multiplyExact(rows, shape[d]);
+            }
+            return Math.toIntExact(rows);
+        }
     }
 
     /** The format's own limit on the JSON header. */
