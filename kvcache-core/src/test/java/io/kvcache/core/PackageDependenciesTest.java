@@ -11,8 +11,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 
 /**
  * The packages of the engine depend on each other one way only, and the layers stay where they
- * belong: the model does not know the cache or any backend, the cache does not know how it is
- * computed, and only the CPU backend's package names the CPU forward pass.
+ * belong: the file formats know nothing but the tensor types, the model does not know the cache or
+ * any backend, the cache does not know how it is computed, and only the CPU backend's package names
+ * the CPU forward pass.
  */
 class PackageDependenciesTest {
     private static JavaClasses core;
@@ -33,6 +34,16 @@ class PackageDependenciesTest {
         noClasses().that().resideInAPackage("io.kvcache.core.model..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.kvcache.core.kv..", "io.kvcache.core.backend..",
                         "io.kvcache.core.cpu..", "io.kvcache.core.generate..", "io.kvcache.core.sampling..")
+                .check(core);
+    }
+
+    @Test
+    void theFileFormatsKnowOnlyTheTensorTypes() {
+        noClasses().that().resideInAPackage("io.kvcache.core.format..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.kvcache.core.model..", "io.kvcache.core.kv..",
+                        "io.kvcache.core.backend..", "io.kvcache.core.cpu..", "io.kvcache.core.generate..",
+                        "io.kvcache.core.sampling..", "io.kvcache.core.tokenizer..", "io.kvcache.core.chat..",
+                        "io.kvcache.core.eval..", "io.kvcache.core.grammar..")
                 .check(core);
     }
 

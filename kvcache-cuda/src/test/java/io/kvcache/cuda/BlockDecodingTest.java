@@ -1,8 +1,8 @@
 package io.kvcache.cuda;
 
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
-import io.kvcache.core.gguf.GgufTensor;
+import io.kvcache.core.format.GgufFile;
+import io.kvcache.core.format.GgufTensor;
 import io.kvcache.core.tensor.GgmlType;
 import io.kvcache.core.tensor.WeightMatrix;
 import org.junit.jupiter.api.BeforeAll;

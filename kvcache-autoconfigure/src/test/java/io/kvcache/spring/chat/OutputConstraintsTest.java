@@ -3,7 +3,7 @@ package io.kvcache.spring.chat;
 import io.kvcache.core.SharedData;
 import io.kvcache.core.chat.ToolCallFormat;
 import io.kvcache.core.chat.ToolDefinition;
-import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.format.GgufFile;
 import io.kvcache.core.grammar.TokenConstraint;
 import io.kvcache.core.tokenizer.Tokenizer;
 import io.kvcache.core.tokenizer.Tokenizers;

@@ -6,6 +6,7 @@ import io.kvcache.core.kv.KvMemoryReport;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
+import io.kvcache.core.sampling.LogSoftmax;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.tokenizer.Tokenizer;
 
@@ -167,7 +168,7 @@ public final class KvQuality {
                     kl += Math.exp(q[i]) * (q[i] - p[i]);
                 }
                 scores.kl += kl;
-                scores.agree += LogSoftmax.argmax(p) == LogSoftmax.argmax(q) ? 1 : 0;
+                scores.agree += Sampler.argmax(logits, 0, vocabulary) == Sampler.argmax(fullLogits, 0, vocabulary) ? 1 : 0;
                 scores.count++;
             } else if (next >= recall.nameStart) {
                 if (next == recall.nameStart) {
@@ -176,8 +177,8 @@ public final class KvQuality {
                     recall.allFirst = true;
                     recall.fullAllFirst = true;
                 }
-                recall.allFirst &= LogSoftmax.argmax(p) == target;
-                recall.fullAllFirst &= LogSoftmax.argmax(q) == target;
+                recall.allFirst &= Sampler.argmax(logits, 0, vocabulary) == target;
+                recall.fullAllFirst &= Sampler.argmax(fullLogits, 0, vocabulary) == target;
             }
             if (next == tokens.length - 1) {
                 break;

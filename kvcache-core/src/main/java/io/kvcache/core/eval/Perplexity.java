@@ -5,6 +5,7 @@ import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
+import io.kvcache.core.sampling.LogSoftmax;
 
 /**
  * Perplexity by llama.cpp's method, so the figures compare with its perplexity tool: the text is

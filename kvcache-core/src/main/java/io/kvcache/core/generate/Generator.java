@@ -7,6 +7,7 @@ import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
+import io.kvcache.core.sampling.LogSoftmax;
 import io.kvcache.core.sampling.Sampler;
 import io.kvcache.core.sampling.SamplingParams;
 import io.kvcache.core.tokenizer.Tokenizer;
@@ -161,14 +162,7 @@ public final class Generator {
 
     /** The k most likely tokens under the softmax of the raw logits over the whole vocabulary. */
     public static List<TokenProbability> topProbabilities(float[] logits, int k) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (float l : logits) {
-            sum += Math.exp(l - max);
-        }
+        LogSoftmax.Row row = LogSoftmax.row(logits, 0, logits.length);
         PriorityQueue<Integer> best = new PriorityQueue<>(Comparator.comparingDouble(i -> logits[i]));
         for (int i = 0; i < logits.length; i++) {
             if (best.size() < k) {
@@ -181,7 +175,7 @@ public final class Generator {
         List<TokenProbability> top = new ArrayList<>();
         while (!best.isEmpty()) {
             int i = best.poll();
-            top.add(new TokenProbability(i, Math.exp(logits[i] - max) / sum));
+            top.add(new TokenProbability(i, Math.exp(row.of(logits[i]))));
         }
         return top.reversed();
     }

@@ -2,7 +2,7 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.UntrustedText;
-import io.kvcache.core.gguf.GgufMetadata;
+import io.kvcache.core.format.GgufMetadata;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -2,8 +2,7 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.UntrustedText;
-import io.kvcache.core.tensor.Dequantize;
-import io.kvcache.core.tensor.WeightMatrix;
+import io.kvcache.core.format.SafetensorsFile;
 import io.kvcache.core.tokenizer.Tokenizer;
 import io.kvcache.core.tokenizer.Tokenizers;
 import tools.jackson.core.JacksonException;
@@ -12,7 +11,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -27,11 +25,6 @@ final class HuggingFaceModelLoader {
                     "qwen2", Architecture.QWEN2, "qwen3", Architecture.QWEN3);
 
     private HuggingFaceModelLoader() {
-    }
-
-    /** A layer that attends to another layer's cache has no use for its own K/V projections (they may be absent). */
-    private static WeightMatrix keyValueMatrix(SafetensorsFile file, String name, ModelConfig config, int layer) {
-        return config.kvLayer(layer) == layer ? matrix(file, name) : file.tensor(name).map(HuggingFaceModelLoader::matrix).orElse(null);
     }
 
     /** @throws ModelFormatException for a missing file, invalid JSON or a value of the wrong JSON type */
@@ -86,37 +79,7 @@ final class HuggingFaceModelLoader {
         }
         SafetensorsFile file = SafetensorsFile.open(weightsFile);
         try {
-            // A tied checkpoint may store the shared matrix under either name.
-            WeightMatrix output = file.tensor("lm_head.weight").map(HuggingFaceModelLoader::matrix).orElse(null);
-            WeightMatrix embedding = file.tensor("model.embed_tokens.weight").map(HuggingFaceModelLoader::matrix)
-                    .orElse(output);
-            if (embedding == null) {
-                throw missing("model.embed_tokens.weight");
-            }
-            List<LayerWeights> layers = new ArrayList<>();
-            for (int i = 0; i < config.layers(); i++) {
-                String b = "model.layers." + i + ".";
-                layers.add(new LayerWeights(
-                        vector(file, b + "input_layernorm.weight"),
-                        matrix(file, b + "self_attn.q_proj.weight"),
-                        keyValueMatrix(file, b + "self_attn.k_proj.weight", config, i),
-                        keyValueMatrix(file, b + "self_attn.v_proj.weight", config, i),
-                        matrix(file, b + "self_attn.o_proj.weight"),
-                        optionalVector(file, b + "self_attn.q_proj.bias"),
-                        optionalVector(file, b + "self_attn.k_proj.bias"),
-                        optionalVector(file, b + "self_attn.v_proj.bias"),
-                        optionalVector(file, b + "self_attn.q_norm.weight"),
-                        optionalVector(file, b + "self_attn.k_norm.weight"),
-                        null,
-                        vector(file, b + "post_attention_layernorm.weight"),
-                        matrix(file, b + "mlp.gate_proj.weight"),
-                        matrix(file, b + "mlp.up_proj.weight"),
-                        matrix(file, b + "mlp.down_proj.weight"),
-                        null));
-            }
-            ModelWeights weights = new ModelWeights(embedding, layers, vector(file, "model.norm.weight"),
-                    output != null ? output : embedding, null, null);
-            ModelChecks.validate(config, weights, folder.toString());
+            ModelWeights weights = new ModelWeightsReader(file, TensorNames.HUGGING_FACE).read(config);
             Tokenizer tokenizer = Tokenizers.fromHuggingFace(folder);
             ModelChecks.validate(config, tokenizer, folder.toString());
             return new Model(folder, config, weights, tokenizer, HuggingFaceChatTemplate.read(folder), file);
@@ -147,35 +110,5 @@ final class HuggingFaceModelLoader {
                     + UntrustedText.quote(node.toString()) + " is outside the range of a 32-bit integer");
         }
         return node.asInt();
-    }
-
-    private static WeightMatrix matrix(SafetensorsFile file, String name) {
-        return matrix(file.tensor(name).orElseThrow(() -> missing(name)));
-    }
-
-    private static WeightMatrix matrix(SafetensorsFile.Tensor t) {
-        if (t.shape().length != 2) {
-            throw new ModelFormatException("tensor '" + UntrustedText.quote(t.name()) + "' should be a matrix");
-        }
-        return WeightMatrix.of(t.name(), t.type(), (int) t.shape()[0], (int) t.shape()[1], t.data());
-    }
-
-    private static float[] vector(SafetensorsFile file, String name) {
-        return floats(file.tensor(name).orElseThrow(() -> missing(name)));
-    }
-
-    private static float[] optionalVector(SafetensorsFile file, String name) {
-        return file.tensor(name).map(HuggingFaceModelLoader::floats).orElse(null);
-    }
-
-    /** Vectors are copied to the heap, so their length is bounded first. */
-    private static float[] floats(SafetensorsFile.Tensor t) {
-        ModelChecks.inRange(t.elementCount(), 1, ModelChecks.MAX_WIDTH, "the length of '" + UntrustedText.quote(t.name()) + "'",
-                "model.safetensors");
-        return Dequantize.toFloats(t.type(), t.data(), t.elementCount());
-    }
-
-    private static ModelFormatException missing(String name) {
-        return new ModelFormatException("model.safetensors lacks the tensor '" + UntrustedText.quote(name) + "'");
     }
 }

@@ -1,6 +1,6 @@
 package io.kvcache.core.tokenizer;
 
-import io.kvcache.core.gguf.GgufMetadata;
+import io.kvcache.core.format.GgufMetadata;
 
 import java.nio.file.Path;
 

@@ -1,7 +1,7 @@
 package io.kvcache.core.chat;
 
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.format.GgufFile;
 import io.kvcache.core.grammar.Grammar;
 import io.kvcache.core.grammar.JsonSchemaGrammar;
 import io.kvcache.core.grammar.RandomConstrainedText;

@@ -2,7 +2,7 @@ package io.kvcache.core.fuzz;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.format.GgufFile;
 import io.kvcache.core.tokenizer.TokenizationException;
 import io.kvcache.core.tokenizer.Tokenizer;
 import io.kvcache.core.tokenizer.Tokenizers;

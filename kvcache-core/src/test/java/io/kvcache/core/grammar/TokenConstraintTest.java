@@ -4,7 +4,7 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.format.GgufFile;
 import io.kvcache.core.tokenizer.TokenType;
 import io.kvcache.core.tokenizer.Tokenizer;
 import io.kvcache.core.tokenizer.Tokenizers;

@@ -1,15 +1,13 @@
 package io.kvcache.core.kv;
 
-import io.kvcache.core.SharedData;
+import io.kvcache.core.TinyStoriesOnCpu;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,25 +15,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The guardrail on TinyStories-656K (2 layers of 4 KV heads) decoding real text. */
 class GuardrailOnModelTest {
     private static final int PROMPT = 60;
+    private static TinyStoriesOnCpu tiny;
     private static Model model;
-    private static ComputePool pool;
     private static CpuForwardPass transformer;
     private static TokenClasses classes;
     private static int[] text;
 
     @BeforeAll
     static void load() throws Exception {
-        model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
-        pool = new ComputePool(2);
-        transformer = new CpuForwardPass(model, pool);
-        classes = TokenClasses.of(model.tokenizer());
-        text = model.tokenizer().encode(Files.readString(SharedData.require("eval/tinystories-eval.txt")), true, false);
+        tiny = TinyStoriesOnCpu.open();
+        model = tiny.model();
+        transformer = tiny.forwardPass();
+        classes = tiny.classes();
+        text = tiny.text();
     }
 
     @AfterAll
     static void close() {
-        pool.close();
-        model.close();
+        tiny.close();
     }
 
     private static KvCache window(String threshold) {

@@ -1,19 +1,17 @@
 package io.kvcache.core.kv;
 
-import io.kvcache.core.SharedData;
+import io.kvcache.core.TinyStoriesOnCpu;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.generate.Generator;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.sampling.SamplingParams;
-import io.kvcache.core.tensor.ComputePool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Files;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,26 +21,25 @@ import static org.assertj.core.api.Assertions.assertThat;
  * dimensions) evaluating real text, whose caches account for the arrays they hold.
  */
 class KvFootprintTest {
+    private static TinyStoriesOnCpu tiny;
     private static Model model;
-    private static ComputePool pool;
     private static CpuForwardPass transformer;
     private static TokenClasses classes;
     private static int[] text;
 
     @BeforeAll
     static void load() throws Exception {
-        model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
-        pool = new ComputePool(2);
-        transformer = new CpuForwardPass(model, pool);
-        classes = TokenClasses.of(model.tokenizer());
-        text = model.tokenizer().encode(Files.readString(SharedData.require("eval/tinystories-eval.txt")), true, false);
+        tiny = TinyStoriesOnCpu.open();
+        model = tiny.model();
+        transformer = tiny.forwardPass();
+        classes = tiny.classes();
+        text = tiny.text();
         assertThat(text.length).isGreaterThan(512);
     }
 
     @AfterAll
     static void close() {
-        pool.close();
-        model.close();
+        tiny.close();
     }
 
     /** A policy by name with its defaults; names with a colon carry non-default settings. */

@@ -2,8 +2,9 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
-import io.kvcache.core.gguf.GgufRewriter;
+import io.kvcache.core.format.GgufFile;
+import io.kvcache.core.format.GgufRewriter;
+import io.kvcache.core.format.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

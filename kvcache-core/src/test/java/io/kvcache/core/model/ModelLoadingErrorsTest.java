@@ -2,8 +2,8 @@ package io.kvcache.core.model;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
-import io.kvcache.core.gguf.GgufTensor;
+import io.kvcache.core.format.GgufFile;
+import io.kvcache.core.format.GgufTensor;
 import io.kvcache.core.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,8 +1,8 @@
 package io.kvcache.core.tensor;
 
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
-import io.kvcache.core.gguf.GgufTensor;
+import io.kvcache.core.format.GgufFile;
+import io.kvcache.core.format.GgufTensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 

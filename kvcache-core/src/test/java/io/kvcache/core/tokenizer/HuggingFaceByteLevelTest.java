@@ -1,8 +1,8 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
-import io.kvcache.core.gguf.GgufMetadata;
+import io.kvcache.core.format.GgufFile;
+import io.kvcache.core.format.GgufMetadata;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -1,7 +1,7 @@
 package io.kvcache.core.tokenizer;
 
 import io.kvcache.core.SharedData;
-import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.format.GgufFile;
 
 import java.nio.file.Path;
 import java.util.Map;

@@ -42,6 +42,9 @@ final class BenchCommand implements Callable<Integer> {
     ModelOptions options;
 
     @Mixin
+    ThreadsOption threads;
+
+    @Mixin
     PolicyOptions policy;
 
     @Option(names = "--prompt-tokens", description = "Prompt length (default ${DEFAULT-VALUE})")
@@ -64,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1 || repetitions < 1) {
             throw new IllegalArgumentException("--prompt-tokens, --gen-tokens and --repetitions must be at least 1");
         }
-        try (Model model = options.load(); ComputePool pool = options.pool()) {
+        try (Model model = options.load(); ComputePool pool = threads.pool()) {
             CpuForwardPass transformer = new CpuForwardPass(model, pool);
             if (promptTokens + genTokens > model.config().contextLength()) {
                 throw new IllegalArgumentException("prompt + generated tokens (" + (promptTokens + genTokens)

@@ -9,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -21,8 +20,11 @@ final class EvalKvCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
-    @Option(names = "--file", required = true, description = "UTF-8 text file")
-    Path file;
+    @Mixin
+    ThreadsOption threads;
+
+    @Mixin
+    TextFileOption file;
 
     @Mixin
     PolicyOptions policy;
@@ -42,8 +44,8 @@ final class EvalKvCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         KvCacheConfig kvPolicy = policy.policy();
-        String text = PerplexityCommand.readText(file);
-        try (Model model = options.load(); ComputePool pool = options.pool()) {
+        String text = file.read();
+        try (Model model = options.load(); ComputePool pool = threads.pool()) {
             KvQuality.Settings run = QualityFields.settings(model.config(), context, chunks, greedyTokens, recallProbes);
             long t0 = System.nanoTime();
             KvQuality.Report report = new KvQuality(model, new CpuForwardPass(model, pool)).evaluate(text, kvPolicy, run);

@@ -29,6 +29,9 @@ final class GenerateCommand implements Callable<Integer> {
     ModelOptions options;
 
     @Mixin
+    ThreadsOption threads;
+
+    @Mixin
     PolicyOptions policy;
 
     @ArgGroup(multiplicity = "1")
@@ -72,7 +75,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SamplingParams params = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, 64, seed, maxTokens, stop);
-        try (Model model = options.load(); ComputePool pool = options.pool()) {
+        try (Model model = options.load(); ComputePool pool = threads.pool()) {
             Generator generator = new Generator(model, new CpuForwardPass(model, pool));
             int[] ids = prompt.ids != null ? prompt.ids : model.tokenizer().encode(prompt.text, true, true);
             KvCache cache = policy.cache(model, model.config().contextLength());

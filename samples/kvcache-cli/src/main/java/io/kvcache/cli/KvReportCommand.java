@@ -6,6 +6,7 @@ import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.model.Model;
 import io.kvcache.core.tensor.ComputePool;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -51,12 +52,12 @@ final class KvReportCommand implements Callable<Integer> {
     @Option(names = "--context", description = "Tokens per chunk (default: each model's context, at most 512)")
     Integer context;
 
-    @Option(names = "--threads", description = "Compute threads (default: all cores)")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() {
-        String body = PerplexityCommand.readText(text);
+        String body = TextFileOption.read(text);
         createOut(); // before minutes of measuring, not after
         long t0 = System.nanoTime();
         List<ModelQuality> results = new ArrayList<>();
@@ -67,7 +68,7 @@ final class KvReportCommand implements Callable<Integer> {
         Path markdown = out.resolve("kv-quality.md");
         Path chart = out.resolve("kv-quality.png");
         try {
-            Files.writeString(markdown, QualityMarkdown.render(results, text, threads, seconds) + keptSections(markdown));
+            Files.writeString(markdown, QualityMarkdown.render(results, text, threads.threads, seconds) + keptSections(markdown));
             QualityChart.write(results, chart);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report into " + out + ": " + e.getMessage(), e);
@@ -98,7 +99,7 @@ final class KvReportCommand implements Callable<Integer> {
     }
 
     private ModelQuality sweep(Path file, String body) {
-        try (Model model = Model.load(file); ComputePool pool = ModelOptions.pool(threads)) {
+        try (Model model = Model.load(file); ComputePool pool = threads.pool()) {
             KvQuality quality = new KvQuality(model, new CpuForwardPass(model, pool));
             KvQuality.Settings settings = QualityFields.settings(model.config(), context, chunks, GREEDY_TOKENS, RECALL_PROBES);
             List<ModelQuality.Row> rows = new ArrayList<>();

@@ -8,14 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -26,16 +18,19 @@ final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
-    @Option(names = "--file", required = true, description = "UTF-8 text file")
-    Path file;
+    @Mixin
+    ThreadsOption threads;
+
+    @Mixin
+    TextFileOption file;
 
     @Option(names = "--context", description = "Tokens per chunk (default ${DEFAULT-VALUE})")
     int context = 512;
 
     @Override
     public Integer call() {
-        String text = readText(file);
-        try (Model model = options.load(); ComputePool pool = options.pool()) {
+        String text = file.read();
+        try (Model model = options.load(); ComputePool pool = threads.pool()) {
             long t0 = System.nanoTime();
             Perplexity.Result result = Perplexity.compute(model, new CpuForwardPass(model, pool), text, context);
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -54,20 +49,5 @@ final class PerplexityCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The file as text, with one trailing newline removed as llama.cpp's -f does. */
-    static String readText(Path file) {
-        try {
-            String text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-            return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(file + " is not valid UTF-8 text");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
     }
 }

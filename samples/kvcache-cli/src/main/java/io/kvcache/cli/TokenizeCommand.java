@@ -1,13 +1,13 @@
 package io.kvcache.cli;
 
-import io.kvcache.core.gguf.GgufFile;
+import io.kvcache.core.format.GgufFile;
 import io.kvcache.core.tokenizer.Tokenizer;
 import io.kvcache.core.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -17,10 +17,10 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /** Prints the token ids of a text (BOS added where the model adds it); works on vocabulary-only GGUF files. */
-@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Tokenize text with a model's tokenizer.")
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Tokenize text with a model's tokenizer (a vocabulary-only GGUF file will do).")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "GGUF file (a vocabulary-only one will do) or Hugging Face folder")
-    Path model;
+    @Mixin
+    ModelOptions options;
 
     @Option(names = "--text", required = true, description = "Text to tokenize")
     String text;
@@ -28,21 +28,18 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--no-special", description = "Do not add BOS/EOS")
     boolean noSpecial;
 
-    @Option(names = "--json", description = "Print JSON instead of text")
-    boolean json;
-
     @Override
     public Integer call() {
         int[] ids;
         List<String> pieces = new ArrayList<>();
-        if (Files.isDirectory(model)) {
-            ids = tokenize(Tokenizers.fromHuggingFace(model), pieces);
+        if (Files.isDirectory(options.model)) {
+            ids = tokenize(Tokenizers.fromHuggingFace(options.model), pieces);
         } else {
-            try (GgufFile file = GgufFile.open(model)) {
+            try (GgufFile file = GgufFile.open(options.model)) {
                 ids = tokenize(Tokenizers.fromGguf(file.metadata()), pieces);
             }
         }
-        if (json) {
+        if (options.json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("ids", ids);
             out.put("pieces", pieces);

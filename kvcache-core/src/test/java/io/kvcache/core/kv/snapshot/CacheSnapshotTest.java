@@ -1,6 +1,7 @@
 package io.kvcache.core.kv.snapshot;
 
 import io.kvcache.core.SharedData;
+import io.kvcache.core.TinyStoriesOnCpu;
 import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.cpu.CpuForwardPass;
 import io.kvcache.core.kv.HeadMemory;
@@ -8,14 +9,13 @@ import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.TokenClasses;
 import io.kvcache.core.model.Model;
-import io.kvcache.core.tensor.ComputePool;
+import io.kvcache.core.sampling.Sampler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.nio.file.Files;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,11 +30,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * accounted bytes plus the token ids, the text and a small header.
  */
 class CacheSnapshotTest {
-    private static final ComputePool POOL = new ComputePool(2);
     private static final int CAPACITY = 512;
     private static final int PROMPT = 150;
     private static final int SAVED_AT = 190;
     private static final int CONTINUED = 24;
+    private static TinyStoriesOnCpu tiny;
     private static Model model;
     private static ModelIdentity identity;
     private static CpuForwardPass transformer;
@@ -43,17 +43,17 @@ class CacheSnapshotTest {
 
     @BeforeAll
     static void load() throws Exception {
-        model = Model.load(SharedData.require("models/tiny/tinystories-656k.gguf"));
+        tiny = TinyStoriesOnCpu.open();
+        model = tiny.model();
         identity = ModelIdentity.of(model);
-        transformer = new CpuForwardPass(model, POOL);
-        classes = TokenClasses.of(model.tokenizer());
-        text = model.tokenizer().encode(Files.readString(SharedData.require("eval/tinystories-eval.txt")), true, false);
+        transformer = tiny.forwardPass();
+        classes = tiny.classes();
+        text = tiny.text();
     }
 
     @AfterAll
     static void close() {
-        model.close();
-        POOL.close();
+        tiny.close();
     }
 
     /** "policy|key=value;key=value" as a cache config. */
@@ -86,7 +86,7 @@ class CacheSnapshotTest {
         for (int step = 0; step < CONTINUED; step++) {
             float[] logits = transformer.forward(cache, next, 0, 1, ForwardPass.Logits.LAST);
             System.arraycopy(logits, 0, all, step * logits.length, logits.length);
-            next[0] = argmax(logits);
+            next[0] = Sampler.argmax(logits, 0, logits.length);
         }
         return all;
     }
@@ -218,15 +218,5 @@ class CacheSnapshotTest {
         // a conversation longer than this application's context
         assertThatThrownBy(() -> CacheSnapshot.read(bytes, identity, SAVED_AT - 1, classes))
                 .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("tokens");
-    }
-
-    private static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -1,23 +1,18 @@
-package io.kvcache.core.gguf;
+package io.kvcache.core.format;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.UntrustedText;
 import io.kvcache.core.tensor.GgmlType;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +22,10 @@ import java.util.Optional;
  * A GGUF file (versions 2 and 3) mapped into memory. Metadata is parsed eagerly; tensor data stays
  * in the mapping and is never copied to the heap. Close the file to unmap it.
  */
-public final class GgufFile implements AutoCloseable {
+public final class GgufFile implements TensorFile {
     private static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian int
+    /** Magic, version, tensor count and metadata count. */
+    private static final long HEADER_BYTES = 4 + 4 + 8 + 8;
     private static final int DEFAULT_ALIGNMENT = 32;
     /** ggml uses 32; anything near the file size would only serve to push offsets past it. */
     private static final long MAX_ALIGNMENT = 1 << 20;
@@ -44,17 +41,15 @@ public final class GgufFile implements AutoCloseable {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final Path path;
-    private final Arena arena;
+    private final MappedFile file;
     private final int version;
     private final GgufMetadata metadata;
     private final Map<String, GgufTensor> tensors;
     private final long dataOffset;
 
-    private GgufFile(Path path, Arena arena, int version, GgufMetadata metadata,
-                     Map<String, GgufTensor> tensors, long dataOffset) {
-        this.path = path;
-        this.arena = arena;
+    private GgufFile(MappedFile file, int version, GgufMetadata metadata, Map<String, GgufTensor> tensors,
+                     long dataOffset) {
+        this.file = file;
         this.version = version;
         this.metadata = metadata;
         this.tensors = Collections.unmodifiableMap(tensors);
@@ -63,20 +58,12 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps and parses {@code path}; throws {@link ModelFormatException} naming what is wrong. */
     public static GgufFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return parse(path, arena, file);
-        } catch (IOException e) {
-            arena.close();
-            throw new ModelFormatException(path + ": cannot read the file: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedFile.read(path, "GGUF", HEADER_BYTES, GgufFile::parse);
     }
 
-    private static GgufFile parse(Path path, Arena arena, MemorySegment file) {
+    private static GgufFile parse(MappedFile mapped) {
+        Path path = mapped.path();
+        MemorySegment file = mapped.bytes();
         Reader in = new Reader(path, file);
         int magic = in.i32();
         if (magic != MAGIC) {
@@ -148,8 +135,8 @@ public final class GgufFile implements AutoCloseable {
                 throw new ModelFormatException(path + ": tensor '" + name + "' appears twice");
             }
         }
-        rejectOverlaps(path, tensors.values(), file);
-        return new GgufFile(path, arena, version, metadata, tensors, dataOffset);
+        mapped.rejectOverlaps(tensors.values());
+        return new GgufFile(mapped, version, metadata, tensors, dataOffset);
     }
 
     /**
@@ -176,26 +163,13 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
-    /** Two tensors sharing bytes would be two names for one memory, a sign of a forged file. */
-    private static void rejectOverlaps(Path path, Collection<GgufTensor> tensors, MemorySegment file) {
-        List<GgufTensor> byStart = tensors.stream()
-                .sorted(Comparator.comparingLong((GgufTensor t) -> t.data().address() - file.address())).toList();
-        for (int i = 1; i < byStart.size(); i++) {
-            GgufTensor before = byStart.get(i - 1);
-            GgufTensor after = byStart.get(i);
-            if (after.data().address() < before.data().address() + before.data().byteSize()) {
-                throw new ModelFormatException(path + ": tensors '" + UntrustedText.quote(before.name()) + "' and '"
-                        + UntrustedText.quote(after.name()) + "' overlap in the file");
-            }
-        }
-    }
-
     private static long alignUp(long offset, long alignment) {
         return (offset + alignment - 1) / alignment * alignment;
     }
 
+    @Override
     public Path path() {
-        return path;
+        return file.path();
     }
 
     public int version() {
@@ -210,12 +184,13 @@ public final class GgufFile implements AutoCloseable {
         return tensors.values();
     }
 
+    @Override
     public Optional<GgufTensor> tensor(String name) {
         return Optional.ofNullable(tensors.get(name));
     }
 
     public GgufTensor requireTensor(String name) {
-        return tensor(name).orElseThrow(() -> new ModelFormatException(path + ": required tensor '"
+        return tensor(name).orElseThrow(() -> new ModelFormatException(path() + ": required tensor '"
                 + UntrustedText.quote(name) + "' is missing"));
     }
 
@@ -226,7 +201,7 @@ public final class GgufFile implements AutoCloseable {
 
     @Override
     public void close() {
-        arena.close();
+        file.close();
     }
 
     /** Sequential little-endian reads with bounds checks that report truncation. */

@@ -1,4 +1,4 @@
-package io.kvcache.core.gguf;
+package io.kvcache.core.format;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

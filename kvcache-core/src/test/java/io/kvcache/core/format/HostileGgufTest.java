@@ -1,4 +1,4 @@
-package io.kvcache.core.gguf;
+package io.kvcache.core.format;
 
 import io.kvcache.core.ModelFormatException;
 import org.junit.jupiter.api.Test;

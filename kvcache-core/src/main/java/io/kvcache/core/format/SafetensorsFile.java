@@ -1,4 +1,4 @@
-package io.kvcache.core.model;
+package io.kvcache.core.format;
 
 import io.kvcache.core.ModelFormatException;
 import io.kvcache.core.UntrustedText;
@@ -8,20 +8,13 @@ import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -29,15 +22,36 @@ import java.util.Optional;
  * A {@code .safetensors} file mapped into memory: an 8-byte little-endian header length, a JSON
  * header naming each tensor's dtype, shape and byte range, then the raw row-major data.
  */
-final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorFile {
     /** One tensor: its type, its shape in PyTorch order (last dimension contiguous), its bytes. */
-    record Tensor(String name, GgmlType type, long[] shape, MemorySegment data) {
-        long elementCount() {
+    public record Tensor(String name, GgmlType type, long[] shape, MemorySegment data) implements MappedTensor {
+        @Override
+        public int dimensionCount() {
+            return shape.length;
+        }
+
+        @Override
+        public long elementCount() {
             long n = 1;
             for (long d : shape) {
                 n = Math.multiplyExact(n, d);
             }
             return n;
+        }
+
+        @Override
+        public int cols() {
+            return shape.length == 0 ? 1 : Math.toIntExact(shape[shape.length - 1]);
+        }
+
+        /** Multiplied rather than divided out, as a dimension may be 0 here. */
+        @Override
+        public int rows() {
+            long rows = 1;
+            for (int d = 0; d < shape.length - 1; d++) {
+                rows = Math.multiplyExact(rows, shape[d]);
+            }
+            return Math.toIntExact(rows);
         }
     }
 
@@ -47,32 +61,23 @@ final class SafetensorsFile implements AutoCloseable {
     private static final JsonMapper HEADER_JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
-    private final Arena arena;
+    private final MappedFile file;
     private final Map<String, Tensor> tensors;
 
-    private SafetensorsFile(Arena arena, Map<String, Tensor> tensors) {
-        this.arena = arena;
+    private SafetensorsFile(MappedFile file, Map<String, Tensor> tensors) {
+        this.file = file;
         this.tensors = tensors;
     }
 
-    static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return new SafetensorsFile(arena, parse(path, file));
-        } catch (IOException e) {
-            arena.close();
-            throw new ModelFormatException(path + ": cannot read the file: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+    /** Maps and parses {@code path}; throws {@link ModelFormatException} naming what is wrong. */
+    public static SafetensorsFile open(Path path) {
+        // The header starts with its own 8-byte length.
+        return MappedFile.read(path, "safetensors", 8, mapped -> new SafetensorsFile(mapped, parse(mapped)));
     }
 
-    private static Map<String, Tensor> parse(Path path, MemorySegment file) {
-        if (file.byteSize() < 8) {
-            throw new ModelFormatException(path + ": truncated: shorter than the 8-byte safetensors header length");
-        }
+    private static Map<String, Tensor> parse(MappedFile mapped) {
+        Path path = mapped.path();
+        MemorySegment file = mapped.bytes();
         long headerLength = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
         // Compared without adding, so that a length near 2^63 cannot wrap around to pass.
         if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > file.byteSize() - 8) {
@@ -115,7 +120,7 @@ final class SafetensorsFile implements AutoCloseable {
             }
             tensors.put(name, new Tensor(name, type, shape, file.asSlice(dataStart + begin, expected)));
         }
-        rejectOverlaps(path, tensors.values(), file);
+        mapped.rejectOverlaps(tensors.values());
         return tensors;
     }
 
@@ -149,20 +154,6 @@ final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    /** Two tensors sharing bytes would be two names for one memory, a sign of a forged file. */
-    private static void rejectOverlaps(Path path, Collection<Tensor> tensors, MemorySegment file) {
-        List<Tensor> byStart = tensors.stream().filter(t -> t.data().byteSize() > 0)
-                .sorted(Comparator.comparingLong((Tensor t) -> t.data().address() - file.address())).toList();
-        for (int i = 1; i < byStart.size(); i++) {
-            Tensor before = byStart.get(i - 1);
-            Tensor after = byStart.get(i);
-            if (after.data().address() < before.data().address() + before.data().byteSize()) {
-                throw new ModelFormatException(path + ": tensors '" + UntrustedText.quote(before.name()) + "' and '"
-                        + UntrustedText.quote(after.name()) + "' overlap in the file");
-            }
-        }
-    }
-
     private static GgmlType dtype(Path path, String name, String dtype) {
         return switch (dtype) {
             case "F32" -> GgmlType.F32;
@@ -173,12 +164,18 @@ final class SafetensorsFile implements AutoCloseable {
         };
     }
 
-    Optional<Tensor> tensor(String name) {
+    @Override
+    public Path path() {
+        return file.path();
+    }
+
+    @Override
+    public Optional<Tensor> tensor(String name) {
         return Optional.ofNullable(tensors.get(name));
     }
 
     @Override
     public void close() {
-        arena.close();
+        file.close();
     }
 }

@@ -1,4 +1,4 @@
-package io.kvcache.core.gguf;
+package io.kvcache.core.format;
 
 import io.kvcache.core.tensor.GgmlType;
 
@@ -10,20 +10,21 @@ import java.util.Arrays;
  * contiguous one, i.e. the number of columns of a matrix), its type, and its bytes as a slice of
  * the mapped file.
  */
-public record GgufTensor(String name, long[] dims, GgmlType type, MemorySegment data) {
+public record GgufTensor(String name, long[] dims, GgmlType type, MemorySegment data) implements MappedTensor {
 
+    @Override
+    public int dimensionCount() {
+        return dims.length;
+    }
+
+    @Override
     public long elementCount() {
         return Arrays.stream(dims).reduce(1, Math::multiplyExact);
     }
 
-    /** Columns of a matrix (the contiguous dimension). */
+    @Override
     public int cols() {
         return Math.toIntExact(dims[0]);
-    }
-
-    /** Rows of a matrix: the product of every dimension but the first. */
-    public int rows() {
-        return Math.toIntExact(elementCount() / dims[0]);
     }
 
     @Override
