@@ -127,6 +127,11 @@ final class Entries {
         size = count;
     }
 
+    /** Sets the attention of entries e in [0, count) to {@code scores[e]} (a score that replaces the sum so far). */
+    void setAttention(float[] scores, int count) {
+        System.arraycopy(scores, 0, attention, 0, count);
+    }
+
     /** Adds {@code received[from + e]} to the attention of entries e in [0, count). */
     void addAttention(float[] received, int from, int count) {
         for (int e = 0; e < count; e++) {

@@ -182,6 +182,19 @@ public final class HeadCache {
         exposedAttention += exposed;
     }
 
+    /**
+     * Replaces the attention statistics of the entries kept as computed with {@code scores}, one
+     * per entry in order (a prompt's {@link ObservationWindow} scores, before any entry left that
+     * class); later attention adds to them.
+     */
+    void rescoreKept(float[] scores) {
+        if (!kept.tracksAttention() || scores.length != kept.size()) {
+            throw new IllegalStateException("scores for " + scores.length + " entries, the head keeps " + kept.size()
+                    + (kept.tracksAttention() ? "" : " and no statistics"));
+        }
+        kept.setAttention(scores, scores.length);
+    }
+
     private static double sum(float[] values, int from, int count) {
         double sum = 0;
         for (int i = 0; i < count; i++) {

@@ -47,17 +47,17 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
                 type.rotatesKeys(), type == KvType.F16 ? 0 : residual);
     }
 
-    /** The rows of the entries kept as computed. */
+    /** The rows of the entries kept as computed: the kv-type's codes carry a scale per group alone (symmetric). */
     RowStore keptRows(int width) {
-        return highBits == 16 ? new Float16Rows(width) : new ResidualRows(lowBitRows(width, highBits), residual);
+        return highBits == 16 ? new Float16Rows(width) : new ResidualRows(lowBitRows(width, highBits, true), residual);
     }
 
     RowStore lowRows(int width) {
-        return new QuantizedRows(lowBitRows(width, lowBits));
+        return new QuantizedRows(lowBitRows(width, lowBits, false));
     }
 
-    private LowBitRows lowBitRows(int width, int bits) {
-        return new LowBitRows(width, bits, Math.min(groupSize, width));
+    private LowBitRows lowBitRows(int width, int bits, boolean symmetric) {
+        return new LowBitRows(width, bits, Math.min(groupSize, width), symmetric);
     }
 
     /**
@@ -66,18 +66,18 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
      */
     long keptBytes(long count, int keyDim, int valueDim) {
         long fp16 = highBits == 16 ? count : Math.min(residual, count);
-        return fp16 * (rowBytes(16, keyDim) + rowBytes(16, valueDim))
-                + (count - fp16) * (rowBytes(highBits, keyDim) + rowBytes(highBits, valueDim))
+        return fp16 * (rowBytes(16, false, keyDim) + rowBytes(16, false, valueDim))
+                + (count - fp16) * (rowBytes(highBits, true, keyDim) + rowBytes(highBits, true, valueDim))
                 + count * bookkeepingBytes(false);
     }
 
     /** Only for a layout with a low-precision class ({@code lowBits} > 0). */
     long lowPrecisionEntryBytes(int keyDim, int valueDim) {
-        return rowBytes(lowBits, keyDim) + rowBytes(lowBits, valueDim) + bookkeepingBytes(false);
+        return rowBytes(lowBits, false, keyDim) + rowBytes(lowBits, false, valueDim) + bookkeepingBytes(false);
     }
 
     long mergedEntryBytes(int keyDim, int valueDim) {
-        return rowBytes(16, keyDim) + rowBytes(16, valueDim) + bookkeepingBytes(true);
+        return rowBytes(16, false, keyDim) + rowBytes(16, false, valueDim) + bookkeepingBytes(true);
     }
 
     /** Bytes a head holds besides its entries: the key-balance factors. */
@@ -94,8 +94,8 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
         return bytes + counts.merged() * mergedEntryBytes(keyDim, valueDim);
     }
 
-    private long rowBytes(int bits, int width) {
-        return bits == 16 ? 2L * width : lowBitRows(width, bits).bytesPerRow();
+    private long rowBytes(int bits, boolean symmetric, int width) {
+        return bits == 16 ? 2L * width : lowBitRows(width, bits, symmetric).bytesPerRow();
     }
 
     /** Position, attention received where tracked, and logit bias for merged entries (see {@link Entries}). */

@@ -85,8 +85,8 @@ class KvFootprintTest {
     }
 
     /**
-     * q4 rows of 16 values are one group: an fp16 scale and minimum (4 bytes) and 16 four-bit codes
-     * (8 bytes); with the position, 28 bytes an entry where fp16 takes 68. With a residual, the
+     * q4 rows of 16 values are one group: an fp16 scale (2 bytes) and 16 four-bit codes (8 bytes);
+     * with the position, 24 bytes an entry where fp16 takes 68. With a residual, the
      * latest 32 entries take 68.
      */
     @Test
@@ -94,9 +94,9 @@ class KvFootprintTest {
         KvFootprint bare = new KvFootprint(model.config(), KvCacheConfig.full().withKvType(KvType.Q4).withKvResidual(0));
         KvFootprint residual = new KvFootprint(model.config(), KvCacheConfig.full().withKvType(KvType.Q4));
         for (int tokens : new int[] {1, 2, 100, 512}) {
-            assertThat(bare.bytesAt(tokens)).isEqualTo(tokens * 8L * (4 + 2 * (4 + 8)));
+            assertThat(bare.bytesAt(tokens)).isEqualTo(tokens * 8L * (4 + 2 * (2 + 8)));
             int fp16 = Math.min(32, tokens);
-            assertThat(residual.bytesAt(tokens)).isEqualTo(8L * ((tokens - fp16) * 28L + fp16 * 68L));
+            assertThat(residual.bytesAt(tokens)).isEqualTo(8L * ((tokens - fp16) * 24L + fp16 * 68L));
         }
     }
 
@@ -153,7 +153,7 @@ class KvFootprintTest {
                     .isLessThanOrEqualTo(footprint.bytesAt(cache.length()));
             return true;
         });
-        assertThat(cache.length()).isGreaterThan(100);
+        assertThat(cache.length()).as("decoded past every window and residual here").isGreaterThan(80);
         if (name.endsWith(":guarded")) {
             assertThat(cache.memory().guardrailMoves()).as(name + ": the guardrail moved heads").isPositive();
         }

@@ -248,6 +248,10 @@ class KvPoliciesTest {
                 .hasMessageContaining("layer 5 does not exist");
         assertThatThrownBy(() -> KvCacheConfig.parse("window", Map.of("kv-type", "q5")))
                 .hasMessageContaining("kvcache.kv-type: 'q5'").hasMessageContaining("f16, q8, q4, q3, q2");
+        assertThatThrownBy(() -> KvCacheConfig.parse("window", Map.of("heavy-hitter.observation-window", "-1")))
+                .hasMessageContaining("kvcache.heavy-hitter.observation-window");
+        assertThat(KvCacheConfig.parse("heavy-hitter", Map.of("heavy-hitter.observation-window", "32")).describe())
+                .containsEntry("heavy-hitter.observation-window", "32");
         // the important entries' precision is the kv-type now
         assertThatThrownBy(() -> KvCacheConfig.parse("mixed-precision", Map.of("mixed-precision.high-bits", "8")))
                 .hasMessageContaining("kvcache.mixed-precision.high-bits: unknown setting").hasMessageContaining("kv-type");

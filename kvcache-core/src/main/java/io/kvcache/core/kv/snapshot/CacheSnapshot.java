@@ -38,7 +38,7 @@ import java.util.zip.CRC32C;
  *     key factors (f32 each); then for each entry class its layout has (as computed, low precision,
  *     merged, in that order): the count (i32), the positions (i32 each), the attention received
  *     where tracked and the logit biases of merged entries (f32 each), and the key then the value
- *     rows as stored (fp16, or the low-bit rows with their group scales and minimums, as the
+ *     rows as stored (fp16, or the low-bit rows with their group scales, and minimums in the low-precision class, as the
  *     {@code kv-type} setting and the policy's low-precision settings say; under a quantized
  *     kv-type the as-computed rows are the quantized ones then the fp16 residual, the last
  *     min({@code kv-residual}, count) entries; keys as the cache holds them, Hadamard-rotated);</li>
@@ -56,9 +56,10 @@ public final class CacheSnapshot {
     /**
      * 2: the settings may carry {@code kv-type} and {@code kv-residual}, whose as-computed rows are
      * then codes and an fp16 residual (keys rotated); {@code mixed-precision.high-bits} is gone; each
-     * head carries the quality guardrail's moves and watched mean.
+     * head carries the quality guardrail's moves and watched mean. 3: the kv-type's codes carry a
+     * scale per group alone (symmetric), no minimum.
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     private static final byte[] MAGIC = {'K', 'V', 'C', 'S'};
     private static final int HEADER_BYTES = MAGIC.length + 2;
     private static final int CHECKSUM_BYTES = 4;
