@@ -54,7 +54,7 @@ public record HeavyHitterPolicy(int sinks, double recentRatio, double heavyRatio
 
     @Override
     public StorageLayout layout() {
-        return StorageLayout.FULL.trackingAttention();
+        return StorageLayout.FULL.positionsIn(0).trackingAttention();
     }
 
     @Override

@@ -93,8 +93,8 @@ class KvPoliciesOnModelsTest {
         }
         assertThat(worst).isLessThan(0.25f);
         // rows of 16: 2 bytes of scale and 16 codes, against 32 bytes of fp16 for the latest 32
-        // entries; and a position each
-        assertThat(q8.bytesHeld()).isEqualTo(8L * (200 * 4 + 168 * 2 * 18 + 32 * 2 * 32));
+        // entries; and a run of positions per head
+        assertThat(q8.bytesHeld()).isEqualTo(8L * (8 + 168 * 2 * 18 + 32 * 2 * 32));
     }
 
     @ParameterizedTest
@@ -106,7 +106,7 @@ class KvPoliciesOnModelsTest {
         float[] logits = run(compressed, 200, 400);
         KvMemoryReport memory = compressed.memory();
         assertThat(memory.tokens()).isEqualTo(400);
-        assertThat(memory.ratio()).as(policy).isLessThan(0.9);
+        assertThat(memory.ratio()).as(policy).isLessThan(0.95);
         assertThat(memory.fullBytes()).isEqualTo(full.bytesHeld());
         assertThat(memory.heads()).hasSize(model.config().layers() * model.config().kvHeads());
         // the compressed cache still predicts: its top token is among the full cache's top 5
@@ -119,7 +119,8 @@ class KvPoliciesOnModelsTest {
         run(cache, 100, 250);
         for (HeadMemory head : cache.memory().heads()) {
             assertThat(head.entries()).isEqualTo(4 + 50);
-            assertThat(head.bytesHeld()).isEqualTo(54L * (4 + 2 * 16 + 2 * 16));
+            // fp16 rows, and two runs of positions (sinks, recent) at 8 bytes each
+            assertThat(head.bytesHeld()).isEqualTo(54L * (2 * 16 + 2 * 16) + 2 * 8);
         }
     }
 
