@@ -56,7 +56,7 @@ public class KvcachePolicyProperties {
         LowPrecision low = new LowPrecision(mixedPrecision.lowBits, mixedPrecision.groupSize, mixedPrecision.balanceKeys);
         List<KvPolicy> policies = List.of(FullPolicy.INSTANCE,
                 new WindowPolicy(sinks, window.recent),
-                new HeavyHitterPolicy(sinks, heavyHitter.recentRatio, heavyHitter.heavyRatio),
+                new HeavyHitterPolicy(sinks, heavyHitter.recentRatio, heavyHitter.heavyRatio, heavyHitter.observationWindow),
                 new AdaptivePolicy(sinks, adaptive.recoveryThreshold, adaptive.localRatio, adaptive.frequencyRatio,
                         AdaptivePolicy.Evicted.of(adaptive.evicted), low),
                 new MixedPrecisionPolicy(sinks, mixedPrecision.importantRatio, low),
@@ -186,6 +186,12 @@ public class KvcachePolicyProperties {
         /** Share of the conversation kept by accumulated attention. */
         private double heavyRatio = HeavyHitterPolicy.DEFAULT_HEAVY_RATIO;
 
+        /**
+         * The prompt's last queries whose attention scores its entries (SnapKV's observation
+         * window); 0 scores them with every query (H2O).
+         */
+        private int observationWindow = HeavyHitterPolicy.DEFAULT_OBSERVATION_WINDOW;
+
         public double getRecentRatio() {
             return recentRatio;
         }
@@ -200,6 +206,14 @@ public class KvcachePolicyProperties {
 
         public void setHeavyRatio(double heavyRatio) {
             this.heavyRatio = heavyRatio;
+        }
+
+        public int getObservationWindow() {
+            return observationWindow;
+        }
+
+        public void setObservationWindow(int observationWindow) {
+            this.observationWindow = observationWindow;
         }
     }
 

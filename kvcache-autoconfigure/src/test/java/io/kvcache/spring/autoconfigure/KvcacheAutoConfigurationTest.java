@@ -158,17 +158,18 @@ class KvcacheAutoConfigurationTest {
 
     @Test
     void theMemoryBudgetSetsTheContextAConversationMayReach() {
-        // The full cache holds 2 layers x 4 KV heads x (4 + 2 x 16 + 2 x 16) = 544 bytes a token: 100,000 bytes hold 183.
+        // The full cache holds 2 layers x 4 KV heads x (2 x 16 + 2 x 16) = 512 bytes a token and one run of
+        // positions (8 bytes) per head: 100,000 bytes hold 195.
         runner.withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.memory.budget=100000B").run(context -> {
             KvcacheEngine engine = context.getBean(KvcacheEngine.class);
-            assertThat(engine.contextLength()).isEqualTo(183);
+            assertThat(engine.contextLength()).isEqualTo(195);
             assertThat(engine.contextLimit()).isEqualTo("kvcache.memory.budget");
             @SuppressWarnings("unchecked")
             Map<String, Object> memory = (Map<String, Object>) context.getBean(KvcacheEndpoint.class).kvcache().get("memory");
-            assertThat(memory).containsEntry("contextLength", 183).containsEntry("budgetBytes", 100_000L)
+            assertThat(memory).containsEntry("contextLength", 195).containsEntry("budgetBytes", 100_000L)
                     .containsEntry("headroomBytes", 100_000L);
         });
-        // A window of 4 sinks and 32 recent tokens holds at most 36 x 544 bytes: the model's own context remains.
+        // A window of 4 sinks and 32 recent tokens holds at most 36 x 512 bytes and two runs of positions per head: the model's own context remains.
         runner.withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.memory.budget=19584B", "kvcache.policy=window",
                 "kvcache.window.recent=32").run(context -> {
             assertThat(context.getBean(KvcacheEngine.class).contextLength()).isEqualTo(512);

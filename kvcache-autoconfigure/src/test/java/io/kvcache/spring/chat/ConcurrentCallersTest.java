@@ -38,12 +38,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Many callers at once through the chat model on TinyStories-656K, with a memory budget that
- * holds two short conversations (full cache: 544 bytes a token, so 40,000 bytes allow 73 tokens
- * and two conversations of 34).
+ * holds two short conversations (full cache: 512 bytes a token and 64 bytes of positions, so 37,500
+ * bytes allow 73 tokens and two conversations of 34).
  */
 class ConcurrentCallersTest {
     private static final int MAX_TOKENS = 24;
-    private static final long BUDGET = 40_000;
+    private static final long BUDGET = 37_500;
     private static Model model;
     private static KvcacheEngine engine;
     private static Generator reference;
@@ -76,7 +76,7 @@ class ConcurrentCallersTest {
 
     @Test
     void twentyCallersGetTheirOwnAnswerOrAClearRefusalAndTheModelServesOn() throws Exception {
-        assertThat(engine.contextLength()).isEqualTo((int) (BUDGET / 544));
+        assertThat(engine.contextLength()).isEqualTo((int) ((BUDGET - 64) / 512)).isEqualTo(73);
         KvcacheChatModel chat = chatModel(3, Duration.ofMillis(150), ObservationRegistry.NOOP);
         String[] animals = {"cat", "dog", "bird", "fish", "frog", "bear", "duck", "fox", "cow", "pig"};
         ExecutorService callers = Executors.newFixedThreadPool(20);

@@ -19,8 +19,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The context a budget allows and the reservations of running turns, on TinyStories-656K (context 512). */
 class MemoryBudgetTest {
-    /** Bytes per token of the full cache: 2 layers x 4 KV heads x (position + fp16 key and value rows of 16). */
-    private static final long FULL_PER_TOKEN = 8 * (4 + 2 * 16 + 2 * 16);
+    /** Bytes per token of the full cache: 2 layers x 4 KV heads x fp16 key and value rows of 16. */
+    private static final long FULL_PER_TOKEN = 8 * (2 * 16 + 2 * 16);
+    /** Bytes of its positions whatever the length: one run (8 bytes) per head. */
+    private static final long RUNS = 8 * 8;
     private static Model model;
     private static TokenClasses classes;
 
@@ -43,18 +45,19 @@ class MemoryBudgetTest {
     @Test
     void theFullCacheReachesTheBudgetDividedByItsBytesPerToken() {
         MemoryBudget budget = budget("full", 100_000);
-        assertThat(budget.contextLength()).isEqualTo((int) (100_000 / FULL_PER_TOKEN)).isEqualTo(183);
+        assertThat(budget.contextLength()).isEqualTo((int) ((100_000 - RUNS) / FULL_PER_TOKEN)).isEqualTo(195);
         assertThat(budget.contextLimit()).isEqualTo("kvcache.memory.budget");
-        assertThat(budget(("full"), 512 * FULL_PER_TOKEN).contextLength()).isEqualTo(512);
+        assertThat(budget(("full"), 512 * FULL_PER_TOKEN + RUNS).contextLength()).isEqualTo(512);
     }
 
     /** Window keeps 4 sinks and 128 recent tokens, then stops growing: any budget that holds those leaves the model's context. */
     @Test
     void aWindowIsLimitedByTheContextAlone() {
-        MemoryBudget budget = budget("window", 132 * FULL_PER_TOKEN);
+        // its positions: one run until the first token leaves, then two (the sinks, the recent tokens)
+        MemoryBudget budget = budget("window", 132 * FULL_PER_TOKEN + 2 * RUNS);
         assertThat(budget.contextLength()).isEqualTo(512);
         assertThat(budget.contextLimit()).isEqualTo("the model's context length");
-        assertThat(budget("window", 131 * FULL_PER_TOKEN).contextLength()).isEqualTo(131);
+        assertThat(budget("window", 131 * FULL_PER_TOKEN + 2 * RUNS).contextLength()).isEqualTo(131);
     }
 
     /** The context fits at every length on the way (checked one by one), and one token more would not. */
@@ -78,22 +81,22 @@ class MemoryBudgetTest {
 
     @Test
     void aBudgetTooSmallForTwoTokensOrNotPositiveIsRefusedNamingTheProperty() {
-        assertThatThrownBy(() -> budget("full", 2 * FULL_PER_TOKEN - 1))
+        assertThatThrownBy(() -> budget("full", 2 * FULL_PER_TOKEN + RUNS - 1))
                 .hasMessageContaining("kvcache.memory.budget=1.1 KiB is too small for even a minimal conversation")
                 .hasMessageContaining("kvcache.policy=full").hasMessageContaining("2 tokens hold 1.1 KiB");
-        assertThat(budget("full", 2 * FULL_PER_TOKEN).contextLength()).isEqualTo(2);
+        assertThat(budget("full", 2 * FULL_PER_TOKEN + RUNS).contextLength()).isEqualTo(2);
         assertThatThrownBy(() -> budget("full", 0)).hasMessageContaining("kvcache.memory.budget=0 bytes: the budget must be positive");
         assertThatThrownBy(() -> budget("full", -5)).hasMessageContaining("kvcache.memory.budget=-5 bytes");
     }
 
     @Test
     void turnsReserveTheirMemoryAndWaitForWhatOthersRelease() throws Exception {
-        MemoryBudget budget = budget("full", 512 * FULL_PER_TOKEN);
+        MemoryBudget budget = budget("full", 512 * FULL_PER_TOKEN + 2 * RUNS);
         long half = budget.bytesFor(256);
-        assertThat(half).isEqualTo(256 * FULL_PER_TOKEN);
+        assertThat(half).isEqualTo(256 * FULL_PER_TOKEN + RUNS);
         assertThat(budget.reserve(half, 0)).isTrue();
         assertThat(budget.reserve(half, 0)).isTrue();
-        assertThat(budget.reserved()).isEqualTo(512 * FULL_PER_TOKEN);
+        assertThat(budget.reserved()).isEqualTo(512 * FULL_PER_TOKEN + 2 * RUNS);
         assertThat(budget.reserve(budget.bytesFor(1), TimeUnit.MILLISECONDS.toNanos(50))).as("nothing left").isFalse();
 
         CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> {
@@ -107,7 +110,7 @@ class MemoryBudgetTest {
         assertThat(waiting).isNotDone();
         budget.release(half);
         assertThat(waiting.get(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(budget.reserved()).isEqualTo(half + 100 * FULL_PER_TOKEN);
+        assertThat(budget.reserved()).isEqualTo(half + 100 * FULL_PER_TOKEN + RUNS);
     }
 
     @Test

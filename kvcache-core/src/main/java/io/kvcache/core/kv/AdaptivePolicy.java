@@ -93,7 +93,7 @@ public record AdaptivePolicy(int sinks, double recoveryThreshold, double localRa
 
     @Override
     public StorageLayout layout() {
-        StorageLayout tracking = StorageLayout.FULL.trackingAttention();
+        StorageLayout tracking = StorageLayout.FULL.positionsIn(0).trackingAttention();
         return evicted == Evicted.LOW_PRECISION ? tracking.demotingTo(lowPrecision) : tracking;
     }
 

@@ -12,27 +12,28 @@ final class Entries {
 
     final RowStore keys;
     final RowStore values;
-    private int[] positions = new int[INITIAL_CAPACITY];
+    private final Positions positions;
     /** Attention received, summed over every query that saw the entry; null when not tracked. */
     private float[] attention;
     /** Added to the entry's attention logit (log of the tokens a merged entry stands for); null when unused. */
     private float[] bias;
     private int size;
 
-    Entries(RowStore keys, RowStore values, boolean tracksAttention, boolean biased) {
+    Entries(RowStore keys, RowStore values, boolean positionsInRuns, boolean tracksAttention, boolean biased) {
         this.keys = keys;
         this.values = values;
+        this.positions = new Positions(positionsInRuns);
         this.attention = tracksAttention ? new float[INITIAL_CAPACITY] : null;
         this.bias = biased ? new float[INITIAL_CAPACITY] : null;
     }
 
     /** An independent class holding the same entries. */
     Entries copy() {
-        return new Entries(keys.copy(), values.copy(), positions.clone(),
+        return new Entries(keys.copy(), values.copy(), positions.copy(),
                 attention == null ? null : attention.clone(), bias == null ? null : bias.clone(), size);
     }
 
-    private Entries(RowStore keys, RowStore values, int[] positions, float[] attention, float[] bias, int size) {
+    private Entries(RowStore keys, RowStore values, Positions positions, float[] attention, float[] bias, int size) {
         this.keys = keys;
         this.values = values;
         this.positions = positions;
@@ -46,7 +47,7 @@ final class Entries {
     }
 
     int position(int entry) {
-        return positions[entry];
+        return positions.get(entry);
     }
 
     boolean tracksAttention() {
@@ -63,13 +64,12 @@ final class Entries {
 
     /** Appends an entry whose key and value rows are {@code key[keyOff..]} and {@code value[valueOff..]}. */
     void append(int position, float[] key, int keyOff, float[] value, int valueOff, float receivedAttention, float logitBias) {
-        if (size == positions.length) {
+        if ((attention != null && size == attention.length) || (bias != null && size == bias.length)) {
             int capacity = size * 2;
-            positions = Arrays.copyOf(positions, capacity);
             attention = attention == null ? null : Arrays.copyOf(attention, capacity);
             bias = bias == null ? null : Arrays.copyOf(bias, capacity);
         }
-        positions[size] = position;
+        positions.add(position);
         if (attention != null) {
             attention[size] = receivedAttention;
         }
@@ -83,7 +83,7 @@ final class Entries {
 
     /** The entries as stored, copied. */
     StoredEntries stored() {
-        return new StoredEntries(Arrays.copyOf(positions, size), attention == null ? null : Arrays.copyOf(attention, size),
+        return new StoredEntries(positions.toArray(), attention == null ? null : Arrays.copyOf(attention, size),
                 bias == null ? null : Arrays.copyOf(bias, size), keys.storedBytes(), values.storedBytes());
     }
 
@@ -121,10 +121,15 @@ final class Entries {
         keys.appendStored(stored.keys(), count);
         values.appendStored(stored.values(), count);
         int capacity = Math.max(INITIAL_CAPACITY, count);
-        positions = Arrays.copyOf(stored.positions(), capacity);
+        positions.set(stored.positions());
         attention = attention == null ? null : Arrays.copyOf(stored.attention(), capacity);
         bias = bias == null ? null : Arrays.copyOf(stored.bias(), capacity);
         size = count;
+    }
+
+    /** Sets the attention of entries e in [0, count) to {@code scores[e]} (a score that replaces the sum so far). */
+    void setAttention(float[] scores, int count) {
+        System.arraycopy(scores, 0, attention, 0, count);
     }
 
     /** Adds {@code received[from + e]} to the attention of entries e in [0, count). */
@@ -136,24 +141,19 @@ final class Entries {
 
     /** Entries whose position is at most {@code position}. */
     int countUpTo(int position) {
-        int lo = 0;
-        int hi = size;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (positions[mid] <= position) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
+        return positions.countUpTo(position);
+    }
+
+    /** Runs of consecutive positions (entries where positions are listed). */
+    int positionRuns() {
+        return positions.runs();
     }
 
     /** Keeps the entries listed (ascending) in {@code kept[0..count)} and forgets the others. */
     void retain(int[] kept, int count) {
+        positions.retain(kept, count);
         for (int i = 0; i < count; i++) {
             int e = kept[i];
-            positions[i] = positions[e];
             if (attention != null) {
                 attention[i] = attention[e];
             }
@@ -171,7 +171,7 @@ final class Entries {
         int[] kept = new int[size];
         int count = 0;
         for (int e = 0; e < size; e++) {
-            if (positions[e] < position) {
+            if (positions.get(e) < position) {
                 kept[count++] = e;
             }
         }
@@ -185,7 +185,7 @@ final class Entries {
         int[] kept = new int[size];
         int count = 0;
         for (int e = 0; e < size; e++) {
-            if (positions[e] >= position) {
+            if (positions.get(e) >= position) {
                 kept[count++] = e;
             }
         }
@@ -197,24 +197,26 @@ final class Entries {
     private void resize(int count) {
         size = count;
         // Give memory back once entries fill less than a quarter of the arrays.
-        if (count * 4 < positions.length && positions.length > INITIAL_CAPACITY) {
+        int length = attention != null ? attention.length : bias != null ? bias.length : 0;
+        if (count * 4 < length && length > INITIAL_CAPACITY) {
             int capacity = Math.max(INITIAL_CAPACITY, count * 2);
-            positions = Arrays.copyOf(positions, capacity);
             attention = attention == null ? null : Arrays.copyOf(attention, capacity);
             bias = bias == null ? null : Arrays.copyOf(bias, capacity);
         }
     }
 
-    /** Bytes per entry outside the key and value rows: position, attention, bias. */
-    private int bookkeepingBytes() {
-        return Integer.BYTES + (attention == null ? 0 : Float.BYTES) + (bias == null ? 0 : Float.BYTES);
+    /** Bytes per entry outside the key and value rows and positions: attention, bias. */
+    private int statisticsBytes() {
+        return (attention == null ? 0 : Float.BYTES) + (bias == null ? 0 : Float.BYTES);
     }
 
     long bytesHeld() {
-        return (long) size * bookkeepingBytes() + keys.bytesHeld() + values.bytesHeld();
+        return (long) size * statisticsBytes() + positions.bytesHeld() + keys.bytesHeld() + values.bytesHeld();
     }
 
     long bytesAllocated() {
-        return (long) positions.length * bookkeepingBytes() + keys.bytesAllocated() + values.bytesAllocated();
+        long statistics = (attention == null ? 0 : (long) Float.BYTES * attention.length)
+                + (bias == null ? 0 : (long) Float.BYTES * bias.length);
+        return statistics + positions.bytesAllocated() + keys.bytesAllocated() + values.bytesAllocated();
     }
 }

@@ -33,6 +33,6 @@ public record FullPolicy() implements KvPolicy {
 
     @Override
     public EntryCounts entriesAt(int length) {
-        return new EntryCounts(length, 0, 0);
+        return new EntryCounts(length, 0, 0, Math.min(length, 1));
     }
 }

@@ -25,11 +25,12 @@ public final class HeadCache {
         this.keyDim = keyDim;
         this.valueDim = valueDim;
         this.layout = layout;
-        this.kept = new Entries(layout.keptRows(keyDim), layout.keptRows(valueDim), layout.tracksAttention(), false);
+        this.kept = new Entries(layout.keptRows(keyDim), layout.keptRows(valueDim), layout.positionRuns() > 0,
+                layout.tracksAttention(), false);
         this.lowPrecision = layout.lowBits() == 0 ? null
-                : new Entries(layout.lowRows(keyDim), layout.lowRows(valueDim), layout.tracksAttention(), false);
+                : new Entries(layout.lowRows(keyDim), layout.lowRows(valueDim), false, layout.tracksAttention(), false);
         this.merged = layout.merges()
-                ? new Entries(new Float16Rows(keyDim), new Float16Rows(valueDim), layout.tracksAttention(), true) : null;
+                ? new Entries(new Float16Rows(keyDim), new Float16Rows(valueDim), false, layout.tracksAttention(), true) : null;
         this.keyBalance = layout.balancesKeys() ? KeyBalance.identity(keyDim) : null;
     }
 
@@ -182,6 +183,19 @@ public final class HeadCache {
         exposedAttention += exposed;
     }
 
+    /**
+     * Replaces the attention statistics of the entries kept as computed with {@code scores}, one
+     * per entry in order (a prompt's {@link ObservationWindow} scores, before any entry left that
+     * class); later attention adds to them.
+     */
+    void rescoreKept(float[] scores) {
+        if (!kept.tracksAttention() || scores.length != kept.size()) {
+            throw new IllegalStateException("scores for " + scores.length + " entries, the head keeps " + kept.size()
+                    + (kept.tracksAttention() ? "" : " and no statistics"));
+        }
+        kept.setAttention(scores, scores.length);
+    }
+
     private static double sum(float[] values, int from, int count) {
         double sum = 0;
         for (int i = 0; i < count; i++) {
@@ -311,6 +325,17 @@ public final class HeadCache {
      * @throws IllegalArgumentException naming what does not fit
      */
     public void restore(EntryClass which, StoredEntries stored, int length) {
+        if (which == EntryClass.KEPT && layout.positionRuns() > 0) {
+            int[] positions = stored.positions();
+            int runs = 0;
+            for (int e = 0; e < positions.length; e++) {
+                runs += e == 0 || positions[e] != positions[e - 1] + 1 ? 1 : 0;
+            }
+            if (runs > layout.positionRuns()) {
+                throw new IllegalArgumentException("the kept positions form " + runs + " runs; this policy keeps at most "
+                        + layout.positionRuns());
+            }
+        }
         requireClass(which).restore(stored, length, which == EntryClass.KEPT);
     }
 

@@ -5,34 +5,46 @@ import java.util.Map;
 
 /**
  * {@code heavy-hitter} (H2O): the sinks, a recent share of the sequence and the share with the
- * most accumulated attention; the rest is dropped.
+ * most accumulated attention; the rest is dropped. With an observation window (SnapKV), the
+ * prompt's entries are scored by the attention of the prompt's last queries alone, pooled over
+ * neighbours (see {@link ObservationWindow}), instead of by every prompt query's; decoding adds to
+ * those scores as before.
  *
- * @param sinks       first tokens kept
- * @param recentRatio share of the sequence kept as its most recent tokens
- * @param heavyRatio  share kept by accumulated attention
+ * @param sinks             first tokens kept
+ * @param recentRatio       share of the sequence kept as its most recent tokens
+ * @param heavyRatio        share kept by accumulated attention
+ * @param observationWindow the prompt's last queries that score its entries; 0 scores with every query (H2O)
  */
-public record HeavyHitterPolicy(int sinks, double recentRatio, double heavyRatio) implements KvPolicy {
+public record HeavyHitterPolicy(int sinks, double recentRatio, double heavyRatio, int observationWindow)
+        implements KvPolicy {
     public static final double DEFAULT_RECENT_RATIO = 0.1;
     public static final double DEFAULT_HEAVY_RATIO = 0.1;
+    /** H2O's scores unless asked: see docs/kv-quality.md for what a window of 32 changes. */
+    public static final int DEFAULT_OBSERVATION_WINDOW = 0;
     public static final HeavyHitterPolicy DEFAULT = new HeavyHitterPolicy(DEFAULT_SINKS, DEFAULT_RECENT_RATIO,
-            DEFAULT_HEAVY_RATIO);
+            DEFAULT_HEAVY_RATIO, DEFAULT_OBSERVATION_WINDOW);
 
     public HeavyHitterPolicy {
         PolicyChecks.sinks(sinks);
         PolicyChecks.ratio("heavy-hitter.recent-ratio", recentRatio);
         PolicyChecks.ratio("heavy-hitter.heavy-ratio", heavyRatio);
+        PolicyChecks.integer("heavy-hitter.observation-window", observationWindow, 0, 1 << 24);
     }
 
     public HeavyHitterPolicy withSinks(int sinks) {
-        return new HeavyHitterPolicy(sinks, recentRatio, heavyRatio);
+        return new HeavyHitterPolicy(sinks, recentRatio, heavyRatio, observationWindow);
     }
 
     public HeavyHitterPolicy withRecentRatio(double recentRatio) {
-        return new HeavyHitterPolicy(sinks, recentRatio, heavyRatio);
+        return new HeavyHitterPolicy(sinks, recentRatio, heavyRatio, observationWindow);
     }
 
     public HeavyHitterPolicy withHeavyRatio(double heavyRatio) {
-        return new HeavyHitterPolicy(sinks, recentRatio, heavyRatio);
+        return new HeavyHitterPolicy(sinks, recentRatio, heavyRatio, observationWindow);
+    }
+
+    public HeavyHitterPolicy withObservationWindow(int observationWindow) {
+        return new HeavyHitterPolicy(sinks, recentRatio, heavyRatio, observationWindow);
     }
 
     @Override
@@ -42,7 +54,7 @@ public record HeavyHitterPolicy(int sinks, double recentRatio, double heavyRatio
 
     @Override
     public StorageLayout layout() {
-        return StorageLayout.FULL.trackingAttention();
+        return StorageLayout.FULL.positionsIn(0).trackingAttention();
     }
 
     @Override
@@ -56,11 +68,28 @@ public record HeavyHitterPolicy(int sinks, double recentRatio, double heavyRatio
         s.put("sinks", Integer.toString(sinks));
         s.put("heavy-hitter.recent-ratio", PolicyChecks.format(recentRatio));
         s.put("heavy-hitter.heavy-ratio", PolicyChecks.format(heavyRatio));
+        s.put("heavy-hitter.observation-window", Integer.toString(observationWindow));
         return s;
     }
 
     @Override
     public EntryCounts entriesAt(int length) {
         return new EntryCounts(initialHeadPolicy().keptAt(length, sinks), 0, 0);
+    }
+
+    /** With an observation window: every head's prompt entries get the window's scores before the first compaction. */
+    @Override
+    public void afterPrompt(KvCache cache, int layer, PromptAttention prompt) {
+        if (observationWindow == 0) {
+            return;
+        }
+        ObservationWindow[] windows = new ObservationWindow[cache.kvHeads()];
+        for (int h = 0; h < windows.length; h++) {
+            windows[h] = new ObservationWindow(cache.head(layer, h).keptEntries(), prompt.count() - observationWindow);
+        }
+        prompt.replay(windows);
+        for (int h = 0; h < windows.length; h++) {
+            cache.head(layer, h).rescoreKept(windows[h].scores());
+        }
     }
 }

@@ -410,7 +410,7 @@ public final class KvCache implements Sequence {
     @Override
     public KvMemoryReport memory() {
         int length = tokens.length();
-        long fullPerHead = StorageLayout.FULL.keptBytes(length, keyDim, heads[owners[0]][0].valueDim());
+        long fullPerHead = StorageLayout.FULL.keptBytes(length, Math.min(length, 1), keyDim, heads[owners[0]][0].valueDim());
         List<HeadMemory> report = new ArrayList<>();
         for (int layer = 0; layer < heads.length; layer++) {
             boolean owns = ownsLayer(layer);

@@ -149,7 +149,8 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
         // Every policy is built, so a bad setting fails even where another policy is chosen.
         List<KvPolicy> policies = List.of(FullPolicy.INSTANCE,
                 new WindowPolicy(sinks, s.integer("window.recent")),
-                new HeavyHitterPolicy(sinks, s.number("heavy-hitter.recent-ratio"), s.number("heavy-hitter.heavy-ratio")),
+                new HeavyHitterPolicy(sinks, s.number("heavy-hitter.recent-ratio"), s.number("heavy-hitter.heavy-ratio"),
+                        s.integer("heavy-hitter.observation-window")),
                 new AdaptivePolicy(sinks, s.number("adaptive.recovery-threshold"), s.number("adaptive.local-ratio"),
                         s.number("adaptive.frequency-ratio"), AdaptivePolicy.Evicted.of(s.raw("adaptive.evicted")), low),
                 new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"), low),

@@ -115,11 +115,11 @@ public final class KvFootprint {
         if (layout.merges()) {
             other = Math.max(other, layout.mergedEntryBytes(keyDim, valueDim));
         }
-        long most = layout.keptBytes(entries, keyDim, valueDim);
+        long most = layout.keptBytes(entries, layout.mostRuns(entries), keyDim, valueDim);
         if (other > 0) {
             int residual = Math.min(layout.residual(), entries);
             most = Math.max(most, Math.max((long) entries * other,
-                    (long) (entries - residual) * other + layout.keptBytes(residual, keyDim, valueDim)));
+                    (long) (entries - residual) * other + layout.keptBytes(residual, layout.mostRuns(residual), keyDim, valueDim)));
         }
         return most + layout.headBytes(keyDim);
     }
@@ -140,7 +140,8 @@ public final class KvFootprint {
                 take[c] = Math.min(available[c], left);
                 left -= take[c];
             }
-            most = Math.max(most, layout.bytesOf(new EntryCounts(take[0], take[1], take[2]), keyDim, valueDim));
+            most = Math.max(most, layout.bytesOf(new EntryCounts(take[0], take[1], take[2],
+                    Math.min(take[0], counts.keptRuns())), keyDim, valueDim));
         }
         return most;
     }

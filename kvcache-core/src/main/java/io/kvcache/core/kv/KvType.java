@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The precision a cache stores the entries its policy keeps as computed ({@code kvcache.kv-type}):
- * fp16, or per-token groups of 8, 4, 3 or 2-bit codes with an fp16 scale and minimum per group
+ * fp16, or per-token groups of 8, 4, 3 or 2-bit codes symmetric about zero with an fp16 scale per group
  * (see {@link LowBitRows}). A quantized type also stores its keys rotated by a Walsh-Hadamard
  * transform, and the forward pass rotates the queries alike, so attention scores are those of the
  * unrotated keys up to the quantization error. It combines with every policy: a policy decides

@@ -3,30 +3,44 @@ package io.kvcache.core.kv;
 import java.util.Objects;
 
 /**
- * The low-precision row format of the mixed-precision cache, and its codec, for rows of one width:
- * each key or value row is quantized on its own, asymmetrically, with a scale and a minimum per
- * group of {@code groupSize} consecutive values (the last group is shorter when groupSize does not
- * divide the width).
+ * A low-bit row format and its codec, for rows of one width: each key or value row is quantized on
+ * its own, with a header per group of {@code groupSize} consecutive values (the last group is
+ * shorter when groupSize does not divide the width). Two headers:
+ * <ul>
+ * <li>asymmetric (the mixed-precision cache's low tier): a scale and a minimum, the codes spanning
+ *     [min, max] of the group; a value decodes to {@code min + code * scale};</li>
+ * <li>symmetric (the {@code kv-type} rows): a scale alone, the codes spanning [-absmax, absmax]
+ *     with no level at zero (mid-rise, as llama.cpp's q4_0 blocks); a value decodes to
+ *     {@code (code - levels/2) * scale}, levels = 2^bits - 1. Half the header of the asymmetric
+ *     one, which is what dominates narrow heads (4 of 8 bytes of a 4-bit row of 8 values); the
+ *     rotated keys are centred, so the range it gives up is small.</li>
+ * </ul>
  *
- * <p>An encoded row is {@link #bytesPerRow()} bytes: first, group after group, the scale and then
- * the minimum as little-endian fp16; then the codes of the whole row as one dense little-endian bit
- * stream, {@code bits} bits each (code i holds stream bits [i*bits, (i+1)*bits), stream bit k is bit
- * k%8 of byte k/8), so 3-bit codes cross byte boundaries. Unused bits of the last byte are zero. A
- * value decodes to {@code min + code * scale}.
+ * <p>An encoded row is {@link #bytesPerRow()} bytes: first, group after group, the scale (and, when
+ * asymmetric, then the minimum) as little-endian fp16; then the codes of the whole row as one dense
+ * little-endian bit stream, {@code bits} bits each (code i holds stream bits [i*bits, (i+1)*bits),
+ * stream bit k is bit k%8 of byte k/8), so 3-bit codes cross byte boundaries. Unused bits of the
+ * last byte are zero.
  *
  * <p>Instances hold no mutable state and may be shared between threads.
  */
 public final class LowBitRows {
-    private static final int HEADER_BYTES = 4;
-
     private final int width;
+    private final boolean symmetric;
+    /** Bytes of one group's header: 2 (scale) when symmetric, 4 (scale, minimum) otherwise. */
+    private final int headerBytes;
     private final int bits;
     private final int groupSize;
     private final int groups;
     private final int levels;
     private final int bytesPerRow;
 
+    /** The asymmetric format (scale and minimum per group). */
     public LowBitRows(int width, int bits, int groupSize) {
+        this(width, bits, groupSize, false);
+    }
+
+    public LowBitRows(int width, int bits, int groupSize, boolean symmetric) {
         if (width < 1) {
             throw new IllegalArgumentException("width must be at least 1, got " + width);
         }
@@ -37,17 +51,20 @@ public final class LowBitRows {
             throw new IllegalArgumentException("groupSize must be at least 1, got " + groupSize);
         }
         this.width = width;
+        this.symmetric = symmetric;
+        this.headerBytes = symmetric ? Short.BYTES : 2 * Short.BYTES;
         this.bits = bits;
         this.groupSize = groupSize;
         this.groups = (width - 1) / groupSize + 1;
         this.levels = (1 << bits) - 1;
-        this.bytesPerRow = Math.toIntExact((long) groups * HEADER_BYTES + ((long) width * bits + 7) / 8);
+        this.bytesPerRow = Math.toIntExact((long) groups * headerBytes + ((long) width * bits + 7) / 8);
     }
 
     /**
      * Encodes src[srcOff, srcOff+width) into dst[dstOff, dstOff+bytesPerRow). The stored scale and
      * minimum are chosen in fp16 so that they still cover the group (minimum rounded down, scale
-     * rounded up), and the codes are computed from those stored values: every value then decodes to
+     * rounded up; symmetric: the scale rounded up so that levels/2 of it reach the absolute
+     * maximum), and the codes are computed from those stored values: every value then decodes to
      * within half a stored scale of itself.
      *
      * @throws IllegalArgumentException if the row holds a non-finite value, or a group whose
@@ -56,7 +73,7 @@ public final class LowBitRows {
     public void encode(float[] src, int srcOff, byte[] dst, int dstOff) {
         Objects.checkFromIndexSize(srcOff, width, src.length);
         Objects.checkFromIndexSize(dstOff, bytesPerRow, dst.length);
-        int out = dstOff + groups * HEADER_BYTES;
+        int out = dstOff + groups * headerBytes;
         long pending = 0;
         int pendingBits = 0;
         for (int g = 0, lo = 0; g < groups; g++, lo += groupSize) {
@@ -72,7 +89,11 @@ public final class LowBitRows {
             }
             short minBits;
             short scaleBits;
-            if (min == max) {
+            if (symmetric) {
+                float absMax = Math.max(-min, max);
+                scaleBits = absMax == 0 ? 0 : symmetricScale(absMax);
+                minBits = 0; // unused: the minimum follows from the scale
+            } else if (min == max) {
                 // A constant group: every code is 0 and decodes to the nearest fp16 of the value.
                 minBits = Float.floatToFloat16(min);
                 scaleBits = 0;
@@ -80,14 +101,16 @@ public final class LowBitRows {
                 minBits = floorHalf(min);
                 scaleBits = coveringScale(Float.float16ToFloat(minBits), max);
             }
-            float storedMin = Float.float16ToFloat(minBits);
             float storedScale = Float.float16ToFloat(scaleBits);
+            float storedMin = symmetric ? symmetricMin(storedScale) : Float.float16ToFloat(minBits);
             if (!Float.isFinite(storedMin) || !Float.isFinite(storedScale)) {
                 throw new IllegalArgumentException("group " + g + " spans [" + min + ", " + max + "], beyond fp16's range");
             }
-            int header = dstOff + g * HEADER_BYTES;
+            int header = dstOff + g * headerBytes;
             putHalf(dst, header, scaleBits);
-            putHalf(dst, header + 2, minBits);
+            if (!symmetric) {
+                putHalf(dst, header + 2, minBits);
+            }
             for (int i = lo; i < hi; i++) {
                 int code = storedScale == 0 ? 0 : Math.clamp(Math.round((src[srcOff + i] - storedMin) / storedScale), 0, levels);
                 pending |= (long) code << pendingBits;
@@ -108,11 +131,11 @@ public final class LowBitRows {
     public void decode(byte[] src, int srcOff, float[] dst, int dstOff) {
         Objects.checkFromIndexSize(srcOff, bytesPerRow, src.length);
         Objects.checkFromIndexSize(dstOff, width, dst.length);
-        int codes = srcOff + groups * HEADER_BYTES;
+        int codes = srcOff + groups * headerBytes;
         for (int g = 0, lo = 0; g < groups; g++, lo += groupSize) {
-            int header = srcOff + g * HEADER_BYTES;
+            int header = srcOff + g * headerBytes;
             float scale = Float.float16ToFloat(getHalf(src, header));
-            float min = Float.float16ToFloat(getHalf(src, header + 2));
+            float min = symmetric ? symmetricMin(scale) : Float.float16ToFloat(getHalf(src, header + 2));
             PackedCodes.decode(bits, src, codes, lo, Math.min(lo + groupSize, width), scale, min, dst, dstOff);
         }
     }
@@ -122,6 +145,23 @@ public final class LowBitRows {
         short scale = ceilHalf((float) (((double) max - min) / levels));
         while (Float.isFinite(Float.float16ToFloat(scale)) && min + levels * Float.float16ToFloat(scale) < max) {
             scale++; // positive fp16 bit patterns order like their values
+        }
+        return scale;
+    }
+
+    /**
+     * The lowest level of a symmetric group, -(levels/2)*scale: exact in float (levels has at most
+     * 8 bits, an fp16 scale 11), so encoding and decoding agree on it.
+     */
+    private float symmetricMin(float scale) {
+        return -(levels * scale) / 2;
+    }
+
+    /** The smallest fp16 scale whose levels/2 steps reach absMax on both sides, in float arithmetic as decoding computes it. */
+    private short symmetricScale(float absMax) {
+        short scale = ceilHalf((float) (2.0 * absMax / levels));
+        while (Float.isFinite(Float.float16ToFloat(scale)) && symmetricMin(Float.float16ToFloat(scale)) > -absMax) {
+            scale++;
         }
         return scale;
     }
@@ -153,9 +193,13 @@ public final class LowBitRows {
         return (short) ((src[at] & 0xFF) | src[at + 1] << 8);
     }
 
-    /** Encoded bytes of one row: 4 per group plus the packed codes, rounded up to whole bytes. */
+    /** Encoded bytes of one row: 2 (symmetric) or 4 per group plus the packed codes, rounded up to whole bytes. */
     public int bytesPerRow() {
         return bytesPerRow;
+    }
+
+    public boolean symmetric() {
+        return symmetric;
     }
 
     public int bits() {

@@ -47,7 +47,7 @@ public record MixedPrecisionPolicy(int sinks, double importantRatio, LowPrecisio
 
     @Override
     public StorageLayout layout() {
-        return StorageLayout.FULL.trackingAttention().demotingTo(lowPrecision);
+        return StorageLayout.FULL.positionsIn(0).trackingAttention().demotingTo(lowPrecision);
     }
 
     @Override

@@ -52,7 +52,7 @@ public record SpanPolicy(int sinks, int length, int entries, int recent) impleme
 
     @Override
     public StorageLayout layout() {
-        return StorageLayout.FULL.trackingAttention().merging();
+        return StorageLayout.FULL.positionsIn(0).trackingAttention().merging();
     }
 
     @Override

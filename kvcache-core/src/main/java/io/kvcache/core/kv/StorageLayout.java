@@ -15,27 +15,42 @@ package io.kvcache.core.kv;
  * @param tracksAttention whether each entry's received attention is accumulated
  * @param rotatesKeys     whether keys (and the queries scored against them) are Hadamard-rotated
  * @param residual        latest entries kept as computed that stay fp16 where {@code highBits} is below 16
+ * @param positionRuns    0: every class lists its entries' positions (4 bytes each); otherwise the
+ *                        entries kept as computed store theirs as runs of consecutive positions (8
+ *                        bytes a run, see {@link Positions}), at most this many (the policy keeps
+ *                        no more), and the other classes list theirs
  */
 public record StorageLayout(int highBits, int lowBits, int groupSize, boolean balancesKeys, boolean merges,
-                            boolean tracksAttention, boolean rotatesKeys, int residual) {
+                            boolean tracksAttention, boolean rotatesKeys, int residual, int positionRuns) {
 
-    /** The {@code full} cache: fp16, nothing else. */
-    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false, false, 0);
+    /** The {@code full} cache: fp16, its positions one run (0 to n-1), nothing else. */
+    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false, false, 0, 1);
 
     /** The same layout, accumulating the attention each entry receives. */
     StorageLayout trackingAttention() {
-        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true, rotatesKeys, residual);
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true, rotatesKeys, residual,
+                positionRuns);
     }
 
     /** The same layout, with a class of merged entries. */
     StorageLayout merging() {
-        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention, rotatesKeys, residual);
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention, rotatesKeys, residual,
+                positionRuns);
     }
 
     /** The same layout, with a low-precision class stored as {@code low} says. */
     StorageLayout demotingTo(LowPrecision low) {
         return new StorageLayout(highBits, low.bits(), low.groupSize(), low.balanceKeys(), merges, tracksAttention,
-                rotatesKeys, residual);
+                rotatesKeys, residual, positionRuns);
+    }
+
+    /**
+     * The same layout, the kept entries' positions stored as at most {@code runs} runs, or listed
+     * (0): a policy that keeps tokens wherever attention goes lists them.
+     */
+    StorageLayout positionsIn(int runs) {
+        return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, tracksAttention, rotatesKeys,
+                residual, runs);
     }
 
     /**
@@ -44,40 +59,48 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
      */
     StorageLayout storing(KvType type, int residual) {
         return new StorageLayout(type.bits(), lowBits, groupSize, balancesKeys, merges, tracksAttention,
-                type.rotatesKeys(), type == KvType.F16 ? 0 : residual);
+                type.rotatesKeys(), type == KvType.F16 ? 0 : residual, positionRuns);
     }
 
-    /** The rows of the entries kept as computed. */
+    /** The rows of the entries kept as computed: the kv-type's codes carry a scale per group alone (symmetric). */
     RowStore keptRows(int width) {
-        return highBits == 16 ? new Float16Rows(width) : new ResidualRows(lowBitRows(width, highBits), residual);
+        return highBits == 16 ? new Float16Rows(width) : new ResidualRows(lowBitRows(width, highBits, true), residual);
     }
 
     RowStore lowRows(int width) {
-        return new QuantizedRows(lowBitRows(width, lowBits));
+        return new QuantizedRows(lowBitRows(width, lowBits, false));
     }
 
-    private LowBitRows lowBitRows(int width, int bits) {
-        return new LowBitRows(width, bits, Math.min(groupSize, width));
+    private LowBitRows lowBitRows(int width, int bits, boolean symmetric) {
+        return new LowBitRows(width, bits, Math.min(groupSize, width), symmetric);
     }
 
     /**
-     * Bytes of {@code count} entries kept as computed: key and value rows (the latest
-     * {@code residual} in fp16 under a quantized type), positions and statistics.
+     * Bytes of {@code count} entries kept as computed, their positions in {@code runs} runs where
+     * the layout stores runs: key and value rows (the latest {@code residual} in fp16 under a
+     * quantized type), positions and statistics.
      */
-    long keptBytes(long count, int keyDim, int valueDim) {
+    long keptBytes(long count, long runs, int keyDim, int valueDim) {
         long fp16 = highBits == 16 ? count : Math.min(residual, count);
-        return fp16 * (rowBytes(16, keyDim) + rowBytes(16, valueDim))
-                + (count - fp16) * (rowBytes(highBits, keyDim) + rowBytes(highBits, valueDim))
-                + count * bookkeepingBytes(false);
+        long positions = positionRuns == 0 ? (long) Integer.BYTES * count : 2L * Integer.BYTES * Math.min(runs, count);
+        return fp16 * (rowBytes(16, false, keyDim) + rowBytes(16, false, valueDim))
+                + (count - fp16) * (rowBytes(highBits, true, keyDim) + rowBytes(highBits, true, valueDim))
+                + positions + count * statisticsBytes(false);
+    }
+
+    /** The most runs {@code count} kept entries form: {@code positionRuns} or fewer (any count where listed). */
+    long mostRuns(long count) {
+        return positionRuns == 0 ? count : Math.min(count, positionRuns);
     }
 
     /** Only for a layout with a low-precision class ({@code lowBits} > 0). */
     long lowPrecisionEntryBytes(int keyDim, int valueDim) {
-        return rowBytes(lowBits, keyDim) + rowBytes(lowBits, valueDim) + bookkeepingBytes(false);
+        return rowBytes(lowBits, false, keyDim) + rowBytes(lowBits, false, valueDim) + Integer.BYTES
+                + statisticsBytes(false);
     }
 
     long mergedEntryBytes(int keyDim, int valueDim) {
-        return rowBytes(16, keyDim) + rowBytes(16, valueDim) + bookkeepingBytes(true);
+        return rowBytes(16, false, keyDim) + rowBytes(16, false, valueDim) + Integer.BYTES + statisticsBytes(true);
     }
 
     /** Bytes a head holds besides its entries: the key-balance factors. */
@@ -87,19 +110,19 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
 
     /** Bytes of a head holding {@code counts}. */
     long bytesOf(EntryCounts counts, int keyDim, int valueDim) {
-        long bytes = keptBytes(counts.kept(), keyDim, valueDim) + headBytes(keyDim);
+        long bytes = keptBytes(counts.kept(), counts.keptRuns(), keyDim, valueDim) + headBytes(keyDim);
         if (counts.lowPrecision() > 0) {
             bytes += counts.lowPrecision() * lowPrecisionEntryBytes(keyDim, valueDim);
         }
         return bytes + counts.merged() * mergedEntryBytes(keyDim, valueDim);
     }
 
-    private long rowBytes(int bits, int width) {
-        return bits == 16 ? 2L * width : lowBitRows(width, bits).bytesPerRow();
+    private long rowBytes(int bits, boolean symmetric, int width) {
+        return bits == 16 ? 2L * width : lowBitRows(width, bits, symmetric).bytesPerRow();
     }
 
-    /** Position, attention received where tracked, and logit bias for merged entries (see {@link Entries}). */
-    private int bookkeepingBytes(boolean biased) {
-        return Integer.BYTES + (tracksAttention ? Float.BYTES : 0) + (biased ? Float.BYTES : 0);
+    /** Attention received where tracked, and logit bias for merged entries (see {@link Entries}). */
+    private int statisticsBytes(boolean biased) {
+        return (tracksAttention ? Float.BYTES : 0) + (biased ? Float.BYTES : 0);
     }
 }

@@ -34,7 +34,7 @@ public record WindowPolicy(int sinks, int recent) implements KvPolicy {
 
     @Override
     public StorageLayout layout() {
-        return StorageLayout.FULL;
+        return StorageLayout.FULL.positionsIn(2); // the sinks and the recent tokens
     }
 
     @Override
@@ -52,6 +52,9 @@ public record WindowPolicy(int sinks, int recent) implements KvPolicy {
 
     @Override
     public EntryCounts entriesAt(int length) {
-        return new EntryCounts(Math.min(length, sinks + recent), 0, 0);
+        int kept = Math.min(length, sinks + recent);
+        // one run until the first token leaves (or with no sinks), then the sinks and the recent tokens
+        int runs = kept == 0 ? 0 : length > sinks + recent && sinks > 0 ? 2 : 1;
+        return new EntryCounts(kept, 0, 0, runs);
     }
 }

@@ -45,7 +45,7 @@ class GuardrailTest {
 
     @Test
     void exposureIsTheShareOnCompressedEntriesAndBesideEvictedOnes() {
-        HeadCache head = new HeadCache(DIM, DIM, new StorageLayout(16, 4, 4, false, false, true, false, 0));
+        HeadCache head = new HeadCache(DIM, DIM, new StorageLayout(16, 4, 4, false, false, true, false, 0, 0));
         float[] row = {1, 2, 3, 4};
         head.lowPrecision().append(4, row, 0, row, 0, 0f, 0f);
         head.lowPrecision().append(5, row, 0, row, 0, 0f, 0f);
@@ -108,10 +108,11 @@ class GuardrailTest {
         cache.compact();
         assertThat(keptPositions(cache.head(0, 0))).containsExactly(0, 1, 14, 15, 16, 17, 18, 19);
         assertThat(keptPositions(cache.head(0, 1))).containsExactly(0, 1, 17, 18, 19);
-        // held bytes are the heads' sum, each head its entries at 4 + 4 + 2 * 8 bytes (position, attention, fp16 rows)
+        // held bytes are the heads' sum, each head its entries at 4 + 2 * 8 bytes (attention, fp16 rows)
+        // and its two runs of positions (sinks, then the rest) at 8 bytes each
         assertThat(memory.bytesHeld()).isEqualTo(memory.heads().stream().mapToLong(HeadMemory::bytesHeld).sum());
-        assertThat(cache.memory().heads().get(0).bytesHeld()).isEqualTo(8 * 24L);
-        assertThat(cache.memory().heads().get(1).bytesHeld()).isEqualTo(5 * 24L);
+        assertThat(cache.memory().heads().get(0).bytesHeld()).isEqualTo(8 * 20L + 2 * 8);
+        assertThat(cache.memory().heads().get(1).bytesHeld()).isEqualTo(5 * 20L + 2 * 8);
     }
 
     @Test
@@ -139,14 +140,15 @@ class GuardrailTest {
         ModelConfig model = model(2, 2);
         KvCacheConfig guarded = KvCacheConfig.parse("window", Map.of("sinks", "2", "window.recent", "3",
                 "guardrail.enabled", "true", "guardrail.max-heads", "0.5"));
-        // 4 heads; per entry 4 (position) + 4 (attention) + 8 + 8 (fp16 rows of 4) = 24 bytes.
-        // At 10 tokens a window head holds 5 entries; half the heads (2) may hold all 10.
-        assertThat(new KvFootprint(model, guarded).bytesAt(10)).isEqualTo(2 * 5 * 24L + 2 * 10 * 24L);
-        // unwatched, the window neither tracks attention (20 bytes an entry) nor moves
-        assertThat(new KvFootprint(model, guarded.withGuardrail(Guardrail.OFF)).bytesAt(10)).isEqualTo(4 * 5 * 20L);
-        // the full policy has nothing to watch
+        // 4 heads; per entry 4 (attention) + 8 + 8 (fp16 rows of 4) = 20 bytes, and per head at most
+        // two runs of positions (sinks, recent) at 8 bytes each. At 10 tokens a window head holds 5
+        // entries; half the heads (2) may hold all 10.
+        assertThat(new KvFootprint(model, guarded).bytesAt(10)).isEqualTo(2 * (5 * 20L + 16) + 2 * (10 * 20L + 16));
+        // unwatched, the window neither tracks attention (16 bytes an entry) nor moves
+        assertThat(new KvFootprint(model, guarded.withGuardrail(Guardrail.OFF)).bytesAt(10)).isEqualTo(4 * (5 * 16L + 16));
+        // the full policy has nothing to watch; its positions are one run
         assertThat(new KvFootprint(model, KvCacheConfig.full().withGuardrail(Guardrail.DEFAULT_ON)).bytesAt(10))
-                .isEqualTo(4 * 10 * 20L);
+                .isEqualTo(4 * (10 * 16L + 8));
     }
 
     @Test

@@ -61,8 +61,8 @@ class KvPoliciesOnModelsTest {
 
     /**
      * A quantized kv-type stores keys rotated and the forward pass rotates queries alike, so scores
-     * are the fp16 cache's up to the codes' rounding: at 8 bits (half a step is 1/510 of a group's
-     * range) no logit moves by more than 0.25 (0.16 measured), so every decode step whose first two
+     * are the fp16 cache's up to the codes' rounding: at 8 bits (half a step is 1/255 of a group's
+     * largest magnitude) no logit moves by more than 0.25 (0.16 measured), so every decode step whose first two
      * tokens are further apart ranks the same first; a rotation applied to one side only would
      * scramble the scores.
      */
@@ -92,9 +92,9 @@ class KvPoliciesOnModelsTest {
             logits = transformer.forward(q8, text, i, 1, ForwardPass.Logits.LAST);
         }
         assertThat(worst).isLessThan(0.25f);
-        // rows of 16: 4 bytes of scale and minimum and 16 codes, against 32 bytes of fp16 for the
-        // latest 32 entries; and a position each
-        assertThat(q8.bytesHeld()).isEqualTo(8L * (200 * 4 + 168 * 2 * 20 + 32 * 2 * 32));
+        // rows of 16: 2 bytes of scale and 16 codes, against 32 bytes of fp16 for the latest 32
+        // entries; and a run of positions per head
+        assertThat(q8.bytesHeld()).isEqualTo(8L * (8 + 168 * 2 * 18 + 32 * 2 * 32));
     }
 
     @ParameterizedTest
@@ -106,7 +106,7 @@ class KvPoliciesOnModelsTest {
         float[] logits = run(compressed, 200, 400);
         KvMemoryReport memory = compressed.memory();
         assertThat(memory.tokens()).isEqualTo(400);
-        assertThat(memory.ratio()).as(policy).isLessThan(0.9);
+        assertThat(memory.ratio()).as(policy).isLessThan(0.95);
         assertThat(memory.fullBytes()).isEqualTo(full.bytesHeld());
         assertThat(memory.heads()).hasSize(model.config().layers() * model.config().kvHeads());
         // the compressed cache still predicts: its top token is among the full cache's top 5
@@ -119,7 +119,8 @@ class KvPoliciesOnModelsTest {
         run(cache, 100, 250);
         for (HeadMemory head : cache.memory().heads()) {
             assertThat(head.entries()).isEqualTo(4 + 50);
-            assertThat(head.bytesHeld()).isEqualTo(54L * (4 + 2 * 16 + 2 * 16));
+            // fp16 rows, and two runs of positions (sinks, recent) at 8 bytes each
+            assertThat(head.bytesHeld()).isEqualTo(54L * (2 * 16 + 2 * 16) + 2 * 8);
         }
     }
 
@@ -132,6 +133,38 @@ class KvPoliciesOnModelsTest {
             assertThat(head.entries()).isEqualTo(4 + 30 + 45);
             assertThat(head.bytesHeld()).isEqualTo(79L * (4 + 4 + 2 * 16 + 2 * 16));
         }
+    }
+
+    /**
+     * SnapKV's scoring changes which entries a head keeps, not how many: the counts and bytes are
+     * H2O's; and it does change them (the last 16 queries of a 100-token prompt do not look where
+     * all 100 do).
+     */
+    @Test
+    void anObservationWindowKeepsAsManyEntriesAsHeavyHitterButOthers() {
+        Map<String, String> shares = Map.of("heavy-hitter.recent-ratio", "0.1", "heavy-hitter.heavy-ratio", "0.15");
+        KvCache h2o = cache("heavy-hitter", shares);
+        Map<String, String> windowed = new java.util.HashMap<>(shares);
+        windowed.put("heavy-hitter.observation-window", "16");
+        KvCache snap = cache("heavy-hitter", windowed);
+        transformer.forward(h2o, text, 0, 100, ForwardPass.Logits.LAST);
+        transformer.forward(snap, text, 0, 100, ForwardPass.Logits.LAST);
+        int differing = 0;
+        for (int layer = 0; layer < model.config().layers(); layer++) {
+            for (int h = 0; h < model.config().kvHeads(); h++) {
+                HeadCache a = h2o.head(layer, h);
+                HeadCache b = snap.head(layer, h);
+                // sinks + ceil(0.1 * 100) recent + ceil(0.15 * 100) heavy
+                assertThat(b.size()).isEqualTo(a.size()).isEqualTo(4 + 10 + 15);
+                int[] pa = new int[a.size()];
+                int[] pb = new int[b.size()];
+                a.readPositions(pa.length, pa);
+                b.readPositions(pb.length, pb);
+                differing += java.util.Arrays.equals(pa, pb) ? 0 : 1;
+            }
+        }
+        assertThat(snap.bytesHeld()).isEqualTo(h2o.bytesHeld());
+        assertThat(differing).isPositive();
     }
 
     @Test
@@ -168,8 +201,8 @@ class KvPoliciesOnModelsTest {
                 "mixed-precision.group-size", "16", "mixed-precision.balance-keys", "false"));
         run(cache, 100, 200);
         for (HeadMemory head : cache.memory().heads()) {
-            // int8 rows: 4 bytes of scale/min + 16 codes; 2-bit rows: 4 + 4; plus position and attention
-            assertThat(head.bytesHeld()).isEqualTo(head.entries() * (8L + 2 * 20) + head.lowPrecision() * (8L + 2 * 8));
+            // int8 rows: 2 bytes of scale + 16 codes; 2-bit rows: 4 bytes of scale/min + 4; plus position and attention
+            assertThat(head.bytesHeld()).isEqualTo(head.entries() * (8L + 2 * 18) + head.lowPrecision() * (8L + 2 * 8));
         }
     }
 

@@ -214,7 +214,7 @@ class KvPoliciesTest {
         assertThat(cache.ownsLayer(1)).isFalse();
         assertThat(cache.head(1, 0)).isSameAs(cache.head(0, 0));
         KvMemoryReport memory = cache.memory();
-        long perHead = 3L * (Integer.BYTES + 2 * DIM + 2 * DIM);
+        long perHead = 3L * (2 * DIM + 2 * DIM) + 8; // fp16 rows, one run of positions
         assertThat(memory.fullBytes()).isEqualTo(4 * perHead);
         assertThat(memory.bytesHeld()).isEqualTo(2 * perHead);
         assertThat(memory.heads().get(1).sharedWith()).isZero();
@@ -226,8 +226,8 @@ class KvPoliciesTest {
         KvCache cache = cache("full", Map.of(), 2);
         append(cache, 1, 2, 3, 4, 5);
         cache.compact();
-        // per entry: int position + fp16 key and value of 4 values each
-        assertThat(cache.bytesHeld()).isEqualTo(2 * 5L * (4 + 8 + 8));
+        // per entry fp16 key and value of 4 values each; per head one run of positions (first position, entries)
+        assertThat(cache.bytesHeld()).isEqualTo(2 * (5L * (8 + 8) + 8));
         assertThat(cache.memory().ratio()).isEqualTo(1.0);
         assertThat(cache.memory().heads()).allSatisfy(h -> assertThat(h.policy()).isEqualTo("full"));
     }
@@ -248,6 +248,10 @@ class KvPoliciesTest {
                 .hasMessageContaining("layer 5 does not exist");
         assertThatThrownBy(() -> KvCacheConfig.parse("window", Map.of("kv-type", "q5")))
                 .hasMessageContaining("kvcache.kv-type: 'q5'").hasMessageContaining("f16, q8, q4, q3, q2");
+        assertThatThrownBy(() -> KvCacheConfig.parse("window", Map.of("heavy-hitter.observation-window", "-1")))
+                .hasMessageContaining("kvcache.heavy-hitter.observation-window");
+        assertThat(KvCacheConfig.parse("heavy-hitter", Map.of("heavy-hitter.observation-window", "32")).describe())
+                .containsEntry("heavy-hitter.observation-window", "32");
         // the important entries' precision is the kv-type now
         assertThatThrownBy(() -> KvCacheConfig.parse("mixed-precision", Map.of("mixed-precision.high-bits", "8")))
                 .hasMessageContaining("kvcache.mixed-precision.high-bits: unknown setting").hasMessageContaining("kv-type");

@@ -50,6 +50,47 @@ class LowBitRowsTest {
     }
 
     @Test
+    void symmetricTwoBitRowByHand() {
+        // absmax 1.5: scale 2*1.5/3 = 1 (fp16 0x3C00), levels at -1.5, -0.5, 0.5, 1.5 (codes 0..3).
+        // Codes: round(x + 1.5): -1.5 -> 0, -0.4 -> 1.1 -> 1, 0.6 -> 2.1 -> 2, 1.2 -> 2.7 -> 3;
+        // packed 0 | 1<<2 | 2<<4 | 3<<6 = 4 + 32 + 192 = 228 = 0xE4. No minimum in the header.
+        LowBitRows rows = new LowBitRows(4, 2, 4, true);
+        byte[] encoded = new byte[rows.bytesPerRow()];
+        rows.encode(new float[] {-1.5f, -0.4f, 0.6f, 1.2f}, 0, encoded, 0);
+        assertThat(encoded).containsExactly(0x00, 0x3C, 0xE4);
+        assertThat(decode(rows, encoded)).containsExactly(-1.5f, -0.5f, 0.5f, 1.5f);
+    }
+
+    @Test
+    void symmetricRowsStayWithinHalfAStepOfTheAbsoluteMaximum() {
+        SplittableRandom random = new SplittableRandom(17);
+        for (int bits : ALL_BITS) {
+            LowBitRows rows = new LowBitRows(24, bits, 8, true);
+            assertThat(rows.bytesPerRow()).isEqualTo(3 * 2 + 24 * bits / 8);
+            float[] row = new float[24];
+            for (int trial = 0; trial < 200; trial++) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = (float) (random.nextGaussian() * Math.exp(random.nextDouble(-3, 3)));
+                }
+                byte[] encoded = new byte[rows.bytesPerRow()];
+                rows.encode(row, 0, encoded, 0);
+                float[] decoded = decode(rows, encoded);
+                for (int g = 0; g < 3; g++) {
+                    float absMax = 0;
+                    for (int i = 8 * g; i < 8 * g + 8; i++) {
+                        absMax = Math.max(absMax, Math.abs(row[i]));
+                    }
+                    // the step is 2*absmax/levels, the fp16 scale at most 2^-10 above it
+                    double halfStep = absMax / ((1 << bits) - 1) * (1 + 1.0 / 512);
+                    for (int i = 8 * g; i < 8 * g + 8; i++) {
+                        assertThat((double) decoded[i]).as("bits %d value %d", bits, i).isCloseTo(row[i], within(halfStep + 1e-7));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void bytesPerRowCountedByHand() {
         // 64 wide in groups of 32: 2 groups * 4 header bytes + 64*bits/8 code bytes.
         assertThat(new LowBitRows(64, 2, 32).bytesPerRow()).isEqualTo(8 + 16);
@@ -63,6 +104,10 @@ class LowBitRowsTest {
         assertThat(new LowBitRows(10, 8, 4).bytesPerRow()).isEqualTo(12 + 10); // 80 bits
         // A group wider than the row is one group.
         assertThat(new LowBitRows(5, 3, 64).bytesPerRow()).isEqualTo(4 + 2);   // 15 bits
+        // Symmetric: 2 header bytes a group (head dims 8, 64, 128 in groups of up to 32).
+        assertThat(new LowBitRows(8, 4, 8, true).bytesPerRow()).isEqualTo(2 + 4);
+        assertThat(new LowBitRows(64, 4, 32, true).bytesPerRow()).isEqualTo(4 + 32);
+        assertThat(new LowBitRows(128, 3, 32, true).bytesPerRow()).isEqualTo(8 + 48);
     }
 
     @Test

@@ -36,9 +36,11 @@ import java.util.zip.CRC32C;
  *     moving mean of the head's exposed attention (f32) and the forward calls it has watched (i32);
  *     where the layout balances keys, the
  *     key factors (f32 each); then for each entry class its layout has (as computed, low precision,
- *     merged, in that order): the count (i32), the positions (i32 each), the attention received
+ *     merged, in that order): the count (i32), the positions (i32 each; where the layout stores the
+ *     kept entries' positions as runs, as {@code full} and {@code window} do, the runs instead: their
+ *     count, then each run's first position and length, i32 each), the attention received
  *     where tracked and the logit biases of merged entries (f32 each), and the key then the value
- *     rows as stored (fp16, or the low-bit rows with their group scales and minimums, as the
+ *     rows as stored (fp16, or the low-bit rows with their group scales, and minimums in the low-precision class, as the
  *     {@code kv-type} setting and the policy's low-precision settings say; under a quantized
  *     kv-type the as-computed rows are the quantized ones then the fp16 residual, the last
  *     min({@code kv-residual}, count) entries; keys as the cache holds them, Hadamard-rotated);</li>
@@ -56,9 +58,11 @@ public final class CacheSnapshot {
     /**
      * 2: the settings may carry {@code kv-type} and {@code kv-residual}, whose as-computed rows are
      * then codes and an fp16 residual (keys rotated); {@code mixed-precision.high-bits} is gone; each
-     * head carries the quality guardrail's moves and watched mean.
+     * head carries the quality guardrail's moves and watched mean. 3: the kv-type's codes carry a
+     * scale per group alone (symmetric), no minimum; the full and window policies' kept positions
+     * are runs.
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     private static final byte[] MAGIC = {'K', 'V', 'C', 'S'};
     private static final int HEADER_BYTES = MAGIC.length + 2;
     private static final int CHECKSUM_BYTES = 4;
@@ -149,7 +153,11 @@ public final class CacheSnapshot {
                     if (head.has(which)) {
                         StoredEntries entries = head.stored(which);
                         out.i32(entries.count());
-                        out.ints(entries.positions());
+                        if (inRuns(head, which)) {
+                            writeRuns(out, entries.positions());
+                        } else {
+                            out.ints(entries.positions());
+                        }
                         if (entries.attention() != null) {
                             out.floats(entries.attention());
                         }
@@ -267,15 +275,66 @@ public final class CacheSnapshot {
         String what = where + " " + which + " entries";
         boolean tracks = head.layout().tracksAttention();
         boolean biased = which == EntryClass.MERGED;
-        // a bound before anything is allocated; the rows' bytes are checked once the count is known
-        long entryBytes = Integer.BYTES + (tracks ? Float.BYTES : 0) + (biased ? Float.BYTES : 0);
+        boolean inRuns = inRuns(head, which);
+        // a bound before anything is allocated (every entry has at least a byte of rows); the rows'
+        // bytes are checked once the count is known
+        long entryBytes = (inRuns ? 1 : Integer.BYTES) + (tracks ? Float.BYTES : 0) + (biased ? Float.BYTES : 0);
         int count = in.count(what, entryBytes);
-        int[] positions = in.ints(count, what + " positions");
+        int[] positions = inRuns ? readRuns(in, count, head.layout().positionRuns(), what) : in.ints(count, what + " positions");
         float[] attention = tracks ? in.floats(count, what + " attention") : null;
         float[] bias = biased ? in.floats(count, what + " biases") : null;
         byte[] keys = in.bytes(head.storedBytesOf(which, true, count), what + " keys");
         byte[] values = in.bytes(head.storedBytesOf(which, false, count), what + " values");
         return new StoredEntries(positions, attention, bias, keys, values);
+    }
+
+    /** Whether the class stores its positions as runs (the kept entries of a layout that says so). */
+    private static boolean inRuns(HeadCache head, EntryClass which) {
+        return which == EntryClass.KEPT && head.layout().positionRuns() > 0;
+    }
+
+    /** Positions as runs of consecutive ones: the count, then each run's first position and length. */
+    private static void writeRuns(SnapshotOutput out, int[] positions) {
+        int runs = 0;
+        for (int e = 0; e < positions.length; e++) {
+            runs += e == 0 || positions[e] != positions[e - 1] + 1 ? 1 : 0;
+        }
+        out.i32(runs);
+        for (int e = 0; e < positions.length; ) {
+            int end = e + 1;
+            while (end < positions.length && positions[end] == positions[end - 1] + 1) {
+                end++;
+            }
+            out.i32(positions[e]);
+            out.i32(end - e);
+            e = end;
+        }
+    }
+
+    /** {@code count} positions from at most {@code most} runs, which must cover exactly that many entries. */
+    private static int[] readRuns(SnapshotInput in, int count, int most, String what) {
+        int runs = in.count(what + " position runs", 2L * Integer.BYTES);
+        if (runs > most || (runs == 0) != (count == 0)) {
+            throw new SnapshotFormatException(what + ": " + runs + " position runs for " + count
+                    + " entries; this policy keeps at most " + most);
+        }
+        int[] positions = new int[count];
+        int at = 0;
+        for (int r = 0; r < runs; r++) {
+            int first = in.i32(what + " run first position");
+            int length = in.i32(what + " run length");
+            if (length < 1 || length > count - at || first < 0 || first > Integer.MAX_VALUE - length) {
+                throw new SnapshotFormatException(what + ": run " + r + " of " + length + " positions from " + first
+                        + " does not fit " + count + " entries");
+            }
+            for (int i = 0; i < length; i++) {
+                positions[at++] = first + i;
+            }
+        }
+        if (at != count) {
+            throw new SnapshotFormatException(what + ": the position runs cover " + at + " of " + count + " entries");
+        }
+        return positions;
     }
 
     private static int[] tokenIds(int[] ids, int vocabularySize, String what) {

@@ -205,9 +205,14 @@ class CacheSnapshotTest {
         assertThatThrownBy(() -> CacheSnapshot.read(Arrays.copyOf(bytes, bytes.length - 100), identity, CAPACITY, classes))
                 .isInstanceOf(SnapshotFormatException.class);
         byte[] newer = bytes.clone();
-        newer[4] = 3;
+        newer[4] = 4;
         assertThatThrownBy(() -> CacheSnapshot.read(newer, identity, CAPACITY, classes))
-                .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("version 3");
+                .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("version 4");
+        // version 2 stored a minimum beside each kv-type scale
+        byte[] two = bytes.clone();
+        two[4] = 2;
+        assertThatThrownBy(() -> CacheSnapshot.read(two, identity, CAPACITY, classes))
+                .isInstanceOf(SnapshotFormatException.class).hasMessageContaining("version 2");
         // version 1 knew no kv-type and stored mixed-precision.high-bits
         byte[] older = bytes.clone();
         older[4] = 1;
