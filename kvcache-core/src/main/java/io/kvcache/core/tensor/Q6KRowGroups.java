@@ -19,11 +19,13 @@ import static io.kvcache.core.tensor.Lanes.SHORT;
  * the values 4t..4t+3 of every 32, minus 32*(scale[2t]*bsum[2t] + scale[2t+1]*bsum[2t+1]); each
  * lane is accumulated across super-blocks in float with one fused multiply-add by d_x*d, and the
  * 8 lanes are added at the end as hsum_float_8 adds them. Here each of those 8 per-row lanes is a
- * vector of 16 rows, computed one after another. Per group and super-block: d[16] as floats, the
- * 16 int8 scales [sub-block][row], then the 256 six-bit quants unpacked to bytes in pairs
- * ({@link #pairAt}; a byte per quant costs 22% more memory than the 6.5 bits of the file and saves
- * the bit extraction on every product). Two products of at most 63*127 are added in each 16-bit
- * lane before widening.
+ * vector of 16 rows. Per group and super-block: d[16] as floats, the 16 int8 scales
+ * [sub-block][row], then the 256 six-bit quants unpacked to bytes in pairs ({@link #pairAt}; a
+ * byte per quant costs 22% more memory than the 6.5 bits of the file and saves the bit extraction
+ * on every product). Two products of at most 63*127 (activation quants are within +-127) are
+ * added in each 16-bit lane, so a row's two 16-bit lanes add to at most 32004: their sum is
+ * widened as (s + (s << 16)) >> 16 on the int s they form, whose 32-bit intermediate (the sum
+ * times 2^16 plus the low lane's unsigned bits) cannot wrap.
  */
 final class Q6KRowGroups extends RowGroups {
     private static final int D = 0;
@@ -62,56 +64,156 @@ final class Q6KRowGroups extends RowGroups {
     }
 
     /**
-     * Lane after lane: lane t's integer is summed in a register over a super-block's 8 chunks of
-     * 32 values, and its float accumulator stays in a register across the super-blocks; the
-     * lanes go to a per-thread array at [16t ..] for hsum_float_8. (The group's weights, at most
-     * a few hundred kB, stay in the L2 cache between lanes.)
+     * Per thread, for one group: each super-block's 8 lane integers of scale*q6*q_x (lane t of
+     * super-block b at [128b + 16t ..]), then each lane's scale[2t]*bsum[2t] + scale[2t+1]*bsum[2t+1].
+     */
+    private static final ThreadLocal<int[][]> SUMS = ThreadLocal.withInitial(() -> new int[2][0]);
+
+    /**
+     * The group's integers in one pass over its weights ({@link #products}), then each lane's
+     * float accumulation (lanes 0-3, then 4-7), into a per-thread array at [16t ..] for
+     * hsum_float_8. (In one method, C2 stops inlining before the end of it and boxes the vectors.)
      */
     @Override
     void dot(int group, Activations x, int col, float[] out, int at) {
         float[] lanes = LANES.get();
-        for (int t = 0; t < 8; t++) {
-            lane(group, x, col, t, lanes);
+        int[][] sums = SUMS.get();
+        if (sums[0].length < 128 * blocks) {
+            sums[0] = new int[128 * blocks];
+            sums[1] = new int[128 * blocks];
         }
+        products(group, x, col, sums[0], sums[1]);
+        accumulate(group, x, col, 0, sums[0], sums[1], lanes);
+        accumulate(group, x, col, 4, sums[0], sums[1], lanes);
         hsum8(lanes, 0, out, at);
     }
 
-    private void lane(int group, Activations x, int col, int t, float[] lanes) {
+    /**
+     * The 8 lanes side by side, each a vector of the 16 rows: a chunk c of 32 values is 512
+     * consecutive bytes (lane t's at 64t), lanes 0-3 in sub-block 2c, lanes 4-7 in 2c+1; each
+     * lane's integer is summed in a register over the super-block. The scales times the sums of
+     * their sub-block's activation quants are lane c's offset of q6 - 32 (ggml's lane t subtracts
+     * 32*(scale[2t]*bsum[2t] + scale[2t+1]*bsum[2t+1])).
+     */
+    private void products(int group, Activations x, int col, int[] products, int[] offsets) {
         MemorySegment w = groups;
         int[] pairs = x.pairs;
-        int[] sums = x.sums;
-        float[] xs = x.scales;
-        FloatVector acc = FloatVector.zero(F16);
+        int[] bsums = x.sums;
         long p = (long) group * blocks * GROUP_BYTES;
-        int half = t >> 2;
         for (int b = 0; b < blocks; b++, p += GROUP_BYTES) {
             int x0 = col * cols + 256 * b;
-            IntVector isum = IntVector.zero(I16);
+            int g = x0 / 16;
+            IntVector i0 = IntVector.zero(I16);
+            IntVector i1 = IntVector.zero(I16);
+            IntVector i2 = IntVector.zero(I16);
+            IntVector i3 = IntVector.zero(I16);
+            IntVector i4 = IntVector.zero(I16);
+            IntVector i5 = IntVector.zero(I16);
+            IntVector i6 = IntVector.zero(I16);
+            IntVector i7 = IntVector.zero(I16);
             for (int c = 0; c < 8; c++) {
-                int v = 32 * c + 4 * t;
-                long wv = p + QS + (long) ROWS * v;
-                int xi = (x0 + v) / 2;
-                IntVector s = ((ShortVector) ByteVector.fromMemorySegment(B32, w, wv, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0)).mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts())
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, wv + 2 * ROWS, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0)).mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts()))
+                long wv = p + QS + 32L * ROWS * c;
+                int xi = x0 / 2 + 16 * c;
+                IntVector first = subBlockScale(w, p, 2 * c);
+                IntVector second = subBlockScale(w, p, 2 * c + 1);
+                first.mul(bsums[g + c]).add(second.mul(bsums[g + c + 8])).intoArray(offsets, 128 * b + 16 * c);
+                long w0 = wv + 0;
+                IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 0]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w0 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts()))
                         .reinterpretAsInts();
-                // Lanes 0-3 take the first sub-block of 16 of each 32 values, lanes 4-7 the second.
-                IntVector scale = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * c + half), LE)
-                        .convertShape(VectorOperators.B2I, I16, 0);
-                isum = s.lanewise(VectorOperators.ASHR, 16).add(s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                        .mul(scale).add(isum);
+                i0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(first).add(i0);
+                long w1 = wv + 64;
+                IntVector s1 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 2]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w1 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 3]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                i1 = s1.add(s1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(first).add(i1);
+                long w2 = wv + 128;
+                IntVector s2 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 4]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w2 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 5]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                i2 = s2.add(s2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(first).add(i2);
+                long w3 = wv + 192;
+                IntVector s3 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w3, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 6]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w3 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 7]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                i3 = s3.add(s3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(first).add(i3);
+                long w4 = wv + 256;
+                IntVector s4 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 8]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w4 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 9]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                i4 = s4.add(s4.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(second).add(i4);
+                long w5 = wv + 320;
+                IntVector s5 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w5, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 10]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w5 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 11]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                i5 = s5.add(s5.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(second).add(i5);
+                long w6 = wv + 384;
+                IntVector s6 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w6, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 12]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w6 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 13]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                i6 = s6.add(s6.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(second).add(i6);
+                long w7 = wv + 448;
+                IntVector s7 = ((ShortVector) ByteVector.fromMemorySegment(B32, w, w7, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                        .mul(IntVector.broadcast(I16, pairs[xi + 14]).reinterpretAsShorts())
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B32, w, w7 + 2 * ROWS, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0))
+                                .mul(IntVector.broadcast(I16, pairs[xi + 15]).reinterpretAsShorts()))
+                        .reinterpretAsInts();
+                i7 = s7.add(s7.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(second).add(i7);
             }
-            // The offset of q6 - 32, through the sums of 16 activation quants of sub-blocks 2t and 2t+1.
-            IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
-                    .convertShape(VectorOperators.B2I, I16, 0);
-            IntVector odd = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * (2 * t + 1), LE)
-                    .convertShape(VectorOperators.B2I, I16, 0);
-            int g = x0 / 16 + t;
-            acc = ((FloatVector) isum.sub(even.mul(sums[g]).add(odd.mul(sums[g + 8])).lanewise(VectorOperators.LSHL, 5))
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(xs[col * blocks + b]), acc);
+            i0.intoArray(products, 128 * b + 0);
+            i1.intoArray(products, 128 * b + 16);
+            i2.intoArray(products, 128 * b + 32);
+            i3.intoArray(products, 128 * b + 48);
+            i4.intoArray(products, 128 * b + 64);
+            i5.intoArray(products, 128 * b + 80);
+            i6.intoArray(products, 128 * b + 96);
+            i7.intoArray(products, 128 * b + 112);
         }
-        acc.intoArray(lanes, ROWS * t);
+    }
+
+    /** Lanes t0 .. t0+3: each super-block's integer minus 32 times its offset, to float, accumulated with d*d_x. */
+    private void accumulate(int group, Activations x, int col, int t0, int[] products, int[] offsets, float[] lanes) {
+        MemorySegment w = groups;
+        float[] xs = x.scales;
+        int xb = col * blocks;
+        FloatVector acc0 = FloatVector.zero(F16);
+        FloatVector acc1 = FloatVector.zero(F16);
+        FloatVector acc2 = FloatVector.zero(F16);
+        FloatVector acc3 = FloatVector.zero(F16);
+        long p = (long) group * blocks * GROUP_BYTES;
+        for (int b = 0, q = 16 * t0; b < blocks; b++, p += GROUP_BYTES, q += 128) {
+            acc0 = ((FloatVector) IntVector.fromArray(I16, products, q + 0).sub(IntVector.fromArray(I16, offsets, q + 0).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(xs[xb + b]), acc0);
+            acc1 = ((FloatVector) IntVector.fromArray(I16, products, q + 16).sub(IntVector.fromArray(I16, offsets, q + 16).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(xs[xb + b]), acc1);
+            acc2 = ((FloatVector) IntVector.fromArray(I16, products, q + 32).sub(IntVector.fromArray(I16, offsets, q + 32).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(xs[xb + b]), acc2);
+            acc3 = ((FloatVector) IntVector.fromArray(I16, products, q + 48).sub(IntVector.fromArray(I16, offsets, q + 48).lanewise(VectorOperators.LSHL, 5))
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F16, w, p + D, LE).mul(xs[xb + b]), acc3);
+        }
+        acc0.intoArray(lanes, ROWS * (t0 + 0));
+        acc1.intoArray(lanes, ROWS * (t0 + 1));
+        acc2.intoArray(lanes, ROWS * (t0 + 2));
+        acc3.intoArray(lanes, ROWS * (t0 + 3));
+    }
+
+    /** Sub-block {@code s}'s int8 scale of each of the 16 rows of the super-block at {@code p}. */
+    private static IntVector subBlockScale(MemorySegment w, long p, int s) {
+        return (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * s, LE).convertShape(VectorOperators.B2I, I16, 0);
     }
 
     @Override
@@ -154,16 +256,16 @@ final class Q6KRowGroups extends RowGroups {
                         .convertShape(VectorOperators.B2I, I16, 0);
                 int xi = (x0 + v) / 2;
                 IntVector s0 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
-                isum0 = s0.lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum0);
+                isum0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(scale).add(isum0);
                 xi += pn;
                 IntVector s1 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
-                isum1 = s1.lanewise(VectorOperators.ASHR, 16).add(s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum1);
+                isum1 = s1.add(s1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(scale).add(isum1);
                 xi += pn;
                 IntVector s2 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
-                isum2 = s2.lanewise(VectorOperators.ASHR, 16).add(s2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum2);
+                isum2 = s2.add(s2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(scale).add(isum2);
                 xi += pn;
                 IntVector s3 = w0.mul(IntVector.broadcast(I16, pairs[xi]).reinterpretAsShorts()).add(w1.mul(IntVector.broadcast(I16, pairs[xi + 1]).reinterpretAsShorts())).reinterpretAsInts();
-                isum3 = s3.lanewise(VectorOperators.ASHR, 16).add(s3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale).add(isum3);
+                isum3 = s3.add(s3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(scale).add(isum3);
             }
             IntVector even = (IntVector) ByteVector.fromMemorySegment(B16, w, p + SCALES + ROWS * 2 * t, LE)
                     .convertShape(VectorOperators.B2I, I16, 0);
