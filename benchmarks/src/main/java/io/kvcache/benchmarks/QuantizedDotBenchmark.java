@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * The two SmolLM2 shapes fit in a typical L3 cache, so they measure the kernels rather than DRAM;
  * {@code 2048x8192} (Llama-3.2-1B's feed-forward, 9-17 MB quantized) reads from memory. Q8_0, Q4_K
- * and Q6_K matrices whose row count is a multiple of 16 are copied into row groups at their first
+ * and Q6_K matrices (their rows but the last {@code rows % 16}) are copied into row groups at their first
  * multiply (see {@code RowGroups} in kvcache-core), which happens during the warm-up iterations.
  */
 @BenchmarkMode(Mode.Throughput)

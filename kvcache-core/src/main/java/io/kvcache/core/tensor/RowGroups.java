@@ -111,25 +111,31 @@ abstract sealed class RowGroups permits Q4KRowGroups, Q6KRowGroups, Q8_0RowGroup
     }
 
     /**
-     * The row-group layout of a {@code rows x cols} matrix of {@code type}, allocated but not yet
-     * filled (see {@link #copy}), or null when the type has none or {@code rows} is not a multiple
-     * of {@link #ROWS}.
+     * The row-group layout of the first {@code rows / ROWS} groups of a {@code rows x cols} matrix
+     * of {@code type}, allocated but not yet filled (see {@link #copy}), or null where
+     * {@link #applies} does not. The last {@code rows % ROWS} rows are left to the type's
+     * {@link Kernel}, which sums as these kernels do.
      */
     static RowGroups of(GgmlType type, int rows, int cols) {
         if (!applies(type, rows)) {
             return null;
         }
+        int grouped = rows - rows % ROWS;
         return switch (type) {
-            case Q4_K -> new Q4KRowGroups(rows, cols);
-            case Q6_K -> new Q6KRowGroups(rows, cols);
-            case Q8_0 -> new Q8_0RowGroups(rows, cols);
+            case Q4_K -> new Q4KRowGroups(grouped, cols);
+            case Q6_K -> new Q6KRowGroups(grouped, cols);
+            case Q8_0 -> new Q8_0RowGroups(grouped, cols);
             default -> null;
         };
     }
 
-    /** Whether a matrix of {@code type} with {@code rows} rows has a row-group layout. */
+    /**
+     * Whether a matrix of {@code type} with {@code rows} rows has a row-group layout: Q6_K and Q8_0
+     * with at least {@link #ROWS} rows, Q4_K where llama.cpp repacks it (rows a multiple of 8;
+     * otherwise it sums as vec_dot, in another order).
+     */
     static boolean applies(GgmlType type, int rows) {
-        return rows % ROWS == 0 && (type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q8_0);
+        return rows >= ROWS && (type == GgmlType.Q6_K || type == GgmlType.Q8_0 || type == GgmlType.Q4_K && rows % 8 == 0);
     }
 
     /** Where, in a group's block, the byte of value {@code v} of row {@code r} is: pairs of values side by side. */

@@ -29,8 +29,8 @@ public final class WeightMatrix {
     private final int tileRows;
     private final boolean batchOrder;
     /**
-     * Whether {@link #groups} applies to this matrix (its type has a row-group layout and its row
-     * count fits); cleared when the JVM refuses the copy's direct memory.
+     * Whether {@link #groups} applies to this matrix (its type has a row-group layout for its row
+     * count); cleared when the JVM refuses the copy's direct memory.
      */
     private volatile boolean grouped;
     /** The row-group copy, made at the first multiply (so loading stays a mapping); null until then. */
@@ -118,7 +118,12 @@ public final class WeightMatrix {
             pool.parallelFor(batch, (from, to) -> a.convert(x, from, to));
         }
         if (g != null) {
-            pool.parallelFor(rows / RowGroups.ROWS, (from, to) -> multiplyGroups(g, a, out, from, to));
+            int groups = rows / RowGroups.ROWS;
+            pool.parallelFor(groups, (from, to) -> multiplyGroups(g, a, out, from, to));
+            if (rows % RowGroups.ROWS != 0) {
+                // The last rows (fewer than a group, e.g. of a vocabulary of 50257) by the type's kernel.
+                multiplyRows(a, out, groups * RowGroups.ROWS, rows);
+            }
         } else {
             pool.parallelFor(rows, (from, to) -> multiplyRows(a, out, from, to));
         }

@@ -284,18 +284,21 @@ class GgmlOrderTest {
         return hsum8(acc);
     }
 
-    // Row counts that are multiples of 16 take the row-group kernels (RowGroups), the others the
-    // per-row ones; both must sum as ggml does.
+    // Rows in whole groups of 16 take the row-group kernels (RowGroups), the last rows % 16 and
+    // matrices of fewer than 16 rows the per-row ones (20 rows: one group and 4 rows, 24: one group
+    // and 8); both must sum as ggml does.
 
     @Test
     void q8_0SumsAsVecDot() {
         compare(GgmlType.Q8_0, 32, GgmlOrderTest::q8_0);
+        compare(GgmlType.Q8_0, 20, GgmlOrderTest::q8_0);
         compare(GgmlType.Q8_0, 12, GgmlOrderTest::q8_0);
     }
 
     @Test
     void q6KSumsAsVecDot() {
         compare(GgmlType.Q6_K, 16, GgmlOrderTest::q6K);
+        compare(GgmlType.Q6_K, 20, GgmlOrderTest::q6K);
         compare(GgmlType.Q6_K, 12, GgmlOrderTest::q6K);
     }
 
@@ -313,6 +316,7 @@ class GgmlOrderTest {
     @Test
     void q4KWithRowsNotAMultipleOf8SumsAsVecDot() {
         compare(GgmlType.Q4_K, 12, GgmlOrderTest::q4K);
+        compare(GgmlType.Q4_K, 20, GgmlOrderTest::q4K);
     }
 
     @Test
