@@ -210,7 +210,7 @@ public final class DeviceMemoryPlan {
         return (long) contextLength * (config.headDim() + config.valueDim()) * 2;
     }
 
-    /** Bytes the cache holds per token per KV head of a stored layer (the CPU's full cache adds a 4-byte position). */
+    /** Bytes the cache holds per token per KV head of a stored layer (the CPU's full cache adds its positions, one 8-byte run per head). */
     public long kvBytesPerTokenAndHead() {
         return (long) (config.headDim() + config.valueDim()) * 2;
     }

@@ -98,8 +98,9 @@ class KvcacheCliTest {
         assertThat(json.path("prefill_tokens_per_second").asDouble()).isPositive();
         assertThat(json.path("decode_tokens_per_second").asDouble()).isPositive();
         assertThat(json.path("peak_heap_bytes").asLong()).isPositive();
-        // 80 positions x 2 layers x 4 KV heads x (16 fp16 keys + 16 fp16 values + a 4-byte position)
-        assertThat(json.path("kv_cache_bytes").asLong()).isEqualTo(80L * 2 * 4 * (32 + 32 + 4));
+        // 80 positions x 2 layers x 4 KV heads x (16 fp16 keys + 16 fp16 values), and per head its
+        // positions as one run (8 bytes)
+        assertThat(json.path("kv_cache_bytes").asLong()).isEqualTo(80L * 2 * 4 * (32 + 32) + 2 * 4 * 8);
     }
 
     @Test
