@@ -1,11 +1,8 @@
 package io.kvcache.samples.chatbot;
 
-import io.kvcache.spring.chat.KvcacheEngine;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -14,6 +11,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,14 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvcache.chat.max-tokens=2000", "kvcache.memory.budget=64MB"})
-class AbandonedTurnTest {
+class AbandonedTurnTest extends SharedModelApp {
     static final Path MODEL = SharedModels.path("models/synthetic/llama3-tiny-Q4_K_M.gguf");
-
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    KvcacheEngine engine;
 
     @BeforeAll
     static void requireModel() {
@@ -42,8 +34,7 @@ class AbandonedTurnTest {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvcache.model.url", () -> "");
-        registry.add("kvcache.model.path", MODEL::toString);
+        serve(registry, MODEL);
     }
 
     @Test
@@ -63,7 +54,7 @@ class AbandonedTurnTest {
         assertThat(engine.memory()).as("a stopped turn's cache is dropped, not stored as a conversation").isEmpty();
     }
 
-    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
         for (long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos(); !condition.getAsBoolean(); ) {
             assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
             Thread.sleep(1);

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -28,13 +27,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvcache.chat.max-tokens=24", "kvcache.chat.seed=7"})
-class TemplatedConversationTest {
+class TemplatedConversationTest extends SharedModelApp {
     private static final Path MODEL = SharedModels.path("models/synthetic/qwen2-tiny-Q8_0.gguf");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-
-    @LocalServerPort
-    int port;
 
     @Autowired
     MeterRegistry meters;
@@ -46,8 +42,7 @@ class TemplatedConversationTest {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvcache.model.url", () -> ""); // the sample's default downloads; the tests read a local file
-        registry.add("kvcache.model.path", MODEL::toString);
+        serve(registry, MODEL);
     }
 
     @Test

@@ -1,10 +1,7 @@
 package io.kvcache.samples.chatbot;
 
-import io.kvcache.spring.chat.KvcacheEngine;
 import org.junit.jupiter.api.BeforeAll;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -18,16 +15,10 @@ import java.nio.file.Path;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"kvcache.chat.max-tokens=200", "kvcache.chat.seed=7", "kvcache.sessions.max-active=2",
                 "spring.security.user.name=" + TinyModelApp.OPERATOR, "spring.security.user.password=" + TinyModelApp.PASSWORD})
-abstract class TinyModelApp {
+abstract class TinyModelApp extends SharedModelApp {
     static final String OPERATOR = "operator";
     static final String PASSWORD = "test-operator-password";
     static final Path MODEL = SharedModels.path("models/tiny/tinystories-656k.gguf");
-
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    KvcacheEngine engine;
 
     @BeforeAll
     static void requireModel() {
@@ -36,12 +27,7 @@ abstract class TinyModelApp {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
-        registry.add("kvcache.model.url", () -> ""); // the sample's default downloads; the tests read a local file
-        registry.add("kvcache.model.path", MODEL::toString);
-    }
-
-    String url(String path) {
-        return "http://localhost:" + port + path;
+        serve(registry, MODEL);
     }
 
     /** Cells the heatmap must draw: one per layer and KV head of the running model. */
