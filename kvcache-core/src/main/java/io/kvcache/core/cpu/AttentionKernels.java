@@ -5,7 +5,6 @@ import io.kvcache.core.tensor.LaneSums;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -41,10 +40,8 @@ final class AttentionKernels {
     /** Cache entries per tile of the tiled kernel (ggml's GGML_FA_TILE_KV). */
     static final int KV_TILE = 64;
     private static final VectorSpecies<Float> EXP = FloatVector.SPECIES_PREFERRED;
-    /** Doubles of the decode kernel's exponentials, and the floats that widen into them. */
+    /** Doubles of the decode kernel's exponentials. */
     private static final VectorSpecies<Double> EXP_DOUBLES = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> EXP_FLOATS =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(EXP_DOUBLES.vectorBitSize() / 2));
 
     private AttentionKernels() {
     }
@@ -111,32 +108,45 @@ final class AttentionKernels {
         }
     }
 
+    /** Per thread, the doubles {@link #exp} works in. */
+    private static final ThreadLocal<double[]> WIDE = ThreadLocal.withInitial(() -> new double[0]);
+
     /**
      * x[i] = (float) Math.exp(x[i]) for i in [from, n). The vector lanes take exp in double and round
      * once to float, which gave exactly {@code (float) Math.exp} for every float argument in
      * [-104, 0] (checked exhaustively; the softmax only passes arguments &lt;= 0, and below -104
-     * both are 0), at a sixth of the scalar cost.
+     * both are 0), at a sixth of the scalar cost. The widening and the rounding are scalar loops:
+     * C2 fell back to boxing every vector of a float-to-double shape change inside the decode's
+     * attention (gigabytes of garbage per thousand tokens).
      */
     private static void exp(float[] x, int from, int n) {
+        double[] wide = WIDE.get();
+        if (wide.length < n) {
+            wide = new double[Math.max(n, 2 * wide.length)];
+            WIDE.set(wide);
+        }
+        for (int i = from; i < n; i++) {
+            wide[i] = x[i];
+        }
         int i = from;
-        for (int bound = from + EXP_FLOATS.loopBound(n - from); i < bound; i += EXP_FLOATS.length()) {
-            DoubleVector wide = (DoubleVector) FloatVector.fromArray(EXP_FLOATS, x, i)
-                    .convertShape(VectorOperators.F2D, EXP_DOUBLES, 0);
-            wide.lanewise(VectorOperators.EXP).convertShape(VectorOperators.D2F, EXP_FLOATS, 0)
-                    .reinterpretAsFloats().intoArray(x, i);
+        for (int bound = from + EXP_DOUBLES.loopBound(n - from); i < bound; i += EXP_DOUBLES.length()) {
+            DoubleVector.fromArray(EXP_DOUBLES, wide, i).lanewise(VectorOperators.EXP).intoArray(wide, i);
         }
         for (; i < n; i++) {
-            x[i] = (float) Math.exp(x[i]);
+            wide[i] = Math.exp(wide[i]);
+        }
+        for (int k = from; k < n; k++) {
+            x[k] = (float) wide[k];
         }
     }
 
-    /** acc = fp16(acc * factor), element by element. */
+    /**
+     * acc = fp16(acc * factor), element by element. Scalar on purpose: it runs only when an entry
+     * raises the running maximum, a branch too rare for C2 to profile its vector code, which it
+     * then compiled into boxing fallbacks (the largest garbage of a long decode).
+     */
     private static void scaleHalf(float[] acc, int n, float factor) {
-        int d = 0;
-        for (int bound = HALF_LANES.loopBound(n); d < bound; d += HALF_LANES.length()) {
-            Float16s.round(FloatVector.fromArray(HALF_LANES, acc, d).mul(factor)).intoArray(acc, d);
-        }
-        for (; d < n; d++) {
+        for (int d = 0; d < n; d++) {
             acc[d] = toHalf(acc[d] * factor);
         }
     }

@@ -3,7 +3,6 @@ package io.kvcache.core.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * ggml uses: single values, and arrays on the Vector API, bit-exact with {@link Float#float16ToFloat} and
  * {@link Float#floatToFloat16} (round to nearest even). The attention of every decode step converts
  * the whole cache and rounds its accumulators after every entry, so the scalar conversions were
- * its main cost. Lanes outside fp16's normal range (subnormals, overflow, NaN) take the scalar path.
+ * its main cost. Subnormals are converted in the lanes; only infinities and NaN (and, rounding,
+ * overflow) take the scalar path.
  */
 public final class Float16s {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -47,19 +47,18 @@ public final class Float16s {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             IntVector h = (IntVector) ShortVector.fromArray(S, src, srcOff + i).convertShape(VectorOperators.S2I, I, 0);
             IntVector exponent = h.lanewise(VectorOperators.LSHR, 10).and(0x1F);
-            VectorMask<Integer> normal = exponent.compare(VectorOperators.NE, 0).and(exponent.compare(VectorOperators.NE, 0x1F));
-            VectorMask<Integer> zero = h.and(0x7FFF).compare(VectorOperators.EQ, 0);
-            if (normal.or(zero).allTrue()) {
-                IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-                // Rebias the exponent (15 -> 127) and widen the mantissa (10 -> 23 bits).
-                IntVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).add(112 << 23);
-                IntVector bits = sign.or(magnitude.blend(0, zero));
-                bits.reinterpretAsFloats().intoArray(dst, dstOff + i);
-            } else {
+            if (exponent.compare(VectorOperators.EQ, 0x1F).anyTrue()) {
                 for (int j = i; j < i + F.length(); j++) {
                     dst[dstOff + j] = Float.float16ToFloat(src[srcOff + j]);
                 }
+                continue;
             }
+            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+            // Rebias the exponent (15 -> 127) and widen the mantissa (10 -> 23 bits).
+            IntVector normal = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+            // Zeros and subnormals are their mantissa times 2^-24, exactly.
+            IntVector small = ((FloatVector) h.and(0x3FF).convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+            sign.or(normal.blend(small, exponent.compare(VectorOperators.EQ, 0))).reinterpretAsFloats().intoArray(dst, dstOff + i);
         }
         for (; i < n; i++) {
             dst[dstOff + i] = Float.float16ToFloat(src[srcOff + i]);
@@ -73,17 +72,28 @@ public final class Float16s {
         }
     }
 
-    /** x rounded to the nearest fp16 value, lane by lane. */
+    /**
+     * x rounded to the nearest fp16 value, lane by lane. Finite lanes below fp16's overflow take no
+     * branch: a lane that materialised the vector (as a scalar fallback for subnormals did) makes
+     * C2 box it, and the decode's accumulators pass through the subnormal range often.
+     */
     public static FloatVector round(FloatVector x) {
         IntVector bits = x.reinterpretAsInts();
         IntVector magnitude = bits.and(0x7FFFFFFF);
-        VectorMask<Integer> fast = magnitude.compare(VectorOperators.EQ, 0)
-                .or(magnitude.compare(VectorOperators.GE, MIN_NORMAL_BITS).and(magnitude.compare(VectorOperators.LT, OVERFLOW_BITS)));
-        if (fast.allTrue()) {
-            // Round the 23-bit mantissa to 10 bits, ties to even, by adding just under half a unit plus the last kept bit.
-            IntVector lastKept = bits.lanewise(VectorOperators.LSHR, 13).and(1);
-            return bits.add(0xFFF).add(lastKept).and(0xFFFFE000).reinterpretAsFloats();
+        if (magnitude.compare(VectorOperators.GE, OVERFLOW_BITS).anyTrue()) {
+            return roundEachLane(x);
         }
+        // Round the 23-bit mantissa to 10 bits, ties to even, by adding just under half a unit plus the last kept bit.
+        IntVector normal = bits.add(0xFFF).add(bits.lanewise(VectorOperators.LSHR, 13).and(1)).and(0xFFFFE000);
+        // Below the smallest normal fp16 values are multiples of 2^-24. Floats in [0.5, 1) are 2^-24
+        // apart, so x + 0.75 rounds x to one (ties to the even multiple, as 0.75 is an even one),
+        // and subtracting 0.75 again is exact; the sign is put back for the lanes that became zero.
+        IntVector small = x.add(0.75f).sub(0.75f).reinterpretAsInts().or(bits.and(0x80000000));
+        return normal.blend(small, magnitude.compare(VectorOperators.LT, MIN_NORMAL_BITS)).reinterpretAsFloats();
+    }
+
+    /** Overflow, infinities and NaN: the JDK's conversions, lane by lane. */
+    private static FloatVector roundEachLane(FloatVector x) {
         float[] lanes = x.toArray();
         for (int j = 0; j < lanes.length; j++) {
             lanes[j] = Float.float16ToFloat(Float.floatToFloat16(lanes[j]));

@@ -43,4 +43,34 @@ class Float16sArraysTest {
                     .isEqualTo(Float.floatToRawIntBits(expected));
         }
     }
+
+    /**
+     * Vectors whose every lane lies below fp16's smallest normal take the in-lane subnormal rounding
+     * (mixed with normals they take the blend): every 7th float below 2^-13 and every tie between
+     * two subnormals, both signs.
+     */
+    @Test
+    void subnormalRoundingMatchesTheJdk() {
+        int from = 0x30000000; // 2^-31, far below half the smallest subnormal
+        int to = 0x39000000;   // 2^-13, past the smallest normal
+        int count = (to - from) / 7;
+        float[] x = new float[2 * count + 2 * 2048];
+        for (int i = 0; i < count; i++) {
+            x[2 * i] = Float.intBitsToFloat(from + 7 * i);
+            x[2 * i + 1] = -Float.intBitsToFloat(from + 7 * i + 3);
+        }
+        for (int k = 0; k < 2048; k++) {
+            x[2 * count + 2 * k] = (k + 0.5f) * 0x1p-24f;
+            x[2 * count + 2 * k + 1] = -(k + 0.5f) * 0x1p-24f;
+        }
+        float[] rounded = x.clone();
+        Float16s.round(rounded, 0, rounded.length);
+        for (int i = 0; i < x.length; i++) {
+            float expected = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+            if (Float.floatToRawIntBits(rounded[i]) != Float.floatToRawIntBits(expected)) {
+                assertThat(Float.floatToRawIntBits(rounded[i])).as("rounding %s (bits 0x%08x)", x[i], Float.floatToRawIntBits(x[i]))
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+            }
+        }
+    }
 }
