@@ -3,7 +3,7 @@
 # and every policy on the multi-turn re-read probe, with eval-kv on the two tiny TinyStories models
 # (--rereads: each chunk's first half is a first turn, compacted, then re-read by a second turn);
 # writes the JSON lines to $out and docs/kv-quality.md's "Per-head budgets and a second turn"
-# section (to $out.md and in place, after the sections before it).
+# section (to $out.md, and in place of the one there, at the end).
 # Usage: scripts/kv-budget-report.sh [out-file] [chunks]   (build first: ./mvnw -q install -DskipTests)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +27,7 @@ for a in uniform adaptive; do
     "heavy-hitter|--set kv-type=q4 --set $hh=$a"
     "mixed-precision|--set $mp=$a" "mixed-precision|--set mixed-precision.low-bits=2 --set $mp=$a")
 done
-points+=("full|" "full|--set kv-type=q4" "window|--set window.recent=64" "window|--set window.recent=128"
+points+=("full|" "full|--set kv-type=q4" "full|--set kv-type=q3" "window|--set window.recent=64" "window|--set window.recent=128"
   "window|--set window.recent=128 --set kv-type=q4" "adaptive|" "span|" "mixed-precision|--set kv-type=q4")
 for model in stories260K tinystories-656k; do
   for point in "${points[@]}"; do
@@ -39,16 +39,9 @@ for model in stories260K tinystories-656k; do
   done
 done
 python3 scripts/kv-budget-table.py "$out" > "$out.md"
-# docs/kv-quality.md: everything before this script's section as it was, the section anew, then
-# the sections after it as they were
+# docs/kv-quality.md: every other section as it was, this one anew at the end (as
+# scripts/kv-guardrail-report.sh does with its own)
 doc=docs/kv-quality.md
-marker="<!-- written by scripts/kv-budget-report.sh -->"
-own="## Per-head budgets and a second turn"
-{
-  awk -v m="$marker" '$0 == m { exit } { print }' "$doc"
-  cat "$out.md"
-  awk -v m="$marker" -v own="$own" '$0 == m { mine = 1; next } mine && /^## / && $0 != own { mine = 0; after = 1 }
-    after { print }' "$doc" | sed '1s/^/\n/'
-} > "$doc.new"
-mv "$doc.new" "$doc"
+others="$(awk '/^## Per-head budgets and a second turn$/ {skip = 1; next} /^## / {skip = 0} !skip' "$doc")"
+printf '%s\n\n%s\n' "$others" "$(cat "$out.md")" > "$doc"
 echo "wrote $out, $out.md and $doc"
