@@ -1,6 +1,7 @@
 package io.kvcache.spring.autoconfigure;
 
 import io.kvcache.core.kv.AdaptivePolicy;
+import io.kvcache.core.kv.BudgetAllocation;
 import io.kvcache.core.kv.FullPolicy;
 import io.kvcache.core.kv.Guardrail;
 import io.kvcache.core.kv.HeavyHitterPolicy;
@@ -56,10 +57,12 @@ public class KvcachePolicyProperties {
         LowPrecision low = new LowPrecision(mixedPrecision.lowBits, mixedPrecision.groupSize, mixedPrecision.balanceKeys);
         List<KvPolicy> policies = List.of(FullPolicy.INSTANCE,
                 new WindowPolicy(sinks, window.recent),
-                new HeavyHitterPolicy(sinks, heavyHitter.recentRatio, heavyHitter.heavyRatio, heavyHitter.observationWindow),
+                new HeavyHitterPolicy(sinks, heavyHitter.recentRatio, heavyHitter.heavyRatio, heavyHitter.observationWindow,
+                        BudgetAllocation.of("heavy-hitter.budget-allocation", heavyHitter.budgetAllocation)),
                 new AdaptivePolicy(sinks, adaptive.recoveryThreshold, adaptive.localRatio, adaptive.frequencyRatio,
                         AdaptivePolicy.Evicted.of(adaptive.evicted), low),
-                new MixedPrecisionPolicy(sinks, mixedPrecision.importantRatio, low),
+                new MixedPrecisionPolicy(sinks, mixedPrecision.importantRatio, low,
+                        BudgetAllocation.of("mixed-precision.budget-allocation", mixedPrecision.budgetAllocation)),
                 new SpanPolicy(sinks, span.length, span.entries, span.recent));
         Guardrail watch = new Guardrail(guardrail.enabled, guardrail.threshold, guardrail.maxHeads);
         return KvCacheConfig.named(policy, policies, LayerSharing.parse(layerCondensed.shareGroups,
@@ -192,6 +195,13 @@ public class KvcachePolicyProperties {
          */
         private int observationWindow = HeavyHitterPolicy.DEFAULT_OBSERVATION_WINDOW;
 
+        /**
+         * How a layer's heavy hitters are shared among its KV heads: uniform (the same number
+         * each), or adaptive (the layer keeps the entries with the most attention of all its
+         * heads, Ada-KV).
+         */
+        private String budgetAllocation = HeavyHitterPolicy.DEFAULT_BUDGET_ALLOCATION.value();
+
         public double getRecentRatio() {
             return recentRatio;
         }
@@ -214,6 +224,14 @@ public class KvcachePolicyProperties {
 
         public void setObservationWindow(int observationWindow) {
             this.observationWindow = observationWindow;
+        }
+
+        public String getBudgetAllocation() {
+            return budgetAllocation;
+        }
+
+        public void setBudgetAllocation(String budgetAllocation) {
+            this.budgetAllocation = budgetAllocation;
         }
     }
 
@@ -276,6 +294,12 @@ public class KvcachePolicyProperties {
         /** Whether key channels are balanced against queries before low-bit quantization. */
         private boolean balanceKeys = LowPrecision.DEFAULT_BALANCE_KEYS;
 
+        /**
+         * How a layer's heavy hitters (half the important share) are shared among its KV heads:
+         * uniform, or adaptive (pooled by attention, Ada-KV).
+         */
+        private String budgetAllocation = MixedPrecisionPolicy.DEFAULT_BUDGET_ALLOCATION.value();
+
         public double getImportantRatio() {
             return importantRatio;
         }
@@ -306,6 +330,14 @@ public class KvcachePolicyProperties {
 
         public void setBalanceKeys(boolean balanceKeys) {
             this.balanceKeys = balanceKeys;
+        }
+
+        public String getBudgetAllocation() {
+            return budgetAllocation;
+        }
+
+        public void setBudgetAllocation(String budgetAllocation) {
+            this.budgetAllocation = budgetAllocation;
         }
     }
 

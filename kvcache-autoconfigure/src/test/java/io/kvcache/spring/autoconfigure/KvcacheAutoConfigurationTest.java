@@ -112,6 +112,7 @@ class KvcacheAutoConfigurationTest {
                 new String[] {"kvcache.policy=fastgen", "kvcache.policy", "adaptive"},
                 new String[] {"kvcache.mixed-precision.low-bits=5", "kvcache.mixed-precision.low-bits", "4, 3, 2"},
                 new String[] {"kvcache.adaptive.evicted=keep", "kvcache.adaptive.evicted", "low-precision"},
+                new String[] {"kvcache.heavy-hitter.budget-allocation=pooled", "kvcache.heavy-hitter.budget-allocation", "adaptive"},
                 new String[] {"kvcache.threads=-1", "threads", "0"},
                 new String[] {"kvcache.backend=tpu", "kvcache.backend", "tpu"},
                 new String[] {"kvcache.model.context-length=100000", "kvcache.model.context-length", "512"})) {
@@ -266,6 +267,36 @@ class KvcacheAutoConfigurationTest {
             assertThat(view.toString()).doesNotContain("zebra").doesNotContain("secret");
             assertThat(context.getBean(KvcacheEndpoint.class).conversation(id)).containsEntry("tokens", cache.length());
             assertThat(context.getBean(KvcacheEndpoint.class).conversation("nobody")).isNull();
+        });
+    }
+
+    /**
+     * Under adaptive budgets the heads of a layer hold different counts: the endpoint shows each
+     * head's own entries and bytes, which sum to the conversation's, and each layer holds what
+     * uniform heads would hold together.
+     */
+    @Test
+    void theEndpointShowsEachHeadsOwnShareOfAnAdaptiveBudget() {
+        runner.withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.policy=heavy-hitter",
+                "kvcache.heavy-hitter.budget-allocation=adaptive").run(context -> {
+            KvcacheEngine engine = context.getBean(KvcacheEngine.class);
+            assertThat(engine.policy().describe()).containsEntry("heavy-hitter.budget-allocation", "adaptive");
+            ChatResponse reply = context.getBean(ChatModel.class).call(new Prompt("Once upon a time, there was a little girl "
+                    + "named Lily. She loved to play outside in the park with her friends. One day she found a red ball.",
+                    ChatOptions.builder().maxTokens(8).build()));
+            String id = reply.getMetadata().getId();
+            Sequence cache = engine.conversation(id).orElseThrow();
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> heads = (List<Map<String, Object>>) context.getBean(KvcacheEndpoint.class)
+                    .conversation(id).get("heads");
+            assertThat(heads.stream().mapToLong(head -> (long) head.get("heldBytes")).sum()).isEqualTo(cache.bytesHeld());
+            assertThat(heads.stream().map(head -> head.get("entries")).distinct().count()).as("uneven heads").isGreaterThan(1);
+            int perHead = engine.policy().policy().entriesAt(cache.length()).kept();
+            for (int layer = 0; layer < 2; layer++) {
+                int l = layer;
+                assertThat(heads.stream().filter(head -> (int) head.get("layer") == l).mapToLong(head -> (long) head.get("entries")).sum())
+                        .isLessThanOrEqualTo(4L * perHead);
+            }
         });
     }
 

@@ -29,6 +29,14 @@ import java.util.List;
  * the length of the common prefix. Long-range recall: documents that name an invented character
  * in their first sentence, continue with a chunk of the text, and name the character again at the
  * end; the probability of the name's first token there and whether every name token ranks first.
+ *
+ * <p>Re-reading (a second turn about the first): a chunk's first half is the first turn, prefilled
+ * in one batch and compacted before anything of the second turn is seen, so a policy that scores
+ * entries by the queries it has seen cannot know what will be asked. The second turn then quotes
+ * the first turn's text from its start, token by token, and each prediction is scored against the
+ * full cache as above: what the first turn's cache still holds of the text the second turn needs.
+ * This ranks policies even where the model recalls nothing by itself (the full cache's own
+ * perplexity there shows how much it copies).
  */
 public final class KvQuality {
     /** Invented names: no story text mentions them, so only the first sentence can supply them. */
@@ -39,8 +47,9 @@ public final class KvQuality {
      * @param chunks       chunks evaluated at most
      * @param greedyTokens tokens generated per greedy comparison
      * @param recallProbes recall documents
+     * @param rereads      chunks whose first half is re-read as a second turn (at most {@code chunks})
      */
-    public record Settings(int context, int chunks, int greedyTokens, int recallProbes) {
+    public record Settings(int context, int chunks, int greedyTokens, int recallProbes, int rereads) {
     }
 
     /**
@@ -60,11 +69,18 @@ public final class KvQuality {
      * @param fullRecallAccuracy    the same under the full cache
      * @param scoredTokens          tokens scored for perplexity, agreement and KL
      * @param guardrailMoves        heads the quality guardrail had moved by the end of a chunk, mean over chunks
+     * @param rereadPerplexity      perplexity of the second turns re-reading the first under the policy
+     * @param fullRereadPerplexity  the same under the full cache
+     * @param rereadTop1Agreement   top-1 agreement with the full cache over the second turns
+     * @param rereadMeanKl          mean KL(full || policy) over the second turns, in nats
+     * @param rereadTokens          second-turn tokens scored
      */
     public record Report(java.util.Map<String, String> policy, double memoryRatio, long bytesHeld, long fullBytes,
                          double perplexity, double fullPerplexity, double top1Agreement, double meanKl,
                          double greedyMatch, int greedyTokens, double recallProbability, double fullRecallProbability,
-                         double recallAccuracy, double fullRecallAccuracy, int scoredTokens, double guardrailMoves) {
+                         double recallAccuracy, double fullRecallAccuracy, int scoredTokens, double guardrailMoves,
+                         double rereadPerplexity, double fullRereadPerplexity, double rereadTop1Agreement,
+                         double rereadMeanKl, int rereadTokens) {
     }
 
     private final Model model;
@@ -108,6 +124,10 @@ public final class KvQuality {
             movesSum += last.guardrailMoves();
             greedySum += greedyPrefix(chunk, context / 2, policy, settings.greedyTokens());
         }
+        Scores reread = new Scores();
+        for (int c = 0; c < Math.min(settings.rereads(), chunks); c++) {
+            teacherForced(rereadDocument(tokens, c, context), context / 2, policy, reread, null);
+        }
         Recall recall = new Recall();
         for (int r = 0; r < settings.recallProbes(); r++) {
             int[] document = recallDocument(tokens, r, context, recall);
@@ -120,7 +140,24 @@ public final class KvQuality {
                 recall.probes == 0 ? Double.NaN : recall.fullProbability / recall.probes,
                 recall.probes == 0 ? Double.NaN : (double) recall.correct / recall.probes,
                 recall.probes == 0 ? Double.NaN : (double) recall.fullCorrect / recall.probes, scores.count,
-                movesSum / chunks);
+                movesSum / chunks, reread.perplexity(), reread.fullPerplexity(), reread.agreement(), reread.meanKl(),
+                reread.count);
+    }
+
+    /**
+     * Chunk {@code c}'s first half (the first turn, BOS first where the model adds one), then its
+     * text again from the first token after BOS (the second turn re-reading it), as long as the
+     * first half less one token, so the document fits a chunk.
+     */
+    private int[] rereadDocument(int[] tokens, int c, int context) {
+        int first = context / 2;
+        int[] document = new int[first + first - 1];
+        System.arraycopy(tokens, c * context, document, 0, first);
+        if (tokenizer.addsBos()) {
+            document[0] = tokenizer.bosId();
+        }
+        System.arraycopy(document, 1, document, first, first - 1);
+        return document;
     }
 
     private static final class Scores {
@@ -129,6 +166,22 @@ public final class KvQuality {
         double kl;
         int agree;
         int count;
+
+        double perplexity() {
+            return count == 0 ? Double.NaN : Math.exp(nll / count);
+        }
+
+        double fullPerplexity() {
+            return count == 0 ? Double.NaN : Math.exp(fullNll / count);
+        }
+
+        double agreement() {
+            return count == 0 ? Double.NaN : (double) agree / count;
+        }
+
+        double meanKl() {
+            return count == 0 ? Double.NaN : kl / count;
+        }
     }
 
     private static final class Recall {

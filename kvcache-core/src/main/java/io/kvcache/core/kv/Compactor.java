@@ -20,33 +20,60 @@ final class Compactor {
      * @param sequence the sequence, which classifies its tokens by position
      */
     void apply(HeadCache head, HeadPolicy policy, int length, int sinks, KvCache sequence) {
+        applyTogether(new HeadCache[] {head}, 1, policy, length, sinks, sequence);
+    }
+
+    /**
+     * Applies one policy to {@code heads[0, count)} of a layer, whose heavy hitters are chosen
+     * together: each head keeps its sinks, recent and special tokens, and the group keeps the
+     * {@code count} times {@link HeadPolicy#heavy} of its other entries with the most accumulated
+     * attention, wherever they are (Ada-KV's pooled top-k; with one head, H2O's). Ties go to the
+     * earlier head, then the earlier entry.
+     */
+    void applyTogether(HeadCache[] heads, int count, HeadPolicy policy, int length, int sinks, KvCache sequence) {
         if (policy.keepsAll()) {
             return;
         }
-        Entries kept = head.kept();
-        int m = kept.size();
-        ensure(m, Math.max(head.keyDim(), head.valueDim()));
+        int[] offsets = new int[count + 1];
+        int width = 0;
+        for (int g = 0; g < count; g++) {
+            offsets[g + 1] = offsets[g] + heads[g].kept().size();
+            width = Math.max(width, Math.max(heads[g].keyDim(), heads[g].valueDim()));
+        }
+        ensure(offsets[count], width);
         int recentFrom = length - policy.recent(length);
-        boolean[] keep = keepScratch(m);
+        boolean[] keep = keepScratch(offsets[count]);
         int candidates = 0;
-        for (int e = 0; e < m; e++) {
-            int position = kept.position(e);
-            TokenClass c = sequence.tokenClass(position);
-            keep[e] = position < sinks || position >= recentFrom
-                    || (policy.special() && c == TokenClass.SPECIAL)
-                    || (policy.punctuation() && c == TokenClass.PUNCTUATION);
-            if (!keep[e]) {
-                candidates++;
+        for (int g = 0; g < count; g++) {
+            Entries kept = heads[g].kept();
+            for (int e = 0; e < kept.size(); e++) {
+                int position = kept.position(e);
+                TokenClass c = sequence.tokenClass(position);
+                boolean keeps = position < sinks || position >= recentFrom
+                        || (policy.special() && c == TokenClass.SPECIAL)
+                        || (policy.punctuation() && c == TokenClass.PUNCTUATION);
+                keep[offsets[g] + e] = keeps;
+                if (!keeps) {
+                    candidates++;
+                }
             }
         }
-        int heavy = policy.heavy(length);
+        long heavy = (long) count * policy.heavy(length);
         if (heavy > 0 && candidates > 0) {
-            keepHeaviest(kept, keep, Math.min(heavy, candidates));
+            keepHeaviest(heads, count, offsets, keep, (int) Math.min(heavy, candidates));
         }
+        for (int g = 0; g < count; g++) {
+            finish(heads[g], policy, keep, offsets[g]);
+        }
+    }
+
+    /** Drops, demotes or merges the entries of one head not marked in {@code keep[from, from + its entries)}. */
+    private void finish(HeadCache head, HeadPolicy policy, boolean[] keep, int from) {
+        Entries kept = head.kept();
         int importantCount = 0;
         int restCount = 0;
-        for (int e = 0; e < m; e++) {
-            if (keep[e]) {
+        for (int e = 0; e < kept.size(); e++) {
+            if (keep[from + e]) {
                 important[importantCount++] = e;
             } else {
                 rest[restCount++] = e;
@@ -62,28 +89,34 @@ final class Compactor {
         }
     }
 
-    /** Marks the {@code count} unkept entries with the most accumulated attention (earlier first on ties). */
-    private void keepHeaviest(Entries kept, boolean[] keep, int count) {
+    /** Marks the {@code wanted} unkept entries of the heads with the most accumulated attention (earlier first on ties). */
+    private void keepHeaviest(HeadCache[] heads, int count, int[] offsets, boolean[] keep, int wanted) {
         int n = 0;
-        for (int e = 0; e < kept.size(); e++) {
-            if (!keep[e]) {
-                ranked[n++] = kept.attention(e);
+        for (int g = 0; g < count; g++) {
+            Entries kept = heads[g].kept();
+            for (int e = 0; e < kept.size(); e++) {
+                if (!keep[offsets[g] + e]) {
+                    ranked[n++] = kept.attention(e);
+                }
             }
         }
         Arrays.sort(ranked, 0, n);
-        float threshold = ranked[n - count];
+        float threshold = ranked[n - wanted];
         int above = 0;
-        for (int i = n - count; i < n; i++) {
+        for (int i = n - wanted; i < n; i++) {
             if (ranked[i] > threshold) {
                 above++;
             }
         }
-        int atThreshold = count - above;
-        for (int e = 0; e < kept.size(); e++) {
-            if (!keep[e]) {
-                float a = kept.attention(e);
-                if (a > threshold || (a == threshold && atThreshold-- > 0)) {
-                    keep[e] = true;
+        int atThreshold = wanted - above;
+        for (int g = 0; g < count; g++) {
+            Entries kept = heads[g].kept();
+            for (int e = 0; e < kept.size(); e++) {
+                if (!keep[offsets[g] + e]) {
+                    float a = kept.attention(e);
+                    if (a > threshold || (a == threshold && atThreshold-- > 0)) {
+                        keep[offsets[g] + e] = true;
+                    }
                 }
             }
         }

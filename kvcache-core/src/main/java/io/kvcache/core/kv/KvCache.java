@@ -29,6 +29,8 @@ public final class KvCache implements Sequence {
     private final int keyDim;
     private final TokenSequence tokens;
     private final Compactor compactor = new Compactor();
+    /** The heads of a layer that share its heavy-hitter budget in one compaction (see {@link BudgetAllocation}). */
+    private final HeadCache[] layerGroup;
     /** Per owning layer and head, the guardrail's moving mean of exposed attention, and the calls it has watched. */
     private final float[][] exposure;
     private final int[][] watchedCalls;
@@ -81,6 +83,7 @@ public final class KvCache implements Sequence {
         this.exposure = new float[model.layers()][model.kvHeads()];
         this.watchedCalls = new int[model.layers()][model.kvHeads()];
         this.movesLeft = config.movableHeads(owningHeads());
+        this.layerGroup = new HeadCache[model.kvHeads()];
     }
 
     private KvCache(KvCache other) {
@@ -99,6 +102,7 @@ public final class KvCache implements Sequence {
         }
         this.movesLeft = other.movesLeft;
         this.pastPrompt = other.pastPrompt;
+        this.layerGroup = new HeadCache[other.layerGroup.length];
         this.heads = new HeadCache[other.heads.length][];
         this.headPolicies = new HeadPolicy[other.heads.length][];
         for (int layer = 0; layer < heads.length; layer++) {
@@ -304,9 +308,12 @@ public final class KvCache implements Sequence {
     public void compact() {
         int sinks = config.policy().sinks();
         int length = tokens.length();
+        boolean pooled = config.policy().budgetAllocation() == BudgetAllocation.ADAPTIVE;
+        HeadPolicy initial = config.policy().initialHeadPolicy();
         for (int layer = 0; layer < heads.length; layer++) {
             if (ownsLayer(layer)) {
                 int floor = windows[layer] > 0 ? length - windows[layer] + 1 : 0;
+                int together = 0;
                 for (int h = 0; h < heads[layer].length; h++) {
                     if (floor > windowFloors[layer]) {
                         heads[layer][h].dropBefore(floor);
@@ -314,7 +321,15 @@ public final class KvCache implements Sequence {
                     if (config.watched()) {
                         watch(layer, h);
                     }
-                    compactor.apply(heads[layer][h], headPolicies[layer][h], length, sinks, this);
+                    // the heads the guardrail moved keep everything, outside the layer's shared budget
+                    if (pooled && headPolicies[layer][h].equals(initial)) {
+                        layerGroup[together++] = heads[layer][h];
+                    } else {
+                        compactor.apply(heads[layer][h], headPolicies[layer][h], length, sinks, this);
+                    }
+                }
+                if (together > 0) {
+                    compactor.applyTogether(layerGroup, together, initial, length, sinks, this);
                 }
                 windowFloors[layer] = Math.max(windowFloors[layer], floor);
             }

@@ -150,10 +150,12 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
         List<KvPolicy> policies = List.of(FullPolicy.INSTANCE,
                 new WindowPolicy(sinks, s.integer("window.recent")),
                 new HeavyHitterPolicy(sinks, s.number("heavy-hitter.recent-ratio"), s.number("heavy-hitter.heavy-ratio"),
-                        s.integer("heavy-hitter.observation-window")),
+                        s.integer("heavy-hitter.observation-window"),
+                        BudgetAllocation.of("heavy-hitter.budget-allocation", s.raw("heavy-hitter.budget-allocation"))),
                 new AdaptivePolicy(sinks, s.number("adaptive.recovery-threshold"), s.number("adaptive.local-ratio"),
                         s.number("adaptive.frequency-ratio"), AdaptivePolicy.Evicted.of(s.raw("adaptive.evicted")), low),
-                new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"), low),
+                new MixedPrecisionPolicy(sinks, s.number("mixed-precision.important-ratio"), low,
+                        BudgetAllocation.of("mixed-precision.budget-allocation", s.raw("mixed-precision.budget-allocation"))),
                 new SpanPolicy(sinks, s.integer("span.length"), s.integer("span.entries"), s.integer("span.recent")));
         Guardrail guardrail = new Guardrail(s.bool("guardrail.enabled"), s.number("guardrail.threshold"),
                 s.number("guardrail.max-heads"));

@@ -11,7 +11,10 @@ import java.util.List;
  * from the policy's {@link KvPolicy#entriesAt entry counts} and the storage layout's bytes per
  * entry: the same figures {@link KvCache#memory()} reports for a cache that reached that length in
  * one forward call, which is the most a sequence of that length holds. Every head of a global layer
- * holding its own cache holds the same, so a head's bytes are multiplied by those heads; a
+ * holding its own cache holds the same, so a head's bytes are multiplied by those heads (under
+ * adaptive budgets, {@link BudgetAllocation}, the heads of a layer hold different counts that sum
+ * to the same; a head's bytes are linear in its count, or concave where a quantized kv-type's fp16
+ * residual makes its first entries the dearest, so the layer holds at most this); a
  * sliding-window layer's head holds at most its window less one entry after a call (the positions the
  * next query sees besides its own), which bounds its bytes (see {@link #windowedBytes}). Where the quality
  * guardrail may move heads ({@link Guardrail}), that many heads are counted at the most a moved head

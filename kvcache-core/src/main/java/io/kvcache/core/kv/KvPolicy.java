@@ -58,6 +58,16 @@ public sealed interface KvPolicy
     EntryCounts entriesAt(int length);
 
     /**
+     * How each layer's heavy hitters are shared among its heads: the same number each, or pooled
+     * by attention ({@link BudgetAllocation#ADAPTIVE}), which {@link KvCache#compact()} applies to
+     * the heads still running {@link #initialHeadPolicy()}. Either way a layer keeps as many
+     * entries as {@link #entriesAt} says for each of its heads together.
+     */
+    default BudgetAllocation budgetAllocation() {
+        return BudgetAllocation.UNIFORM;
+    }
+
+    /**
      * Lengths over which a head's bytes can fall back: 1 when they only grow with the length;
      * {@code span}'s cache shrinks each time a span closes, so its peak on the way to a length
      * lies among the last span length of lengths.

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.offset;
  */
 class KvQualityTest {
     private static final ComputePool POOL = new ComputePool(2);
-    private static final KvQuality.Settings SETTINGS = new KvQuality.Settings(256, 2, 16, 2);
+    private static final KvQuality.Settings SETTINGS = new KvQuality.Settings(256, 2, 16, 2, 0);
     private static Model model;
     private static KvQuality quality;
     private static String text;
@@ -48,6 +48,31 @@ class KvQualityTest {
         assertThat(report.meanKl()).isCloseTo(0, offset(1e-12));
         assertThat(report.perplexity()).isEqualTo(report.fullPerplexity());
         assertThat(report.greedyMatch()).isEqualTo(16);
+    }
+
+    /**
+     * The second turn re-reads the first turn's 127 tokens after BOS (half of 256, less BOS): the
+     * full cache agrees with itself there exactly, a window that evicted the first turn's start
+     * does not, and the re-read changes nothing of the fresh-text figures.
+     */
+    @Test
+    void aSecondTurnReReadsTheFirstAfterItsCacheWasCompacted() {
+        KvQuality.Settings rereading = new KvQuality.Settings(256, 2, 0, 0, 1);
+        KvQuality.Report full = quality.evaluate(text, KvCacheConfig.full(), rereading);
+        assertThat(full.rereadTokens()).isEqualTo(127);
+        assertThat(full.rereadMeanKl()).isCloseTo(0, offset(1e-12));
+        assertThat(full.rereadTop1Agreement()).isEqualTo(1.0);
+        assertThat(full.rereadPerplexity()).isEqualTo(full.fullRereadPerplexity());
+
+        KvCacheConfig window = KvCacheConfig.parse("window", Map.of("window.recent", "32"));
+        KvQuality.Report windowed = quality.evaluate(text, window, rereading);
+        KvQuality.Report fresh = quality.evaluate(text, window, new KvQuality.Settings(256, 2, 0, 0, 0));
+        assertThat(windowed.rereadMeanKl()).isPositive();
+        assertThat(windowed.rereadTop1Agreement()).isLessThan(1.0);
+        assertThat(windowed.fullRereadPerplexity()).isEqualTo(full.fullRereadPerplexity());
+        assertThat(windowed.meanKl()).isEqualTo(fresh.meanKl());
+        assertThat(fresh.rereadTokens()).isZero();
+        assertThat(fresh.rereadMeanKl()).isNaN();
     }
 
     /**

@@ -66,6 +66,17 @@ class KvFootprintTest {
             case "mixed-precision:q4:guarded" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
                     .withLowPrecision(new LowPrecision(2, 8, true))).withKvType(KvType.Q4)
                     .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.5).withMaxHeads(1));
+            case "heavy-hitter:adaptive" -> KvCacheConfig.of(HeavyHitterPolicy.DEFAULT.withBudgetAllocation(BudgetAllocation.ADAPTIVE));
+            case "heavy-hitter:q4:adaptive" -> KvCacheConfig.of(HeavyHitterPolicy.DEFAULT.withBudgetAllocation(BudgetAllocation.ADAPTIVE))
+                    .withKvType(KvType.Q4);
+            case "heavy-hitter:adaptive:guarded" -> KvCacheConfig.of(HeavyHitterPolicy.DEFAULT
+                    .withBudgetAllocation(BudgetAllocation.ADAPTIVE).withRecentRatio(0.05).withHeavyRatio(0.05))
+                    .withGuardrail(Guardrail.DEFAULT_ON.withThreshold(0.05).withMaxHeads(0.5));
+            case "mixed-precision:adaptive" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
+                    .withBudgetAllocation(BudgetAllocation.ADAPTIVE));
+            case "mixed-precision:q4/2:adaptive" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
+                    .withLowPrecision(new LowPrecision(2, 16, true)).withBudgetAllocation(BudgetAllocation.ADAPTIVE))
+                    .withKvType(KvType.Q4);
             case "window:shared" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(50))
                     .withLayerSharing(LayerSharing.ADJACENT_PAIRS);
             default -> KvCacheConfig.parse(name, Map.of());
@@ -103,7 +114,8 @@ class KvFootprintTest {
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "layer-condensed",
             "mixed-precision:8/3", "span:16/2", "window:shared", "full:q4", "full:q3/0", "window:q2", "heavy-hitter:q3",
-            "mixed-precision:q4/2", "span:q4"})
+            "mixed-precision:q4/2", "span:q4", "heavy-hitter:adaptive", "mixed-precision:adaptive",
+            "mixed-precision:q4/2:adaptive"})
     void aPromptOfThatLengthHoldsExactlyTheFootprint(String name) {
         KvCacheConfig policy = policy(name);
         KvFootprint footprint = new KvFootprint(model.config(), policy);
@@ -111,6 +123,22 @@ class KvFootprintTest {
             KvCache cache = new KvCache(model.config(), tokens, policy, classes);
             transformer.forward(cache, text, 0, tokens, ForwardPass.Logits.LAST);
             assertThat(footprint.bytesAt(tokens)).as(name + " at " + tokens).isEqualTo(cache.memory().bytesHeld());
+        }
+    }
+
+    /**
+     * Under adaptive budgets a quantized head holds its latest entries in fp16, the dearest, so a
+     * head with fewer entries than the residual costs more per entry than one with more: the
+     * layer's bytes are at most those of uniform heads, which the footprint counts.
+     */
+    @Test
+    void adaptiveBudgetsOfAQuantizedCacheHoldAtMostTheFootprint() {
+        KvCacheConfig policy = policy("heavy-hitter:q4:adaptive");
+        KvFootprint footprint = new KvFootprint(model.config(), policy);
+        for (int tokens : new int[] {1, 5, 77, 200, 512}) {
+            KvCache cache = new KvCache(model.config(), tokens, policy, classes);
+            transformer.forward(cache, text, 0, tokens, ForwardPass.Logits.LAST);
+            assertThat(cache.memory().bytesHeld()).as("at " + tokens).isLessThanOrEqualTo(footprint.bytesAt(tokens));
         }
     }
 
@@ -142,7 +170,9 @@ class KvFootprintTest {
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "adaptive", "layer-condensed",
             "mixed-precision:8/3", "span:16/2", "full:q4", "window:q2", "mixed-precision:q4/2", "span:q4",
-            "window:guarded", "span:guarded", "mixed-precision:guarded", "span:q4:guarded", "mixed-precision:q4:guarded"})
+            "window:guarded", "span:guarded", "mixed-precision:guarded", "span:q4:guarded", "mixed-precision:q4:guarded",
+            "heavy-hitter:adaptive", "heavy-hitter:q4:adaptive", "heavy-hitter:adaptive:guarded", "mixed-precision:adaptive",
+            "mixed-precision:q4/2:adaptive"})
     void decodingNeverHoldsMoreThanTheFootprint(String name) {
         KvCacheConfig policy = policy(name);
         KvFootprint footprint = new KvFootprint(model.config(), policy);

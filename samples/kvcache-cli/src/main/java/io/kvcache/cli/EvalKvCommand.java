@@ -41,12 +41,17 @@ final class EvalKvCommand implements Callable<Integer> {
     @Option(names = "--recall-probes", description = "Long-range recall documents (default ${DEFAULT-VALUE})")
     int recallProbes = 8;
 
+    @Option(names = "--rereads", description = "Chunks whose first half, compacted as a first turn, a second turn "
+            + "re-reads (default ${DEFAULT-VALUE})")
+    int rereads = 0;
+
     @Override
     public Integer call() {
         KvCacheConfig kvPolicy = policy.policy();
         String text = file.read();
         try (Model model = options.load(); ComputePool pool = threads.pool()) {
-            KvQuality.Settings run = QualityFields.settings(model.config(), context, chunks, greedyTokens, recallProbes);
+            KvQuality.Settings run = QualityFields.settings(model.config(), context, chunks, greedyTokens, recallProbes,
+                    rereads);
             long t0 = System.nanoTime();
             KvQuality.Report report = new KvQuality(model, new CpuForwardPass(model, pool)).evaluate(text, kvPolicy, run);
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -55,6 +60,7 @@ final class EvalKvCommand implements Callable<Integer> {
             out.put("context", run.context());
             out.put("chunks", run.chunks());
             out.put("recall_probes", run.recallProbes());
+            out.put("rereads", Math.min(run.rereads(), run.chunks()));
             out.putAll(QualityFields.of(report));
             out.put("seconds", seconds);
             System.out.println(options.json ? Json.write(out) : QualityFields.table(out));

@@ -101,7 +101,7 @@ final class KvReportCommand implements Callable<Integer> {
     private ModelQuality sweep(Path file, String body) {
         try (Model model = Model.load(file); ComputePool pool = threads.pool()) {
             KvQuality quality = new KvQuality(model, new CpuForwardPass(model, pool));
-            KvQuality.Settings settings = QualityFields.settings(model.config(), context, chunks, GREEDY_TOKENS, RECALL_PROBES);
+            KvQuality.Settings settings = QualityFields.settings(model.config(), context, chunks, GREEDY_TOKENS, RECALL_PROBES, 0);
             List<ModelQuality.Row> rows = new ArrayList<>();
             long t0 = System.nanoTime();
             for (KvSweep.Point point : KvSweep.POINTS) {

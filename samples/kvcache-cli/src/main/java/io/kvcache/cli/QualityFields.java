@@ -18,12 +18,13 @@ final class QualityFields {
     }
 
     /** The harness settings; a null {@code context} means the model's context, at most {@link #MAX_DEFAULT_CONTEXT}. */
-    static KvQuality.Settings settings(ModelConfig config, Integer context, int chunks, int greedyTokens, int recallProbes) {
-        if (chunks < 1 || greedyTokens < 0 || recallProbes < 0) {
-            throw new IllegalArgumentException("--chunks must be at least 1, --greedy-tokens and --recall-probes at least 0");
+    static KvQuality.Settings settings(ModelConfig config, Integer context, int chunks, int greedyTokens, int recallProbes,
+                                       int rereads) {
+        if (chunks < 1 || greedyTokens < 0 || recallProbes < 0 || rereads < 0) {
+            throw new IllegalArgumentException("--chunks must be at least 1, --greedy-tokens, --recall-probes and --rereads at least 0");
         }
         int tokens = context != null ? context : Math.min(MAX_DEFAULT_CONTEXT, config.contextLength());
-        return new KvQuality.Settings(tokens, chunks, greedyTokens, recallProbes);
+        return new KvQuality.Settings(tokens, chunks, greedyTokens, recallProbes, rereads);
     }
 
     /**

@@ -166,16 +166,21 @@ class KvcacheCliTest {
         assertThat(json.path("seconds").asDouble()).isPositive();
     }
 
+    /** A second turn re-reads the first turn's 63 tokens after BOS (half of 128, less BOS), which the window has evicted. */
     @Test
     void evalKvOfASmallWindowSavesMemory() {
         Run run = run("eval-kv", "--model", model("tiny/stories260K.gguf"), "--file", evalText(), "--policy", "window",
-                "--set", "window.recent=16", "--context", "128", "--chunks", "1", "--recall-probes", "1", "--json");
+                "--set", "window.recent=16", "--context", "128", "--chunks", "1", "--recall-probes", "1", "--rereads", "1",
+                "--json");
         assertThat(run.exitCode()).as(run.err()).isZero();
         JsonNode json = run.json();
         assertThat(json.path("settings").path("window.recent").asString()).isEqualTo("16");
         assertThat(json.path("memory_ratio").asDouble()).isLessThan(0.5);
         assertThat(json.path("top1_agreement").asDouble()).isLessThanOrEqualTo(1.0);
         assertThat(json.path("mean_kl").asDouble()).isPositive();
+        assertThat(json.path("rereads").asInt()).isEqualTo(1);
+        assertThat(json.path("reread_tokens").asInt()).isEqualTo(63);
+        assertThat(json.path("reread_mean_kl").asDouble()).isPositive();
     }
 
     /** At threshold 0 every one of stories260K's 5 x 4 KV heads moves once watched; --set reaches the guardrail. */

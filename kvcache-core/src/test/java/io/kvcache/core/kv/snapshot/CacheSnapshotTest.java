@@ -96,6 +96,9 @@ class CacheSnapshotTest {
             "full",
             "window|window.recent=48",
             "heavy-hitter|heavy-hitter.recent-ratio=0.1;heavy-hitter.heavy-ratio=0.15",
+            "heavy-hitter|heavy-hitter.recent-ratio=0.1;heavy-hitter.heavy-ratio=0.15;heavy-hitter.budget-allocation=adaptive",
+            "heavy-hitter|heavy-hitter.budget-allocation=adaptive;heavy-hitter.observation-window=16;kv-type=q4",
+            "mixed-precision|mixed-precision.budget-allocation=adaptive;kv-type=q4",
             "adaptive|adaptive.recovery-threshold=0.9",
             "adaptive|adaptive.evicted=low-precision;adaptive.recovery-threshold=0.9",
             "mixed-precision",
@@ -168,6 +171,19 @@ class CacheSnapshotTest {
                 assertThat(cache.moved(layer, h)).isEqualTo(saved.moved(layer, h));
             }
         }
+    }
+
+    /** Per-head budgets are each head's entries: a restored cache holds the uneven counts the saved one chose. */
+    @Test
+    void unevenPerHeadBudgetsSurvive() {
+        KvCache saved = conversation(config("heavy-hitter|heavy-hitter.budget-allocation=adaptive"));
+        KvCache cache = CacheSnapshot.read(CacheSnapshot.write(saved, identity, "", new int[0]), identity, CAPACITY, classes).cache();
+        java.util.Set<Integer> counts = new java.util.HashSet<>();
+        for (int i = 0; i < saved.memory().heads().size(); i++) {
+            assertThat(cache.memory().heads().get(i)).isEqualTo(saved.memory().heads().get(i));
+            counts.add(saved.memory().heads().get(i).entries());
+        }
+        assertThat(counts).as("heads keep different counts").hasSizeGreaterThan(1);
     }
 
     @Test
