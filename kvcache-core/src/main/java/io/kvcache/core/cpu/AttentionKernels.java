@@ -198,7 +198,7 @@ final class AttentionKernels {
                 tileSum += sum16(tile, g);
             }
             sum = (float) (sum + tileSum);
-            addWeightedValues(tile, n, values, first * vd, out, outOff, vd);
+            addWeightedValues(tile, 0, n, values, first * vd, out, outOff, vd);
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
@@ -244,11 +244,12 @@ final class AttentionKernels {
     }
 
     /**
-     * out[d] = fma(weights[t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
+     * out[d] = fma(weights[w + t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
      * d (ggml adds the entries one after another), with up to four vectors of {@code out} held in
      * registers across the entries instead of stored and reloaded after each one.
      */
-    private static void addWeightedValues(float[] weights, int n, float[] values, int v, float[] out, int outOff, int vd) {
+    private static void addWeightedValues(float[] weights, int w, int n, float[] values, int v, float[] out, int outOff,
+                                          int vd) {
         int width = EXP.length();
         int d = 0;
         for (; d + 4 * width <= vd; d += 4 * width) {
@@ -258,7 +259,7 @@ final class AttentionKernels {
             FloatVector a2 = FloatVector.fromArray(EXP, out, o + 2 * width);
             FloatVector a3 = FloatVector.fromArray(EXP, out, o + 3 * width);
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                FloatVector p = FloatVector.broadcast(EXP, weights[t]);
+                FloatVector p = FloatVector.broadcast(EXP, weights[w + t]);
                 a0 = FloatVector.fromArray(EXP, values, at).fma(p, a0);
                 a1 = FloatVector.fromArray(EXP, values, at + width).fma(p, a1);
                 a2 = FloatVector.fromArray(EXP, values, at + 2 * width).fma(p, a2);
@@ -273,14 +274,14 @@ final class AttentionKernels {
             int o = outOff + d;
             FloatVector a = FloatVector.fromArray(EXP, out, o);
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                a = FloatVector.fromArray(EXP, values, at).fma(FloatVector.broadcast(EXP, weights[t]), a);
+                a = FloatVector.fromArray(EXP, values, at).fma(FloatVector.broadcast(EXP, weights[w + t]), a);
             }
             a.intoArray(out, o);
         }
         for (; d < vd; d++) {
             float a = out[outOff + d];
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                a = Math.fma(weights[t], values[at], a);
+                a = Math.fma(weights[w + t], values[at], a);
             }
             out[outOff + d] = a;
         }
@@ -293,31 +294,87 @@ final class AttentionKernels {
      */
     static void weighted(float[] query, int qOff, float[] keys, float[] values, float[] biases, int entries, int hd,
                          int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities) {
+        weighted(query, qOff, 0, keys, values, biases, entries, hd, vd, scale, softCap, out, outOff, probabilities, 0);
+    }
+
+    /**
+     * As above, with the first {@code scored} entries scored elsewhere (a compressed head's
+     * low-precision entries, from their codes): their scores q·k * scale come in
+     * {@code probabilities[pOff..pOff+scored)}, {@code keys} and {@code values} hold the entries
+     * [scored, entries) from index 0, and the weighted sum in {@code out} leaves out the first
+     * {@code scored} entries' values, for the caller to add. The probabilities go to
+     * {@code probabilities[pOff..pOff+entries)}.
+     */
+    static void weighted(float[] query, int qOff, int scored, float[] keys, float[] values, float[] biases, int entries,
+                         int hd, int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities,
+                         int pOff) {
         Arrays.fill(out, outOff, outOff + vd, 0f);
         if (entries == 0) {
             return;
         }
-        float max = Float.NEGATIVE_INFINITY;
         float scoreScale = softCap > 0 ? scale / softCap : scale;
-        for (int e = 0; e < entries; e++) {
-            float raw = dot(query, qOff, keys, e * hd, hd) * scoreScale;
-            float score = (softCap > 0 ? softCap * (float) Math.tanh(raw) : raw) + (biases == null ? 0f : biases[e]);
-            probabilities[e] = score;
-            max = Math.max(max, score);
+        for (int e = scored; e < entries; e++) {
+            probabilities[pOff + e] = dot(query, qOff, keys, (e - scored) * hd, hd) * scoreScale;
         }
-        for (int e = 0; e < entries; e++) {
-            probabilities[e] -= max;
+        if (softCap > 0) {
+            capScores(probabilities, pOff, pOff + entries, softCap);
         }
-        exp(probabilities, 0, entries);
-        double sum = 0;
-        for (int e = 0; e < entries; e++) {
-            sum += probabilities[e];
+        if (biases != null) {
+            for (int e = 0; e < entries; e++) {
+                probabilities[pOff + e] += biases[e];
+            }
         }
-        float inverse = (float) (1 / sum);
-        for (int e = 0; e < entries; e++) {
-            probabilities[e] *= inverse;
+        float max = max(probabilities, pOff, pOff + entries);
+        float sum = expMinus(probabilities, pOff, pOff + entries, max);
+        scale(probabilities, pOff, pOff + entries, 1f / sum);
+        addWeightedValues(probabilities, pOff + scored, entries - scored, values, 0, out, outOff, vd);
+    }
+
+    /** The largest of x[from, to). */
+    private static float max(float[] x, int from, int to) {
+        int i = from;
+        float max = Float.NEGATIVE_INFINITY;
+        if (to - from >= EXP.length()) {
+            FloatVector m = FloatVector.broadcast(EXP, Float.NEGATIVE_INFINITY);
+            for (int bound = from + EXP.loopBound(to - from); i < bound; i += EXP.length()) {
+                m = m.max(FloatVector.fromArray(EXP, x, i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
         }
-        addWeightedValues(probabilities, entries, values, 0, out, outOff, vd);
+        for (; i < to; i++) {
+            max = Math.max(max, x[i]);
+        }
+        return max;
+    }
+
+    /** x[i] = exp(x[i] - max) for i in [from, to) as {@link #exp} takes it; returns their sum, in double lanes. */
+    private static float expMinus(float[] x, int from, int to, float max) {
+        int i = from;
+        DoubleVector sums = DoubleVector.zero(EXP_DOUBLES);
+        for (int bound = from + EXP_FLOATS.loopBound(to - from); i < bound; i += EXP_FLOATS.length()) {
+            DoubleVector wide = (DoubleVector) FloatVector.fromArray(EXP_FLOATS, x, i).sub(max)
+                    .convertShape(VectorOperators.F2D, EXP_DOUBLES, 0);
+            FloatVector e = (FloatVector) wide.lanewise(VectorOperators.EXP).convertShape(VectorOperators.D2F, EXP_FLOATS, 0);
+            e.intoArray(x, i);
+            sums = sums.add((DoubleVector) e.convertShape(VectorOperators.F2D, EXP_DOUBLES, 0));
+        }
+        double sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            x[i] = (float) Math.exp(x[i] - max);
+            sum += x[i];
+        }
+        return (float) sum;
+    }
+
+    /** x[i] *= factor for i in [from, to). */
+    private static void scale(float[] x, int from, int to, float factor) {
+        int i = from;
+        for (int bound = from + EXP.loopBound(to - from); i < bound; i += EXP.length()) {
+            FloatVector.fromArray(EXP, x, i).mul(factor).intoArray(x, i);
+        }
+        for (; i < to; i++) {
+            x[i] *= factor;
+        }
     }
 
     /** Float dot product of x[xOff..xOff+n) and y[yOff..yOff+n), lanes summed in a fixed order. */

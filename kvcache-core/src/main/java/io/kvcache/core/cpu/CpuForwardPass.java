@@ -5,6 +5,7 @@ import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.HeadCache;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.LowPrecisionAttention;
 import io.kvcache.core.kv.PromptAttention;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
@@ -370,8 +371,10 @@ public final class CpuForwardPass implements ForwardPass {
 
     /**
      * One decode step's query heads [firstHead, endHead) of one key/value group over a compressed
-     * head, as {@link #attendWeighted} computes them; each query head's probabilities go to its
-     * room in {@code a.headProbabilities} for {@link #addStepAttention}.
+     * head, as {@link #attendWeighted} computes them but for its low-precision entries, which are
+     * scored and summed from their codes ({@link LowPrecisionAttention}) instead of decoded; each
+     * query head's probabilities go to its room in {@code a.headProbabilities} for
+     * {@link #addStepAttention}.
      */
     private void attendWeightedStep(HeadCache head, int layer, int group, int start, Activations a, AttentionScratch s,
                                     int firstHead, int endHead, int stride) {
@@ -379,15 +382,26 @@ public final class CpuForwardPass implements ForwardPass {
         int hd = config.headDim();
         int vd = config.valueDim();
         int entries = head.countUpTo(start);
-        float[] biases = readCompressed(head, entries, window.sliding(), s);
+        int low = head.lowPrecisionEntries();
+        s.ensure(entries, hd, vd);
+        head.readKeys(low, entries, s.keys);
+        head.readValues(low, entries, s.values);
+        float[] biases = readBiases(head, entries, window.sliding(), s);
         if (window.sliding()) {
             biases = s.windowBiases(biases, entries, window.firstVisible(start));
         }
-        for (int h = group * config.groupSize() + firstHead; h < group * config.groupSize() + endHead; h++) {
-            AttentionKernels.weighted(a.q, h * hd, s.keys, s.values, biases, entries, hd, vd, traits.attentionScale(),
-                    traits.attentionSoftCap(), a.attention, h * vd, s.scores);
-            System.arraycopy(s.scores, 0, a.headProbabilities, h * stride, entries);
+        float scale = traits.attentionScale();
+        float softCap = traits.attentionSoftCap();
+        float scoreScale = softCap > 0 ? scale / softCap : scale;
+        int first = group * config.groupSize() + firstHead;
+        int heads = endHead - firstHead;
+        float[] p = a.headProbabilities;
+        s.lowPrecision.scores(head, a.q, first * hd, heads, scoreScale, p, first * stride, stride);
+        for (int h = first; h < first + heads; h++) {
+            AttentionKernels.weighted(a.q, h * hd, low, s.keys, s.values, biases, entries, hd, vd, scale, softCap,
+                    a.attention, h * vd, p, h * stride);
         }
+        s.lowPrecision.addValues(head, p, first * stride, stride, heads, a.attention, first * vd);
     }
 
     /**
@@ -399,6 +413,11 @@ public final class CpuForwardPass implements ForwardPass {
         s.ensure(entries, config.headDim(), config.valueDim());
         head.readKeys(entries, s.keys);
         head.readValues(entries, s.values);
+        return readBiases(head, entries, withPositions, s);
+    }
+
+    /** The logit biases of a compressed head's first {@code entries} (null where it has none), and their positions where a window masks some. */
+    private static float[] readBiases(HeadCache head, int entries, boolean withPositions, AttentionScratch s) {
         if (withPositions) {
             head.readPositions(entries, s.positions);
         }
@@ -697,6 +716,8 @@ public final class CpuForwardPass implements ForwardPass {
         /** Positions of the entries in attention order, and the logit biases that add a window's mask. */
         int[] positions = new int[0];
         float[] masked = new float[0];
+        /** Attention over a compressed head's low-precision entries, from their codes. */
+        final LowPrecisionAttention lowPrecision = new LowPrecisionAttention();
         /** Output of profiling passes, which only want the probabilities. */
         float[] discarded = new float[0];
         /** The keys dimension by dimension ({@code keys[e][d]} at {@code d * stride + e}), for the tiled kernel. */
