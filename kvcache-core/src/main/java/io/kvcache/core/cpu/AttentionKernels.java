@@ -23,8 +23,9 @@ import java.util.Arrays;
  *   <li>{@link #singlePrecision}: its tiled flash attention for batches of many queries (prompt
  *       processing), which converts keys and values to float and accumulates in float.</li>
  * </ul>
- * Compressed caches, which have no llama.cpp counterpart, use {@link #weighted}: a plain float
- * softmax that also hands back each entry's attention probability and honours logit biases.
+ * Compressed caches, which have no llama.cpp counterpart, use {@link #weighted} (a decode step) and
+ * {@link #weightedTiled} (a batch): a plain float softmax that also hands back each entry's
+ * attention probability and honours logit biases.
  *
  * <p>Each takes the entries a query sees as a range: a sliding-window layer's query skips the
  * entries before its window ({@code first}), as llama.cpp's mask does. A positive {@code softCap}
@@ -288,22 +289,14 @@ final class AttentionKernels {
     }
 
     /**
-     * One query over {@code entries} float keys/values with an optional logit bias per entry
-     * (null for none): scores q·k * scale + bias, softmax in float, the weighted sum of values to
-     * {@code out[outOff..outOff+vd)}, and each entry's probability to {@code probabilities[0..entries)}.
-     */
-    static void weighted(float[] query, int qOff, float[] keys, float[] values, float[] biases, int entries, int hd,
-                         int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities) {
-        weighted(query, qOff, 0, keys, values, biases, entries, hd, vd, scale, softCap, out, outOff, probabilities, 0);
-    }
-
-    /**
-     * As above, with the first {@code scored} entries scored elsewhere (a compressed head's
-     * low-precision entries, from their codes): their scores q·k * scale come in
-     * {@code probabilities[pOff..pOff+scored)}, {@code keys} and {@code values} hold the entries
-     * [scored, entries) from index 0, and the weighted sum in {@code out} leaves out the first
-     * {@code scored} entries' values, for the caller to add. The probabilities go to
-     * {@code probabilities[pOff..pOff+entries)}.
+     * One query of a decode step over {@code entries} keys/values with an optional logit bias per
+     * entry (null for none): scores q·k * scale + bias, softmax in float, the weighted sum of
+     * values to {@code out[outOff..outOff+vd)}, and each entry's probability to
+     * {@code probabilities[pOff..pOff+entries)}. The first {@code scored} entries are scored
+     * elsewhere (a compressed head's low-precision entries, from their codes): their scores
+     * q·k * scale come in {@code probabilities[pOff..pOff+scored)}, {@code keys} and {@code values}
+     * hold the entries [scored, entries) from index 0 as floats, and the weighted sum in
+     * {@code out} leaves out the first {@code scored} entries' values, for the caller to add.
      */
     static void weighted(float[] query, int qOff, int scored, float[] keys, float[] values, float[] biases, int entries,
                          int hd, int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities,
@@ -316,18 +309,50 @@ final class AttentionKernels {
         for (int e = scored; e < entries; e++) {
             probabilities[pOff + e] = dot(query, qOff, keys, (e - scored) * hd, hd) * scoreScale;
         }
+        softmax(probabilities, pOff, entries, biases, softCap);
+        addWeightedValues(probabilities, pOff + scored, entries - scored, values, 0, out, outOff, vd);
+    }
+
+    /**
+     * As {@link #weighted}, for the queries of a batch: the keys come dimension by dimension
+     * ({@code keys[e][d]} at {@code d * stride + e}, stride a multiple of {@link #KV_TILE}) and are
+     * scored a tile of entries at a time, a lane per entry, as {@link #singlePrecision} scores
+     * them. With a null {@code out} only the probabilities are computed (a profiling pass).
+     * {@code tile} needs {@link #KV_TILE} floats.
+     */
+    static void weightedTiled(float[] query, int qOff, float[] keysByDimension, int stride, float[] values, float[] biases,
+                              int entries, int hd, int vd, float scale, float softCap, float[] out, int outOff,
+                              float[] probabilities, float[] tile) {
+        float scoreScale = softCap > 0 ? scale / softCap : scale;
+        for (int first = 0; first < entries; first += KV_TILE) {
+            scores(query, qOff, keysByDimension, stride, first, hd, scoreScale, tile);
+            System.arraycopy(tile, 0, probabilities, first, Math.min(KV_TILE, entries - first));
+        }
+        if (entries > 0) {
+            softmax(probabilities, 0, entries, biases, softCap);
+        }
+        if (out != null) {
+            Arrays.fill(out, outOff, outOff + vd, 0f);
+            addWeightedValues(probabilities, 0, entries, values, 0, out, outOff, vd);
+        }
+    }
+
+    /**
+     * The scores x[pOff, pOff + entries) (q·k times the scale) to probabilities: soft-capped where
+     * {@code softCap} > 0, plus their logit biases (null: none), then a float softmax.
+     */
+    private static void softmax(float[] x, int pOff, int entries, float[] biases, float softCap) {
         if (softCap > 0) {
-            capScores(probabilities, pOff, pOff + entries, softCap);
+            capScores(x, pOff, pOff + entries, softCap);
         }
         if (biases != null) {
             for (int e = 0; e < entries; e++) {
-                probabilities[pOff + e] += biases[e];
+                x[pOff + e] += biases[e];
             }
         }
-        float max = max(probabilities, pOff, pOff + entries);
-        float sum = expMinus(probabilities, pOff, pOff + entries, max);
-        scale(probabilities, pOff, pOff + entries, 1f / sum);
-        addWeightedValues(probabilities, pOff + scored, entries - scored, values, 0, out, outOff, vd);
+        float max = max(x, pOff, pOff + entries);
+        float sum = expMinus(x, pOff, pOff + entries, max);
+        scale(x, pOff, pOff + entries, 1f / sum);
     }
 
     /** The largest of x[from, to). */

@@ -530,18 +530,19 @@ public final class CpuForwardPass implements ForwardPass {
         int lastQuery = Math.min(count, firstQuery + QUERY_BLOCK) - 1;
         int entries = head.countUpTo(start + lastQuery);
         float[] biases = readCompressed(head, entries, window.sliding(), s);
+        int stride = (entries + AttentionKernels.KV_TILE - 1) / AttentionKernels.KV_TILE * AttentionKernels.KV_TILE;
+        s.transposeKeys(entries, hd, stride);
         Arrays.fill(s.received, 0, entries, 0f);
         float scale = traits.attentionScale();
         int qWidth = config.heads() * hd;
         int outWidth = config.heads() * vd;
-        float[] out = replay == null ? a.attention : s.discarded;
         for (int b = firstQuery; b <= lastQuery; b++) {
             int visible = head.countUpTo(start + b);
             float[] queryBiases = window.sliding() ? s.windowBiases(biases, visible, window.firstVisible(start + b)) : biases;
             for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
-                int outOff = replay == null ? b * outWidth + h * vd : 0;
-                AttentionKernels.weighted(a.q, b * qWidth + h * hd, s.keys, s.values, queryBiases, visible, hd, vd, scale,
-                        traits.attentionSoftCap(), out, outOff, s.scores);
+                AttentionKernels.weightedTiled(a.q, b * qWidth + h * hd, s.keysByDimension, stride, s.values, queryBiases,
+                        visible, hd, vd, scale, traits.attentionSoftCap(), replay == null ? a.attention : null,
+                        b * outWidth + h * vd, s.scores, s.tile);
                 if (replay == null) {
                     for (int e = 0; e < visible; e++) {
                         s.received[e] += s.scores[e];
@@ -718,8 +719,8 @@ public final class CpuForwardPass implements ForwardPass {
         float[] masked = new float[0];
         /** Attention over a compressed head's low-precision entries, from their codes. */
         final LowPrecisionAttention lowPrecision = new LowPrecisionAttention();
-        /** Output of profiling passes, which only want the probabilities. */
-        float[] discarded = new float[0];
+        /** One tile of scores of the batch kernels. */
+        final float[] tile = new float[AttentionKernels.KV_TILE];
         /** The keys dimension by dimension ({@code keys[e][d]} at {@code d * stride + e}), for the tiled kernel. */
         float[] keysByDimension = new float[0];
 
@@ -756,7 +757,6 @@ public final class CpuForwardPass implements ForwardPass {
             }
             if (accumulator.length < valueDim) {
                 accumulator = new float[valueDim];
-                discarded = new float[valueDim];
             }
         }
     }
