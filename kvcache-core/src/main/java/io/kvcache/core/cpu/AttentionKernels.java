@@ -22,8 +22,9 @@ import java.util.Arrays;
  *   <li>{@link #singlePrecision}: its tiled flash attention for batches of many queries (prompt
  *       processing), which converts keys and values to float and accumulates in float.</li>
  * </ul>
- * Compressed caches, which have no llama.cpp counterpart, use {@link #weighted}: a plain float
- * softmax that also hands back each entry's attention probability and honours logit biases.
+ * Compressed caches, which have no llama.cpp counterpart, use {@link #weighted} (a decode step) and
+ * {@link #weightedTiled} (a batch): a plain float softmax that also hands back each entry's
+ * attention probability and honours logit biases.
  *
  * <p>Each takes the entries a query sees as a range: a sliding-window layer's query skips the
  * entries before its window ({@code first}), as llama.cpp's mask does. A positive {@code softCap}
@@ -208,7 +209,7 @@ final class AttentionKernels {
                 tileSum += sum16(tile, g);
             }
             sum = (float) (sum + tileSum);
-            addWeightedValues(tile, n, values, first * vd, out, outOff, vd);
+            addWeightedValues(tile, 0, n, values, first * vd, out, outOff, vd);
         }
         float inverse = sum == 0f ? 0f : 1f / sum;
         for (int d = 0; d < vd; d++) {
@@ -254,11 +255,12 @@ final class AttentionKernels {
     }
 
     /**
-     * out[d] = fma(weights[t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
+     * out[d] = fma(weights[w + t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
      * d (ggml adds the entries one after another), with up to four vectors of {@code out} held in
      * registers across the entries instead of stored and reloaded after each one.
      */
-    private static void addWeightedValues(float[] weights, int n, float[] values, int v, float[] out, int outOff, int vd) {
+    private static void addWeightedValues(float[] weights, int w, int n, float[] values, int v, float[] out, int outOff,
+                                          int vd) {
         int width = EXP.length();
         int d = 0;
         for (; d + 4 * width <= vd; d += 4 * width) {
@@ -268,7 +270,7 @@ final class AttentionKernels {
             FloatVector a2 = FloatVector.fromArray(EXP, out, o + 2 * width);
             FloatVector a3 = FloatVector.fromArray(EXP, out, o + 3 * width);
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                FloatVector p = FloatVector.broadcast(EXP, weights[t]);
+                FloatVector p = FloatVector.broadcast(EXP, weights[w + t]);
                 a0 = FloatVector.fromArray(EXP, values, at).fma(p, a0);
                 a1 = FloatVector.fromArray(EXP, values, at + width).fma(p, a1);
                 a2 = FloatVector.fromArray(EXP, values, at + 2 * width).fma(p, a2);
@@ -283,51 +285,131 @@ final class AttentionKernels {
             int o = outOff + d;
             FloatVector a = FloatVector.fromArray(EXP, out, o);
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                a = FloatVector.fromArray(EXP, values, at).fma(FloatVector.broadcast(EXP, weights[t]), a);
+                a = FloatVector.fromArray(EXP, values, at).fma(FloatVector.broadcast(EXP, weights[w + t]), a);
             }
             a.intoArray(out, o);
         }
         for (; d < vd; d++) {
             float a = out[outOff + d];
             for (int t = 0, at = v + d; t < n; t++, at += vd) {
-                a = Math.fma(weights[t], values[at], a);
+                a = Math.fma(weights[w + t], values[at], a);
             }
             out[outOff + d] = a;
         }
     }
 
     /**
-     * One query over {@code entries} float keys/values with an optional logit bias per entry
-     * (null for none): scores q·k * scale + bias, softmax in float, the weighted sum of values to
-     * {@code out[outOff..outOff+vd)}, and each entry's probability to {@code probabilities[0..entries)}.
+     * One query of a decode step over {@code entries} keys/values with an optional logit bias per
+     * entry (null for none): scores q·k * scale + bias, softmax in float, the weighted sum of
+     * values to {@code out[outOff..outOff+vd)}, and each entry's probability to
+     * {@code probabilities[pOff..pOff+entries)}. The first {@code scored} entries are scored
+     * elsewhere (a compressed head's low-precision entries, from their codes): their scores
+     * q·k * scale come in {@code probabilities[pOff..pOff+scored)}, {@code keys} and {@code values}
+     * hold the entries [scored, entries) from index 0 as floats, and the weighted sum in
+     * {@code out} leaves out the first {@code scored} entries' values, for the caller to add.
      */
-    static void weighted(float[] query, int qOff, float[] keys, float[] values, float[] biases, int entries, int hd,
-                         int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities) {
+    static void weighted(float[] query, int qOff, int scored, float[] keys, float[] values, float[] biases, int entries,
+                         int hd, int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities,
+                         int pOff) {
         Arrays.fill(out, outOff, outOff + vd, 0f);
         if (entries == 0) {
             return;
         }
-        float max = Float.NEGATIVE_INFINITY;
         float scoreScale = softCap > 0 ? scale / softCap : scale;
-        for (int e = 0; e < entries; e++) {
-            float raw = dot(query, qOff, keys, e * hd, hd) * scoreScale;
-            float score = (softCap > 0 ? softCap * (float) Math.tanh(raw) : raw) + (biases == null ? 0f : biases[e]);
-            probabilities[e] = score;
-            max = Math.max(max, score);
+        for (int e = scored; e < entries; e++) {
+            probabilities[pOff + e] = dot(query, qOff, keys, (e - scored) * hd, hd) * scoreScale;
         }
-        for (int e = 0; e < entries; e++) {
-            probabilities[e] -= max;
+        softmax(probabilities, pOff, entries, biases, softCap);
+        addWeightedValues(probabilities, pOff + scored, entries - scored, values, 0, out, outOff, vd);
+    }
+
+    /**
+     * As {@link #weighted}, for the queries of a batch: the keys come dimension by dimension
+     * ({@code keys[e][d]} at {@code d * stride + e}, stride a multiple of {@link #KV_TILE}) and are
+     * scored a tile of entries at a time, a lane per entry, as {@link #singlePrecision} scores
+     * them. With a null {@code out} only the probabilities are computed (a profiling pass).
+     * {@code tile} needs {@link #KV_TILE} floats.
+     */
+    static void weightedTiled(float[] query, int qOff, float[] keysByDimension, int stride, float[] values, float[] biases,
+                              int entries, int hd, int vd, float scale, float softCap, float[] out, int outOff,
+                              float[] probabilities, float[] tile) {
+        float scoreScale = softCap > 0 ? scale / softCap : scale;
+        for (int first = 0; first < entries; first += KV_TILE) {
+            scores(query, qOff, keysByDimension, stride, first, hd, scoreScale, tile);
+            System.arraycopy(tile, 0, probabilities, first, Math.min(KV_TILE, entries - first));
         }
-        exp(probabilities, 0, entries);
-        double sum = 0;
-        for (int e = 0; e < entries; e++) {
-            sum += probabilities[e];
+        if (entries > 0) {
+            softmax(probabilities, 0, entries, biases, softCap);
         }
-        float inverse = (float) (1 / sum);
-        for (int e = 0; e < entries; e++) {
-            probabilities[e] *= inverse;
+        if (out != null) {
+            Arrays.fill(out, outOff, outOff + vd, 0f);
+            addWeightedValues(probabilities, 0, entries, values, 0, out, outOff, vd);
         }
-        addWeightedValues(probabilities, entries, values, 0, out, outOff, vd);
+    }
+
+    /**
+     * The scores x[pOff, pOff + entries) (q·k times the scale) to probabilities: soft-capped where
+     * {@code softCap} > 0, plus their logit biases (null: none), then a float softmax.
+     */
+    private static void softmax(float[] x, int pOff, int entries, float[] biases, float softCap) {
+        if (softCap > 0) {
+            capScores(x, pOff, pOff + entries, softCap);
+        }
+        if (biases != null) {
+            for (int e = 0; e < entries; e++) {
+                x[pOff + e] += biases[e];
+            }
+        }
+        float max = max(x, pOff, pOff + entries);
+        float sum = expMinus(x, pOff, pOff + entries, max);
+        scale(x, pOff, pOff + entries, 1f / sum);
+    }
+
+    /** The largest of x[from, to). */
+    private static float max(float[] x, int from, int to) {
+        int i = from;
+        float max = Float.NEGATIVE_INFINITY;
+        if (to - from >= EXP.length()) {
+            FloatVector m = FloatVector.broadcast(EXP, Float.NEGATIVE_INFINITY);
+            for (int bound = from + EXP.loopBound(to - from); i < bound; i += EXP.length()) {
+                m = m.max(FloatVector.fromArray(EXP, x, i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < to; i++) {
+            max = Math.max(max, x[i]);
+        }
+        return max;
+    }
+
+    /** x[i] = exp(x[i] - max) for i in [from, to) as {@link #exp} takes it; returns their sum, in double lanes. */
+    private static float expMinus(float[] x, int from, int to, float max) {
+        int i = from;
+        DoubleVector sums = DoubleVector.zero(EXP_DOUBLES);
+        for (int bound = from + EXP_FLOATS.loopBound(to - from); i < bound; i += EXP_FLOATS.length()) {
+            DoubleVector wide = (DoubleVector) FloatVector.fromArray(EXP_FLOATS, x, i).sub(max)
+                    .convertShape(VectorOperators.F2D, EXP_DOUBLES, 0);
+            FloatVector e = (FloatVector) wide.lanewise(VectorOperators.EXP).convertShape(VectorOperators.D2F, EXP_FLOATS, 0);
+            e.intoArray(x, i);
+            sums = sums.add((DoubleVector) e.convertShape(VectorOperators.F2D, EXP_DOUBLES, 0));
+        }
+        double sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            x[i] = (float) Math.exp(x[i] - max);
+            sum += x[i];
+        }
+        return (float) sum;
+    }
+
+    /** x[i] *= factor for i in [from, to). */
+    private static void scale(float[] x, int from, int to, float factor) {
+        int i = from;
+        for (int bound = from + EXP.loopBound(to - from); i < bound; i += EXP.length()) {
+            FloatVector.fromArray(EXP, x, i).mul(factor).intoArray(x, i);
+        }
+        for (; i < to; i++) {
+            x[i] *= factor;
+        }
     }
 
     /** Float dot product of x[xOff..xOff+n) and y[yOff..yOff+n), lanes summed in a fixed order. */

@@ -5,6 +5,7 @@ import io.kvcache.core.backend.ForwardPass;
 import io.kvcache.core.kv.HeadCache;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
+import io.kvcache.core.kv.LowPrecisionAttention;
 import io.kvcache.core.kv.PromptAttention;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.TokenClasses;
@@ -370,8 +371,10 @@ public final class CpuForwardPass implements ForwardPass {
 
     /**
      * One decode step's query heads [firstHead, endHead) of one key/value group over a compressed
-     * head, as {@link #attendWeighted} computes them; each query head's probabilities go to its
-     * room in {@code a.headProbabilities} for {@link #addStepAttention}.
+     * head, as {@link #attendWeighted} computes them but for its low-precision entries, which are
+     * scored and summed from their codes ({@link LowPrecisionAttention}) instead of decoded; each
+     * query head's probabilities go to its room in {@code a.headProbabilities} for
+     * {@link #addStepAttention}.
      */
     private void attendWeightedStep(HeadCache head, int layer, int group, int start, Activations a, AttentionScratch s,
                                     int firstHead, int endHead, int stride) {
@@ -379,15 +382,26 @@ public final class CpuForwardPass implements ForwardPass {
         int hd = config.headDim();
         int vd = config.valueDim();
         int entries = head.countUpTo(start);
-        float[] biases = readCompressed(head, entries, window.sliding(), s);
+        int low = head.lowPrecisionEntries();
+        s.ensure(entries, hd, vd);
+        head.readKeys(low, entries, s.keys);
+        head.readValues(low, entries, s.values);
+        float[] biases = readBiases(head, entries, window.sliding(), s);
         if (window.sliding()) {
             biases = s.windowBiases(biases, entries, window.firstVisible(start));
         }
-        for (int h = group * config.groupSize() + firstHead; h < group * config.groupSize() + endHead; h++) {
-            AttentionKernels.weighted(a.q, h * hd, s.keys, s.values, biases, entries, hd, vd, traits.attentionScale(),
-                    traits.attentionSoftCap(), a.attention, h * vd, s.scores);
-            System.arraycopy(s.scores, 0, a.headProbabilities, h * stride, entries);
+        float scale = traits.attentionScale();
+        float softCap = traits.attentionSoftCap();
+        float scoreScale = softCap > 0 ? scale / softCap : scale;
+        int first = group * config.groupSize() + firstHead;
+        int heads = endHead - firstHead;
+        float[] p = a.headProbabilities;
+        s.lowPrecision.scores(head, a.q, first * hd, heads, scoreScale, p, first * stride, stride);
+        for (int h = first; h < first + heads; h++) {
+            AttentionKernels.weighted(a.q, h * hd, low, s.keys, s.values, biases, entries, hd, vd, scale, softCap,
+                    a.attention, h * vd, p, h * stride);
         }
+        s.lowPrecision.addValues(head, p, first * stride, stride, heads, a.attention, first * vd);
     }
 
     /**
@@ -399,6 +413,11 @@ public final class CpuForwardPass implements ForwardPass {
         s.ensure(entries, config.headDim(), config.valueDim());
         head.readKeys(entries, s.keys);
         head.readValues(entries, s.values);
+        return readBiases(head, entries, withPositions, s);
+    }
+
+    /** The logit biases of a compressed head's first {@code entries} (null where it has none), and their positions where a window masks some. */
+    private static float[] readBiases(HeadCache head, int entries, boolean withPositions, AttentionScratch s) {
         if (withPositions) {
             head.readPositions(entries, s.positions);
         }
@@ -511,18 +530,19 @@ public final class CpuForwardPass implements ForwardPass {
         int lastQuery = Math.min(count, firstQuery + QUERY_BLOCK) - 1;
         int entries = head.countUpTo(start + lastQuery);
         float[] biases = readCompressed(head, entries, window.sliding(), s);
+        int stride = (entries + AttentionKernels.KV_TILE - 1) / AttentionKernels.KV_TILE * AttentionKernels.KV_TILE;
+        s.transposeKeys(entries, hd, stride);
         Arrays.fill(s.received, 0, entries, 0f);
         float scale = traits.attentionScale();
         int qWidth = config.heads() * hd;
         int outWidth = config.heads() * vd;
-        float[] out = replay == null ? a.attention : s.discarded;
         for (int b = firstQuery; b <= lastQuery; b++) {
             int visible = head.countUpTo(start + b);
             float[] queryBiases = window.sliding() ? s.windowBiases(biases, visible, window.firstVisible(start + b)) : biases;
             for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
-                int outOff = replay == null ? b * outWidth + h * vd : 0;
-                AttentionKernels.weighted(a.q, b * qWidth + h * hd, s.keys, s.values, queryBiases, visible, hd, vd, scale,
-                        traits.attentionSoftCap(), out, outOff, s.scores);
+                AttentionKernels.weightedTiled(a.q, b * qWidth + h * hd, s.keysByDimension, stride, s.values, queryBiases,
+                        visible, hd, vd, scale, traits.attentionSoftCap(), replay == null ? a.attention : null,
+                        b * outWidth + h * vd, s.scores, s.tile);
                 if (replay == null) {
                     for (int e = 0; e < visible; e++) {
                         s.received[e] += s.scores[e];
@@ -697,8 +717,10 @@ public final class CpuForwardPass implements ForwardPass {
         /** Positions of the entries in attention order, and the logit biases that add a window's mask. */
         int[] positions = new int[0];
         float[] masked = new float[0];
-        /** Output of profiling passes, which only want the probabilities. */
-        float[] discarded = new float[0];
+        /** Attention over a compressed head's low-precision entries, from their codes. */
+        final LowPrecisionAttention lowPrecision = new LowPrecisionAttention();
+        /** One tile of scores of the batch kernels. */
+        final float[] tile = new float[AttentionKernels.KV_TILE];
         /** The keys dimension by dimension ({@code keys[e][d]} at {@code d * stride + e}), for the tiled kernel. */
         float[] keysByDimension = new float[0];
 
@@ -735,7 +757,6 @@ public final class CpuForwardPass implements ForwardPass {
             }
             if (accumulator.length < valueDim) {
                 accumulator = new float[valueDim];
-                discarded = new float[valueDim];
             }
         }
     }

@@ -100,32 +100,48 @@ public final class HeadCache {
 
     /** Decodes the keys of the first {@code count} entries in attention order into {@code out}. */
     public void readKeys(int count, float[] out) {
-        read(count, out, keyDim, true);
+        read(0, count, out, keyDim, true);
     }
 
     /** Decodes the values of the first {@code count} entries in attention order into {@code out}. */
     public void readValues(int count, float[] out) {
-        read(count, out, valueDim, false);
+        read(0, count, out, valueDim, false);
     }
 
-    private void read(int count, float[] out, int width, boolean keys) {
-        int at = 0;
-        if (lowPrecision != null && lowPrecision.size() > 0) {
-            int n = Math.min(count, lowPrecision.size());
-            (keys ? lowPrecision.keys : lowPrecision.values).decode(0, n, out, 0);
-            if (keys && keyBalance != null) {
-                keyBalance.restoreKeys(out, 0, n);
+    /**
+     * Decodes the keys of the entries [from, to) in attention order into {@code out} from index 0
+     * (from {@link #lowPrecisionEntries()} on: those a {@link LowPrecisionAttention} does not read).
+     */
+    public void readKeys(int from, int to, float[] out) {
+        read(from, to, out, keyDim, true);
+    }
+
+    /** As {@link #readKeys(int, int, float[])}, for the values. */
+    public void readValues(int from, int to, float[] out) {
+        read(from, to, out, valueDim, false);
+    }
+
+    /** Entries [from, to) of the classes in attention order, decoded into out[0, (to - from) * width). */
+    private void read(int from, int to, float[] out, int width, boolean keys) {
+        int base = readClass(lowPrecision, 0, from, to, out, width, keys);
+        base = readClass(merged, base, from, to, out, width, keys);
+        readClass(kept, base, from, to, out, width, keys);
+    }
+
+    /** The part of [from, to) that falls in {@code entries} (null: none), which start at {@code base}; returns where the next class starts. */
+    private int readClass(Entries entries, int base, int from, int to, float[] out, int width, boolean keys) {
+        if (entries == null) {
+            return base;
+        }
+        int lo = Math.max(from, base);
+        int hi = Math.min(to, base + entries.size());
+        if (lo < hi) {
+            (keys ? entries.keys : entries.values).decode(lo - base, hi - lo, out, (lo - from) * width);
+            if (keys && entries == lowPrecision && keyBalance != null) {
+                keyBalance.restoreKeys(out, (lo - from) * width, hi - lo);
             }
-            at = n;
         }
-        if (merged != null && merged.size() > 0 && at < count) {
-            int n = Math.min(count - at, merged.size());
-            (keys ? merged.keys : merged.values).decode(0, n, out, at * width);
-            at += n;
-        }
-        if (at < count) {
-            (keys ? kept.keys : kept.values).decode(0, count - at, out, at * width);
-        }
+        return base + entries.size();
     }
 
     /** The logit bias of the first {@code count} entries in attention order (0 but for merged entries). */

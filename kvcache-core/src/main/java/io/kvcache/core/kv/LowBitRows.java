@@ -140,6 +140,26 @@ public final class LowBitRows {
         }
     }
 
+    /** Groups per row (the last may be shorter). */
+    int groups() {
+        return groups;
+    }
+
+    /** Where a row's code stream starts, in bytes from the row's start: after every group's header. */
+    int codesOffset() {
+        return groups * headerBytes;
+    }
+
+    /** The stored scale of group {@code g} of the row at {@code src[row]}. */
+    float scale(byte[] src, int row, int g) {
+        return Float.float16ToFloat(getHalf(src, row + g * headerBytes));
+    }
+
+    /** The stored minimum of group {@code g} of the row at {@code src[row]}: its lowest level. */
+    float minimum(byte[] src, int row, int g) {
+        return symmetric ? symmetricMin(scale(src, row, g)) : Float.float16ToFloat(getHalf(src, row + g * headerBytes + 2));
+    }
+
     /** The smallest fp16 scale with min + levels*scale >= max in float arithmetic, as decoding computes it. */
     private short coveringScale(float min, float max) {
         short scale = ceilHalf((float) (((double) max - min) / levels));

@@ -17,6 +17,15 @@ final class QuantizedRows implements RowStore {
         this.data = new byte[INITIAL_ROWS * rowBytes];
     }
 
+    LowBitRows codec() {
+        return codec;
+    }
+
+    /** The encoded rows, {@link LowBitRows#bytesPerRow()} bytes each from index 0 (the array may be longer). */
+    byte[] data() {
+        return data;
+    }
+
     @Override
     public int width() {
         return codec.width();
