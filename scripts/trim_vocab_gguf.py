@@ -26,6 +26,7 @@ import gzip
 import os
 import shutil
 import sys
+import unicodedata
 
 import numpy as np
 
@@ -54,6 +55,9 @@ def working_forms(inputs, model):
     if model == "gpt2":
         table = byte_level_chars()
         return ["".join(table[b] for b in text.encode("utf-8")) for text in inputs]
+    if model == "t5":
+        # Unigram vocabularies normalize first (their precompiled charsmap is NFKC-like: "\u00bd" -> "1\u20442")
+        inputs = inputs + [unicodedata.normalize("NFKC", text) for text in inputs]
     # SentencePiece and SentencePiece-style BPE: spaces are U+2581, and a prefix space may be added
     escaped = [text.replace(" ", "\u2581") for text in inputs]
     return escaped + ["\u2581" + text for text in escaped]

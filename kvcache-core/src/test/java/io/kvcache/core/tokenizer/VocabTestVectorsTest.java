@@ -13,14 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 /**
  * llama.cpp's tokenizer test vectors for every text-generation vocabulary of its models folder that
  * has them, through the GGUF tokenizer: the four the shared data ships, and trimmed copies of the
- * others in this module's test resources.
+ * others in this module's test resources. aquila, baichuan, gpt-neox and nomic-bert-moe ship without
+ * vectors in llama.cpp; theirs were computed with llama.cpp's tokenizer by scripts/make_vocab_vectors.py.
  */
 class VocabTestVectorsTest {
     static Stream<VocabTestVectors.Case> vectors() {
         return Stream.concat(
                 Stream.of("llama-spm", "llama-bpe", "qwen2", "gpt-2").flatMap(v -> VocabTestVectors.of(v).stream()),
-                Stream.of("command-r", "deepseek-coder", "deepseek-llm", "falcon", "gemma-4", "mpt", "phi-3", "qwen35",
-                        "refact", "starcoder").flatMap(v -> VocabTestVectors.bundled(v).stream()));
+                Stream.of("aquila", "baichuan", "command-r", "deepseek-coder", "deepseek-llm", "falcon", "gemma-4",
+                        "gpt-neox", "mpt", "phi-3", "qwen35", "refact", "starcoder").flatMap(v -> VocabTestVectors.bundled(v).stream()));
     }
 
     @ParameterizedTest(name = "{0}", allowZeroInvocations = true)
@@ -38,6 +39,17 @@ class VocabTestVectorsTest {
                 .isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("'bert'")
                 .hasMessageContaining("WordPiece")
+                .hasMessageContaining("supported: llama");
+    }
+
+    /** nomic-bert-moe's Unigram (T5-style) vocabulary belongs to an embedding model too. */
+    @Test
+    void unigramVocabularyIsRefusedByName() {
+        VocabTestVectors.Case any = VocabTestVectors.bundled("nomic-bert-moe").getFirst();
+        assertThatThrownBy(() -> TestTokenizers.gguf(any.gguf()))
+                .isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("'t5'")
+                .hasMessageContaining("Unigram")
                 .hasMessageContaining("supported: llama");
     }
 }
