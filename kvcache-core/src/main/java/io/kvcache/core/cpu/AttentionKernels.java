@@ -5,6 +5,7 @@ import io.kvcache.core.tensor.LaneSums;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -41,8 +42,10 @@ final class AttentionKernels {
     /** Cache entries per tile of the tiled kernel (ggml's GGML_FA_TILE_KV). */
     static final int KV_TILE = 64;
     private static final VectorSpecies<Float> EXP = FloatVector.SPECIES_PREFERRED;
-    /** Doubles of the decode kernel's exponentials. */
+    /** Doubles of the decode kernel's exponentials, and the floats that widen into them. */
     private static final VectorSpecies<Double> EXP_DOUBLES = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> EXP_FLOATS =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(EXP_DOUBLES.vectorBitSize() / 2));
 
     private AttentionKernels() {
     }
