@@ -126,7 +126,7 @@ class LowPrecisionAttentionTest {
     }
 
     private static HeadCache head(int width, int bits, int groupSize, boolean balance) {
-        StorageLayout layout = new MixedPrecisionPolicy(1, 0.1, new LowPrecision(bits, groupSize, balance)).layout();
+        StorageLayout layout = new MixedPrecisionPolicy(1, 0.1, new LowPrecision(bits, groupSize, balance), BudgetAllocation.UNIFORM).layout();
         return new HeadCache(width, width, layout);
     }
 
