@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * One query's attention over the low-precision entries of a head, computed from their codes: a
- * key row is never expanded to floats. With a group's stored scale s and minimum m, a key value is
+ * Attention of a decode step's queries over the low-precision entries of a head, computed from
+ * their codes: a key or value row is never expanded to floats. With a group's stored scale s and minimum m, a key value is
  * m + s * code, so
  * <pre>
  *   q . k = sum over groups g of  s_g * (q_g . codes_g)  +  m_g * sum(q_g)
@@ -21,9 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>4-bit rows whose groups are whole chunks of {@code 2L} codes (L float lanes) take the vector
  * path: a chunk is L bytes, its low nibbles are the even codes and its high nibbles the odd ones,
  * so the query is kept de-interleaved the same way and no shuffle is needed; the minima meet the
- * query's sum over each chunk. Other rows (2 and 3
- * bits, narrow groups) are decoded one row at a time into a small buffer and dotted with the
- * prepared query. The float order differs from decoding every row first, so results agree with
+ * query's sum over each chunk. Other rows (2 and 3 bits, narrow groups) are decoded one row at a
+ * time into a small buffer and dotted with the prepared query. The float order differs from decoding every row first, so results agree with
  * that to rounding (the compressed path has no llama.cpp counterpart; its quality figures pin it).
  *
  * <p>An instance holds per-thread buffers: use one per thread.
@@ -47,10 +46,10 @@ public final class LowPrecisionAttention {
     /**
      * scores[scoresOff + i * stride + e] = scale * (q_i . k_e) for the head's low-precision
      * entries e in [0, {@link HeadCache#lowPrecisionEntries()}) and the {@code heads} queries q_i
-     * at {@code query[qOff + i * keyDim]}: the query heads of one key/value group, which share the
+     * at {@code queries[qOff + i * keyDim]}: the query heads of one key/value group, which share the
      * pass over the codes.
      */
-    public void scores(HeadCache head, float[] query, int qOff, int heads, float scale, float[] scores, int scoresOff,
+    public void scores(HeadCache head, float[] queries, int qOff, int heads, float scale, float[] scores, int scoresOff,
                        int stride) {
         Entries low = head.lowPrecision();
         if (low == null || low.size() == 0) {
@@ -62,10 +61,10 @@ public final class LowPrecisionAttention {
         int width = codec.width();
         for (int first = 0; first < heads; first += HEADS) {
             int n = Math.min(HEADS, heads - first);
-            prepare(codec, query, qOff + first * width, n, scale, head.keyBalance(), vector);
+            prepare(codec, queries, qOff + first * width, n, scale, head.keyBalance(), vector);
             int out = scoresOff + first * stride;
             if (vector) {
-                scores4(keys.data(), codec, low.size(), this.query, n, scores, out, stride);
+                scores4(keys.data(), codec, low.size(), query, n, scores, out, stride);
             } else {
                 for (int i = 0; i < n; i++) {
                     scoresByRow(keys, low.size(), i * width, scores, out + i * stride);
@@ -92,7 +91,7 @@ public final class LowPrecisionAttention {
             int w = wOff + first * stride;
             int o = outOff + first * width;
             if (vectorized(codec)) {
-                ensureRow(2 * CHUNK);
+                ensureRow(CHUNK);
                 addValues4(values.data(), codec, low.size(), weights, w, stride, n, out, o);
             } else {
                 for (int i = 0; i < n; i++) {
