@@ -51,6 +51,7 @@ make_arch gemma3-tiny-F16.gguf 9e34a594ee8edb78f79aab8525b9b87091b15de285b68d8ca
 make_arch granite-tiny-F16.gguf 26fe2f8faeb1bd947ccd8bfd138fa6433b657c231b4b24e2ff9ed32e666e6442 --arch granite --vocab-from "$vocab/ggml-vocab-gpt-2.gguf" --seed 23
 make_arch phi3-tiny-F16.gguf df1bdf66ec5d0b9e98efd23a9a4366c126e624cbca43fd6d85317dca192fce4e --arch phi3 --vocab-from "$vocab/ggml-vocab-llama-spm.gguf" --seed 24
 make_arch smollm3-tiny-F16.gguf 76f5254eabecf764f33b5b26ae70d4768d08fab7856c4db89bdeb492751bed84 --arch smollm3 --vocab-from "$vocab/ggml-vocab-llama-bpe.gguf" --seed 25
+make_arch gemma4-tiny-F16.gguf 85f38ea56f6780d055aafc52722022f6da2b2dc6529f534682632e55eb5c91a3 --arch gemma4 --vocab-from "$vocab/ggml-vocab-llama-spm.gguf" --seed 27
 make_arch mistral3-tiny-F16.gguf 03f489b069ddca65d57737880457920f9ae616f141025b5aeef5c4afbe9cb342 --arch mistral3 --vocab-from "$vocab/ggml-vocab-llama-bpe.gguf" --seed 26
 
 if [ "${1:-}" = "--bench" ] && [ ! -f "$out/smollm2-135m-shape-Q8_0.gguf" ]; then

@@ -19,6 +19,13 @@ generator ../shared/tools/make_synthetic_gguf.py; this script adds the families:
   smollm3  llama block without RoPE in every fourth layer
   mistral3 llama block with YaRN RoPE scaling (factor, original context, beta fast/slow, log
            multiplier) and the query temperature log(floor(pos / original context) + 1) * scale + 1
+  gemma4   Gemma 4's small (E2B/E4B) text shape: per-layer inputs (a second token embedding and a
+           projection of the embedding, gated into every layer's output), sliding layers given as
+           per-layer booleans with their own head width and RoPE base, global layers with a wider
+           head rotated in part ("proportional" RoPE: frequency factors 1e30 on the unrotated pairs),
+           q/k RMSNorm and a weightless RMSNorm of v, attention scale 1, the last layers reusing the
+           keys and values of the last earlier layer of their kind (shared_kv_layers), a double-wide
+           feed-forward in those layers, a per-layer output scale, final logit soft-capping
 
 Weight recipe as the shared generator's: matrices ~ N(0, --std), norm gains ~ g*(1+0.1 N(0,1)),
 tied models raise the final norm gain so logits are peaked; one numpy PCG64 generator seeded with
@@ -56,6 +63,11 @@ SHAPES = {
     "mistral3": dict(dim=128, layers=3, heads=4, kv_heads=2, head_dim=32, ffn=384, ctx=4096, eps=1e-5,
                      rope_base=10000.0, yarn_factor=4.0, original_ctx=64, yarn_beta_fast=32.0,
                      yarn_beta_slow=1.0, yarn_log_mul=1.0, temperature_scale=0.1),
+    # Two sliding layers and one global in each three; the last three layers (two sliding, one
+    # global) reuse the keys and values of layers 1 and 2.
+    "gemma4": dict(dim=128, layers=6, heads=4, kv_heads=2, head_dim=64, head_dim_swa=32, ffn=192, ctx=4096,
+                   eps=1e-6, rope_base=1000000.0, rope_base_swa=10000.0, window=16, final_softcap=30.0,
+                   pattern=3, shared_kv_layers=3, per_layer=16, partial_rotary=0.25),
     "smollm3": dict(dim=128, layers=4, heads=4, kv_heads=2, head_dim=32, ffn=384, ctx=4096, eps=1e-6,
                     rope_base=5000000.0),
 }
@@ -92,6 +104,19 @@ def build(args):
         ("%s.rope.freq_base" % arch, g.T_F32, s["rope_base"]),
         ("%s.attention.layer_norm_rms_epsilon" % arch, g.T_F32, s["eps"]),
     ]
+    if arch == "gemma4":
+        swa = [i % s["pattern"] < s["pattern"] - 1 for i in range(L)]
+        first_shared = L - s["shared_kv_layers"]
+        ffn_per_layer = [ffn if i < first_shared else 2 * ffn for i in range(L)]
+        kv = [e for e in kv if e[0] != "%s.feed_forward_length" % arch]
+        kv.append(("%s.feed_forward_length" % arch, g.T_ARR, (g.T_U32, np.array(ffn_per_layer, dtype=np.uint32))))
+        kv.append(("%s.attention.sliding_window_pattern" % arch, g.T_ARR, (g.T_BOOL, np.array(swa, dtype=np.uint8))))
+        kv.append(("%s.attention.shared_kv_layers" % arch, g.T_U32, s["shared_kv_layers"]))
+        kv.append(("%s.embedding_length_per_layer_input" % arch, g.T_U32, s["per_layer"]))
+        kv.append(("%s.attention.key_length_swa" % arch, g.T_U32, s["head_dim_swa"]))
+        kv.append(("%s.attention.value_length_swa" % arch, g.T_U32, s["head_dim_swa"]))
+        kv.append(("%s.rope.dimension_count_swa" % arch, g.T_U32, s["head_dim_swa"]))
+        kv.append(("%s.rope.freq_base_swa" % arch, g.T_F32, s["rope_base_swa"]))
     if "window" in s:
         kv.append(("%s.attention.sliding_window" % arch, g.T_U32, s["window"]))
     if s.get("attn_softcap"):
@@ -146,6 +171,11 @@ def build(args):
         T.append((name, [n], g.GGML_F32, producer))
 
     mat("token_embd.weight", dim, n_vocab)
+    if arch == "gemma4":
+        build_gemma4_tensors(s, n_vocab, mat, vec, gain, normal, T, mat_t)
+        vec("output_norm.weight", dim, gain(args.out_std / args.std, dim))
+        g.write_gguf(args.out, kv, T)
+        return
     if arch == "phi3":
         vec("rope_factors_long.weight", hd // 2, factors(hd // 2, 1.0, 16.0))
         vec("rope_factors_short.weight", hd // 2, factors(hd // 2, 1.0, 2.0))
@@ -179,6 +209,44 @@ def build(args):
         vec("output_norm.weight", dim, gain(1.0, dim))
         mat("output.weight", dim, n_vocab, args.out_std)
     g.write_gguf(args.out, kv, T)
+
+
+def build_gemma4_tensors(s, n_vocab, mat, vec, gain, normal, T, mat_t):
+    dim, L, H, HKV, P = s["dim"], s["layers"], s["heads"], s["kv_heads"], s["per_layer"]
+    swa = [i % s["pattern"] < s["pattern"] - 1 for i in range(L)]
+    first_shared = L - s["shared_kv_layers"]
+    # the per-layer token embedding: a row of per_layer x layers values per token
+    T.append(("per_layer_token_embd.weight", [P * L, n_vocab], mat_t, normal(0.5, P * L * n_vocab)))
+    mat("per_layer_model_proj.weight", dim, P * L, 0.5)
+    vec("per_layer_proj_norm.weight", P, gain(1.0, P))
+    # global layers rotate the first partial_rotary of their pairs; a factor of 1e30 stops the others
+    full_pairs = s["head_dim"] // 2
+    rotated = int(s["head_dim"] * s["partial_rotary"] / 2)
+    vec("rope_freqs.weight", full_pairs,
+        lambda: np.array([1.0] * rotated + [1e30] * (full_pairs - rotated), dtype=np.float32))
+    for i in range(L):
+        p = "blk.%d." % i
+        hd = s["head_dim_swa"] if swa[i] else s["head_dim"]
+        ffn = s["ffn"] if i < first_shared else 2 * s["ffn"]
+        vec(p + "attn_norm.weight", dim, gain(4.0, dim))
+        mat(p + "attn_q.weight", dim, H * hd)
+        if i < first_shared:
+            mat(p + "attn_k.weight", dim, HKV * hd)
+            mat(p + "attn_v.weight", dim, HKV * hd)
+        vec(p + "attn_q_norm.weight", hd, gain(1.0, hd))
+        if i < first_shared:
+            vec(p + "attn_k_norm.weight", hd, gain(1.0, hd))
+        mat(p + "attn_output.weight", H * hd, dim)
+        vec(p + "post_attention_norm.weight", dim, gain(1.0, dim))
+        vec(p + "ffn_norm.weight", dim, gain(2.0, dim))
+        mat(p + "ffn_gate.weight", dim, ffn)
+        mat(p + "ffn_up.weight", dim, ffn)
+        mat(p + "ffn_down.weight", ffn, dim)
+        vec(p + "post_ffw_norm.weight", dim, gain(1.0, dim))
+        mat(p + "inp_gate.weight", dim, P, 0.2)
+        mat(p + "proj.weight", P, dim, 0.2)
+        vec(p + "post_norm.weight", dim, gain(1.0, dim))
+        vec(p + "layer_output_scale.weight", 1, gain(0.8, 1))
 
 
 def main(argv=None):

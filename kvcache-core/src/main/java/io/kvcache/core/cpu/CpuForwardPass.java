@@ -69,21 +69,23 @@ public final class CpuForwardPass implements ForwardPass {
         this.longRopes = traits.ropeOriginalContext() > 0 ? ropeTables(weights.longRopeFactors(), tables) : ropes;
     }
 
-    /** Per layer, its table; layers of the same base, scale and factors share one. */
+    /** Per layer, its table; layers of the same rotated width, base, scale and factors share one. */
     private RopeTable[] ropeTables(float[] factors, Map<RopeKey, RopeTable> tables) {
         RopeTable[] perLayer = new RopeTable[config.layers()];
         for (int layer = 0; layer < perLayer.length; layer++) {
             LayerAttention la = config.attention(layer);
             if (la.rotates()) {
-                perLayer[layer] = tables.computeIfAbsent(new RopeKey(la.ropeBase(), la.ropeScale(), factors), k -> new RopeTable(config.ropeDims(), la.ropeBase(),
-                        la.ropeScale(), factors, traits.ropeAttentionFactor(), traits.yarn()));
+                float[] own = la.ropeFactors() ? factors : null;
+                perLayer[layer] = tables.computeIfAbsent(new RopeKey(la.ropeDims(), la.ropeBase(), la.ropeScale(), own),
+                        k -> new RopeTable(la.ropeDims(), la.ropeBase(), la.ropeScale(), own, traits.ropeAttentionFactor(),
+                                traits.yarn()));
             }
         }
         return perLayer;
     }
 
     /** What makes two layers' RoPE tables the same (the factors by identity: they are the model's arrays). */
-    private record RopeKey(float base, float scale, float[] factors) {
+    private record RopeKey(int dims, float base, float scale, float[] factors) {
     }
 
     /**
@@ -201,15 +203,72 @@ public final class CpuForwardPass implements ForwardPass {
             weights.tokenEmbedding().readRow(tokens[from + b], a.x, b * config.dim());
         }
         VectorMath.scale(a.x, count * config.dim(), traits.embeddingScale());
+        if (weights.perLayerInputs() != null) {
+            perLayerInputs(tokens, from, count, a);
+        }
         for (int i = from; i < from + count; i++) {
             cache.advance(tokens[i]);
         }
         for (int layer = 0; layer < config.layers(); layer++) {
             attentionBlock(layer, cache, rope[layer], start, count, a);
             feedForwardBlock(layer, count, a);
+            if (weights.perLayerInputs() != null) {
+                perLayerInputBlock(layer, count, a);
+            }
+            float[] outputScale = weights.layers().get(layer).outputScale();
+            if (outputScale != null) {
+                VectorMath.scale(a.x, count * config.dim(), outputScale[0]);
+            }
         }
         cache.compact();
         return a;
+    }
+
+    /**
+     * Gemma 4's per-layer inputs of the batch into {@code a.perLayer} (token by token, layer after
+     * layer): the embedded input projected, scaled by 1/sqrt(dim) and normalized per layer, plus the
+     * token's per-layer embedding scaled by sqrt(width), the sum scaled by 1/sqrt(2), in llama.cpp's order.
+     */
+    private void perLayerInputs(int[] tokens, int from, int count, Activations a) {
+        ModelWeights.PerLayerInputs p = weights.perLayerInputs();
+        int width = traits.perLayerInput();
+        int row = config.layers() * width;
+        p.projection().multiply(a.x, count, a.perLayer, pool);
+        VectorMath.scale(a.perLayer, count * row, 1f / (float) Math.sqrt(config.dim()));
+        for (int slice = 0; slice < count * config.layers(); slice++) {
+            VectorMath.rmsNorm(a.perLayer, slice * width, p.projectionNorm(), config.rmsEpsilon(), a.perLayer, slice * width, width);
+        }
+        float embeddingScale = (float) Math.sqrt(width);
+        float inputScale = 1f / (float) Math.sqrt(2f);
+        for (int b = 0; b < count; b++) {
+            p.embedding().readRow(tokens[from + b], a.perLayerGate, 0);
+            for (int i = 0; i < row; i++) {
+                a.perLayer[b * row + i] = (a.perLayer[b * row + i] + a.perLayerGate[i] * embeddingScale) * inputScale;
+            }
+        }
+    }
+
+    /**
+     * x += norm(proj(gelu(gate(x)) * input)): the layer's slice of the per-layer inputs, gated by
+     * the layer's output, joins the residual stream (Gemma 4).
+     */
+    private void perLayerInputBlock(int layer, int count, Activations a) {
+        LayerWeights w = weights.layers().get(layer);
+        int width = traits.perLayerInput();
+        int row = config.layers() * width;
+        int dim = config.dim();
+        w.perLayerGate().multiply(a.x, count, a.perLayerGate, pool);
+        VectorMath.gelu(a.perLayerGate, 0, count * width);
+        for (int b = 0; b < count; b++) {
+            for (int i = 0; i < width; i++) {
+                a.perLayerGate[b * width + i] *= a.perLayer[b * row + layer * width + i];
+            }
+        }
+        w.perLayerProjection().multiply(a.perLayerGate, count, a.out, pool);
+        for (int b = 0; b < count; b++) {
+            VectorMath.rmsNorm(a.out, b * dim, w.perLayerPostNorm(), config.rmsEpsilon(), a.out, b * dim, dim);
+        }
+        VectorMath.add(a.out, a.x, count * dim);
     }
 
     /**
@@ -243,12 +302,13 @@ public final class CpuForwardPass implements ForwardPass {
             w.key().multiply(a.xn, count, a.k, pool);
             w.value().multiply(a.xn, count, a.v, pool);
         }
-        int hd = config.headDim();
-        int vd = config.valueDim();
+        LayerAttention la = config.attention(layer);
+        int hd = la.headDim();
+        int vd = la.valueDim();
         int qWidth = config.heads() * hd;
         int kWidth = config.kvHeads() * hd;
         int vWidth = config.kvHeads() * vd;
-        boolean tiled = usesTiledAttention(count);
+        boolean tiled = usesTiledAttention(count, hd);
         boolean rotated = cache.rotatesKeys();
         QueryTemperature temperature = traits.queryTemperature();
         for (int b = 0; b < count; b++) {
@@ -289,6 +349,9 @@ public final class CpuForwardPass implements ForwardPass {
                 }
                 if (rotated) {
                     Hadamard.rotate(a.k, off, hd);
+                }
+                if (traits.valueNorm()) {
+                    VectorMath.rmsNorm(a.v, b * vWidth + g * vd, null, config.rmsEpsilon(), a.v, b * vWidth + g * vd, vd);
                 }
                 cache.head(layer, g).append(pos, a.k, off, a.v, b * vWidth + g * vd);
             }
@@ -379,8 +442,8 @@ public final class CpuForwardPass implements ForwardPass {
     private void attendWeightedStep(HeadCache head, int layer, int group, int start, Activations a, AttentionScratch s,
                                     int firstHead, int endHead, int stride) {
         LayerAttention window = config.attention(layer);
-        int hd = config.headDim();
-        int vd = config.valueDim();
+        int hd = window.headDim();
+        int vd = window.valueDim();
         int entries = head.countUpTo(start);
         int low = head.lowPrecisionEntries();
         s.ensure(entries, hd, vd);
@@ -410,7 +473,7 @@ public final class CpuForwardPass implements ForwardPass {
      * head has none).
      */
     private float[] readCompressed(HeadCache head, int entries, boolean withPositions, AttentionScratch s) {
-        s.ensure(entries, config.headDim(), config.valueDim());
+        s.ensure(entries, head.keyDim(), head.valueDim());
         head.readKeys(entries, s.keys);
         head.readValues(entries, s.values);
         return readBiases(head, entries, withPositions, s);
@@ -477,8 +540,8 @@ public final class CpuForwardPass implements ForwardPass {
     private void attend(HeadCache head, int layer, int group, int block, int start, int count, Activations a,
                         AttentionScratch s, int firstHead, int endHead) {
         LayerAttention window = config.attention(layer);
-        int hd = config.headDim();
-        int vd = config.valueDim();
+        int hd = window.headDim();
+        int vd = window.valueDim();
         int firstQuery = block * QUERY_BLOCK;
         int lastQuery = Math.min(count, firstQuery + QUERY_BLOCK) - 1;
         int entries = head.countUpTo(start + lastQuery);
@@ -487,7 +550,7 @@ public final class CpuForwardPass implements ForwardPass {
         head.readValues(entries, s.values);
         float scale = traits.attentionScale();
         float softCap = traits.attentionSoftCap();
-        boolean tiled = usesTiledAttention(count);
+        boolean tiled = usesTiledAttention(count, hd);
         // A window's tiles start at its first entry, so the last may reach a tile past the entries.
         int stride = (entries + AttentionKernels.KV_TILE - 1) / AttentionKernels.KV_TILE * AttentionKernels.KV_TILE
                 + (window.sliding() ? AttentionKernels.KV_TILE : 0);
@@ -524,8 +587,8 @@ public final class CpuForwardPass implements ForwardPass {
     private void attendWeighted(HeadCache head, int layer, int group, int block, int start, int count, Activations a,
                                 AttentionScratch s, PromptAttention.AttentionRows replay) {
         LayerAttention window = config.attention(layer);
-        int hd = config.headDim();
-        int vd = config.valueDim();
+        int hd = window.headDim();
+        int vd = window.valueDim();
         int firstQuery = block * QUERY_BLOCK;
         int lastQuery = Math.min(count, firstQuery + QUERY_BLOCK) - 1;
         int entries = head.countUpTo(start + lastQuery);
@@ -582,7 +645,7 @@ public final class CpuForwardPass implements ForwardPass {
 
         @Override
         public float[] keys(int kvHead) {
-            int hd = config.headDim();
+            int hd = config.attention(layer).headDim();
             float[] keys = new float[count * hd];
             for (int b = 0; b < count; b++) {
                 System.arraycopy(a.k, b * config.kvHeads() * hd + kvHead * hd, keys, b * hd, hd);
@@ -592,7 +655,7 @@ public final class CpuForwardPass implements ForwardPass {
 
         @Override
         public float[] queries(int kvHead) {
-            int hd = config.headDim();
+            int hd = config.attention(layer).headDim();
             int group = config.groupSize();
             float[] queries = new float[count * group * hd];
             for (int b = 0; b < count; b++) {
@@ -621,8 +684,8 @@ public final class CpuForwardPass implements ForwardPass {
      * {@link #TILED_MIN_QUERIES} queries when the head width fills whole 16-float registers; below
      * that (decode steps, short prompts) it runs the fp16-accumulating one.
      */
-    private boolean usesTiledAttention(int queries) {
-        return queries >= TILED_MIN_QUERIES && config.headDim() % 16 == 0;
+    private static boolean usesTiledAttention(int queries, int headDim) {
+        return queries >= TILED_MIN_QUERIES && headDim % 16 == 0;
     }
 
     private void feedForwardBlock(int layer, int count, Activations a) {
@@ -631,11 +694,12 @@ public final class CpuForwardPass implements ForwardPass {
         for (int b = 0; b < count; b++) {
             VectorMath.rmsNorm(a.x, b * dim, w.ffnNorm(), config.rmsEpsilon(), a.xn, b * dim, dim);
         }
+        int ffn = w.ffnGate().rows();
         w.ffnGate().multiply(a.xn, count, a.gate, pool);
         w.ffnUp().multiply(a.xn, count, a.up, pool);
         switch (traits.activation()) {
-            case SILU -> VectorMath.swiglu(a.gate, a.up, count, config.ffnDim());
-            case GELU -> VectorMath.geglu(a.gate, a.up, count * config.ffnDim());
+            case SILU -> VectorMath.swiglu(a.gate, a.up, count, ffn);
+            case GELU -> VectorMath.geglu(a.gate, a.up, count * ffn);
         }
         w.ffnDown().multiply(a.gate, count, a.out, pool);
         joinResidual(w.postFfnNorm(), count, a);
@@ -687,6 +751,9 @@ public final class CpuForwardPass implements ForwardPass {
         final float[] out;
         final float[] gate;
         final float[] up;
+        /** Gemma 4's per-layer inputs of the batch (token by token, layer after layer), and the gated one of a layer. */
+        final float[] perLayer;
+        final float[] perLayerGate;
         /** A decode step's attention probabilities over compressed heads, per query head (grown as entries grow). */
         float[] headProbabilities = new float[0];
 
@@ -700,6 +767,10 @@ public final class CpuForwardPass implements ForwardPass {
             out = new float[count * c.dim()];
             gate = new float[count * c.ffnDim()];
             up = new float[count * c.ffnDim()];
+            int perLayerRow = c.layers() * c.traits().perLayerInput();
+            perLayer = new float[count * perLayerRow];
+            // also holds one token's per-layer embedding row while the inputs are computed
+            perLayerGate = new float[Math.max(count * c.traits().perLayerInput(), perLayerRow)];
         }
     }
 
@@ -744,8 +815,10 @@ public final class CpuForwardPass implements ForwardPass {
         }
 
         void ensure(int entries, int keyDim, int valueDim) {
-            if (scores.length < Math.max(entries, AttentionKernels.KV_TILE)) {
-                int n = Math.max(Math.max(entries, AttentionKernels.KV_TILE), scores.length * 2);
+            int needed = Math.max(entries, AttentionKernels.KV_TILE);
+            // layers of different head widths (Gemma 4) share the buffers
+            if (scores.length < needed || keys.length < scores.length * keyDim || values.length < scores.length * valueDim) {
+                int n = scores.length < needed ? Math.max(needed, scores.length * 2) : scores.length;
                 keys = new float[n * keyDim];
                 values = new float[n * valueDim];
                 scores = new float[n];

@@ -56,6 +56,18 @@ final class VectorMath {
         }
     }
 
+    /** x = gelu(x) over n elements from off, as ggml_vec_gelu_f32 computes it (the table and bounds of {@link #geglu}). */
+    static void gelu(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            float v = x[i];
+            if (v <= -10f) {
+                x[i] = 0f;
+            } else if (v < 10f) {
+                x[i] = GeluTable.VALUES[Float.floatToFloat16(v) & 0xffff];
+            }
+        }
+    }
+
     /** GELU of every fp16 value, rounded to fp16, indexed by its bits (ggml's table). */
     private static final class GeluTable {
         private static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
@@ -72,7 +84,8 @@ final class VectorMath {
     }
 
     /**
-     * out = x / rms(x) * gain over one row, with the sum of squares in double as llama.cpp does.
+     * out = x / rms(x) * gain over one row, with the sum of squares in double as llama.cpp does; a
+     * null gain is 1 (a norm without weights).
      */
     static void rmsNorm(float[] x, int xOff, float[] gain, float eps, float[] out, int outOff, int n) {
         double sum = 0;
@@ -83,7 +96,7 @@ final class VectorMath {
         float mean = (float) (sum / n);
         float scale = 1.0f / (float) Math.sqrt(mean + eps);
         for (int i = 0; i < n; i++) {
-            out[outOff + i] = x[xOff + i] * scale * gain[i];
+            out[outOff + i] = gain == null ? x[xOff + i] * scale : x[xOff + i] * scale * gain[i];
         }
     }
 

@@ -1,5 +1,6 @@
 package io.kvcache.core.kv;
 
+import io.kvcache.core.model.LayerAttention;
 import io.kvcache.core.model.ModelConfig;
 
 import java.util.ArrayList;
@@ -26,7 +27,6 @@ public final class KvCache implements Sequence {
     private final KvCacheConfig config;
     private final TokenClasses classes;
     private final StorageLayout layout;
-    private final int keyDim;
     private final TokenSequence tokens;
     private final Compactor compactor = new Compactor();
     /** The heads of a layer that share its heavy-hitter budget in one compaction (see {@link BudgetAllocation}). */
@@ -58,7 +58,6 @@ public final class KvCache implements Sequence {
         this.tokens = new TokenSequence(capacity);
         this.config = config;
         this.classes = classes;
-        this.keyDim = model.headDim();
         this.layout = config.layout();
         this.owners = owners(config, model);
         this.heads = new HeadCache[model.layers()][model.kvHeads()];
@@ -72,7 +71,7 @@ public final class KvCache implements Sequence {
         for (int layer = 0; layer < heads.length; layer++) {
             for (int h = 0; h < model.kvHeads(); h++) {
                 if (owners[layer] == layer) {
-                    heads[layer][h] = new HeadCache(keyDim, model.valueDim(), layout);
+                    heads[layer][h] = new HeadCache(model.attention(layer).headDim(), model.attention(layer).valueDim(), layout);
                 }
                 headPolicies[layer][h] = initial;
             }
@@ -90,7 +89,6 @@ public final class KvCache implements Sequence {
         this.config = other.config;
         this.classes = other.classes;
         this.layout = other.layout;
-        this.keyDim = other.keyDim;
         this.owners = other.owners;
         this.windows = other.windows;
         this.windowFloors = other.windowFloors.clone();
@@ -154,11 +152,21 @@ public final class KvCache implements Sequence {
             declared |= model.kvLayer(layer) != layer;
         }
         if (!declared) {
-            return config.layerSharing().owners(model.layers());
+            int[] owners = config.layerSharing().owners(model.layers());
+            for (int layer = 0; layer < owners.length; layer++) {
+                LayerAttention mine = model.attention(layer);
+                LayerAttention theirs = model.attention(owners[layer]);
+                if (mine.headDim() != theirs.headDim() || mine.valueDim() != theirs.valueDim()) {
+                    throw new IllegalArgumentException("kvcache.policy: layer-condensed sharing would let layer " + layer
+                            + " attend to layer " + owners[layer] + "'s cache, whose heads are " + theirs.headDim() + "/"
+                            + theirs.valueDim() + " wide against its " + mine.headDim() + "/" + mine.valueDim());
+                }
+            }
+            return owners;
         }
         if (config.layerSharing().shares()) {
             throw new IllegalArgumentException("kvcache.policy: this model already shares keys and values across layers "
-                    + "(its layer_types); layer-condensed sharing cannot be added on top");
+                    + "(its layer_types, or Gemma 4's shared_kv_layers); layer-condensed sharing cannot be added on top");
         }
         return model.kvLayers().stream().mapToInt(Integer::intValue).toArray();
     }
@@ -295,7 +303,7 @@ public final class KvCache implements Sequence {
             for (int h = 0; h < kvHeads(); h++) {
                 float[] queries = prompt.queries(h);
                 heads[layer][h].setKeyBalance(KeyBalance.fromPrefill(prompt.keys(h), 0, prompt.count(), queries, 0,
-                        queries.length / keyDim, keyDim));
+                        queries.length / heads[layer][h].keyDim(), heads[layer][h].keyDim()));
             }
         }
         config.policy().afterPrompt(this, layer, prompt);
@@ -425,12 +433,12 @@ public final class KvCache implements Sequence {
     @Override
     public KvMemoryReport memory() {
         int length = tokens.length();
-        long fullPerHead = StorageLayout.FULL.keptBytes(length, Math.min(length, 1), keyDim, heads[owners[0]][0].valueDim());
         List<HeadMemory> report = new ArrayList<>();
         for (int layer = 0; layer < heads.length; layer++) {
             boolean owns = ownsLayer(layer);
             for (int h = 0; h < heads[layer].length; h++) {
                 HeadCache head = heads[layer][h];
+                long fullPerHead = StorageLayout.FULL.keptBytes(length, Math.min(length, 1), head.keyDim(), head.valueDim());
                 report.add(new HeadMemory(layer, h, headPolicy(layer, h).name(), owns ? -1 : owners[layer],
                         owns ? head.keptEntries() : 0, owns ? head.lowPrecisionEntries() : 0,
                         owns ? head.mergedEntries() : 0, owns ? head.bytesHeld() : 0, fullPerHead,

@@ -38,6 +38,7 @@ public final class KvFootprint {
     public KvFootprint(ModelConfig model, KvCacheConfig config) {
         this.policy = config.policy();
         this.layout = config.layout();
+        // the widest heads: Gemma 4's narrower sliding heads are counted at its global width, an upper bound
         this.keyDim = model.headDim();
         this.valueDim = model.valueDim();
         this.kvHeads = model.kvHeads();

@@ -20,6 +20,11 @@ public enum Architecture {
     GEMMA2("gemma2", RopeStyle.HALVES),
     /** Gemma 3: as Gemma 2 with q/k norms instead of attention soft-capping, five sliding layers in six with their own RoPE base. */
     GEMMA3("gemma3", RopeStyle.HALVES),
+    /**
+     * Gemma 4 (small text models): as Gemma 3 with per-layer inputs, narrower sliding heads, partly
+     * rotated global heads, normalized values, and its last layers reusing earlier layers' keys and values.
+     */
+    GEMMA4("gemma4", RopeStyle.HALVES),
     /** Granite 3 (dense): the Llama block with embedding, attention, residual and logit multipliers. */
     GRANITE("granite", RopeStyle.INTERLEAVED),
     /** Phi 3 / 3.5 / 4-mini: fused q/k/v and gate/up projections, LongRoPE factors. */

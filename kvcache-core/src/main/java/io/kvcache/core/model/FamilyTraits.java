@@ -30,8 +30,8 @@ final class FamilyTraits {
     private FamilyTraits() {
     }
 
-    static ModelTraits read(Architecture arch, GgufMetadata md, int layers, int dim, int heads, int headDim,
-                            float ropeBase, int contextLength, String source) {
+    static ModelTraits read(Architecture arch, GgufMetadata md, int layers, int dim, int heads, int headDim, int valueDim,
+                            int ropeDims, float ropeBase, int contextLength, String source) {
         String p = arch.ggufName() + ".";
         float ropeScale = ropeScale(md, p, source);
         float ropeAttentionFactor = positive(md.floatOr(p + "rope.scaling.attn_factor", 1f), "rope.scaling.attn_factor", source);
@@ -52,10 +52,10 @@ final class FamilyTraits {
             require(Float.isFinite(logMultiplier), source, "rope.scaling.yarn_log_multiplier " + logMultiplier + " is not finite");
             ropeAttentionFactor = YarnRope.attentionFactor(ropeScale, logMultiplier, ropeAttentionFactor);
         }
-        ModelTraits plain = ModelTraits.plain(layers, headDim, ropeBase);
+        ModelTraits plain = ModelTraits.plain(layers, headDim, valueDim, ropeDims, ropeBase);
         List<LayerAttention> global = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
-            global.add(new LayerAttention(0, true, ropeBase, ropeScale));
+            global.add(new LayerAttention(0, true, ropeBase, ropeScale, headDim, valueDim, ropeDims, true));
         }
         float embedding = plain.embeddingScale();
         float query = plain.queryScale();
@@ -66,6 +66,8 @@ final class FamilyTraits {
         float finalCap = 0f;
         Activation activation = Activation.SILU;
         int originalContext = 0;
+        boolean valueNorm = false;
+        int perLayerInput = 0;
         List<LayerAttention> perLayer = global;
         switch (arch) {
             case LLAMA, QWEN2, QWEN3 -> {
@@ -100,8 +102,41 @@ final class FamilyTraits {
                     float slidingScale = gemma2 ? ropeScale : 1f;
                     perLayer = new ArrayList<>();
                     for (int i = 0; i < layers; i++) {
-                        perLayer.add(sliding[i] ? new LayerAttention(window, true, slidingBase, slidingScale) : global.get(i));
+                        perLayer.add(sliding[i] ? global.get(i).sliding(window, slidingBase, slidingScale) : global.get(i));
                     }
+                }
+            }
+            case GEMMA4 -> {
+                embedding = (float) Math.sqrt(dim);
+                // llama.cpp scales neither queries nor scores: the q/k norms set their size
+                query = 1f;
+                attention = 1f;
+                activation = Activation.GELU;
+                finalCap = md.floatOr(p + "final_logit_softcapping", 0f);
+                valueNorm = true;
+                perLayerInput = md.requireInt(p + "embedding_length_per_layer_input");
+                require(perLayerInput >= 0 && perLayerInput <= ModelChecks.MAX_WIDTH, source,
+                        "embedding_length_per_layer_input " + perLayerInput + " is out of range");
+                int window = md.requireInt(p + "attention.sliding_window");
+                require(window > 0, source, "sliding window " + window + " must be positive");
+                Object pattern = md.get(p + "attention.sliding_window_pattern").orElse(null);
+                require(pattern instanceof boolean[] flags && flags.length == layers, source,
+                        "gemma4 needs '" + p + "attention.sliding_window_pattern' as one boolean per layer");
+                boolean[] sliding = (boolean[]) pattern;
+                int slidingHead = md.requireInt(p + "attention.key_length_swa");
+                int slidingValue = md.requireInt(p + "attention.value_length_swa");
+                require(slidingHead == slidingValue && headDim == valueDim, source, "gemma4 needs equal key and value widths, not "
+                        + headDim + "/" + valueDim + " (global) and " + slidingHead + "/" + slidingValue + " (sliding)");
+                require(slidingHead > 0 && slidingHead <= headDim, source,
+                        "sliding key width " + slidingHead + " must be positive and at most the global one " + headDim);
+                int slidingRope = md.intOr(p + "rope.dimension_count_swa", ropeDims);
+                float slidingBase = md.floatOr(p + "rope.freq_base_swa", GEMMA3_SLIDING_BASE);
+                perLayer = new ArrayList<>();
+                for (int i = 0; i < layers; i++) {
+                    // the model's frequency factors ("proportional" RoPE) belong to the global layers only
+                    perLayer.add(sliding[i]
+                            ? new LayerAttention(window, true, slidingBase, 1f, slidingHead, slidingValue, slidingRope, false)
+                            : global.get(i));
                 }
             }
             case GRANITE -> {
@@ -116,7 +151,7 @@ final class FamilyTraits {
                 attention = a == 0f ? attention : a;
                 // Granite uses rope.scaling.finetuned to switch RoPE off in every layer.
                 if (!md.booleanOr(p + "rope.scaling.finetuned", true)) {
-                    perLayer = global.stream().map(l2 -> new LayerAttention(0, false, l2.ropeBase(), l2.ropeScale())).toList();
+                    perLayer = global.stream().map(LayerAttention::unrotated).toList();
                 }
             }
             case PHI3 -> {
@@ -129,7 +164,7 @@ final class FamilyTraits {
                 perLayer = new ArrayList<>();
                 for (int i = 0; i < layers; i++) {
                     LayerAttention l = global.get(i);
-                    perLayer.add((i + 1) % SMOLLM3_NOPE_STEP == 0 ? new LayerAttention(0, false, l.ropeBase(), l.ropeScale()) : l);
+                    perLayer.add((i + 1) % SMOLLM3_NOPE_STEP == 0 ? l.unrotated() : l);
                 }
             }
         }
@@ -138,7 +173,36 @@ final class FamilyTraits {
         require(attentionCap >= 0 && Float.isFinite(attentionCap) && finalCap >= 0 && Float.isFinite(finalCap), source,
                 "soft-capping values must be finite and not negative");
         return new ModelTraits(embedding, query, attention, attentionCap, residual, logit, finalCap, activation,
-                ropeAttentionFactor, originalContext, yarn, queryTemperature, perLayer);
+                ropeAttentionFactor, originalContext, yarn, queryTemperature, valueNorm, perLayerInput, perLayer);
+    }
+
+    /**
+     * Gemma 4's shared keys and values: the last {@code attention.shared_kv_layers} layers compute
+     * none and attend to those of an earlier layer, as llama.cpp assigns them: a sliding layer to the
+     * second-to-last layer that computes its own, a global layer to the last. Every other family:
+     * each layer its own.
+     */
+    static List<Integer> kvLayers(Architecture arch, GgufMetadata md, ModelTraits traits, int layers, String source) {
+        List<Integer> own = java.util.stream.IntStream.range(0, layers).boxed().toList();
+        if (arch != Architecture.GEMMA4) {
+            return own;
+        }
+        int shared = md.intOr(arch.ggufName() + ".attention.shared_kv_layers", 0);
+        require(shared >= 0 && shared <= layers - 2, source, "attention.shared_kv_layers " + shared
+                + " must leave at least two of the " + layers + " layers computing their own keys and values");
+        int first = layers - shared;
+        List<Integer> kvLayers = new ArrayList<>(own);
+        for (int i = first; i < layers; i++) {
+            int target = first - (traits.layer(i).sliding() ? 2 : 1);
+            LayerAttention mine = traits.layer(i);
+            LayerAttention theirs = traits.layer(target);
+            require(mine.window() == theirs.window() && mine.headDim() == theirs.headDim(), source, "layer " + i
+                    + " would reuse the keys and values of layer " + target + ", which is not of its kind (window "
+                    + theirs.window() + " against " + mine.window() + ", head width " + theirs.headDim() + " against "
+                    + mine.headDim() + ")");
+            kvLayers.set(i, target);
+        }
+        return kvLayers;
     }
 
     /**

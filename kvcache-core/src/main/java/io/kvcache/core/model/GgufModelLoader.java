@@ -8,6 +8,7 @@ import io.kvcache.core.tokenizer.Tokenizers;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Builds a {@link Model} from a GGUF file, with its weights left in the file mapping. */
@@ -27,12 +28,15 @@ final class GgufModelLoader {
             int heads = ModelChecks.inRange(md.requireInt(p + "attention.head_count"), 1, ModelChecks.MAX_HEADS, "head count", source);
             int headDim = md.intOr(p + "attention.key_length", dim / heads);
             int layerCount = ModelChecks.inRange(md.requireInt(p + "block_count"), 1, ModelChecks.MAX_LAYERS, "layer count", source);
-            List<Integer> kvLayers = md.string(p + "attention.layer_types")
-                    .map(types -> KvLayerTypes.parse(types, layerCount, path.toString()))
-                    .orElse(java.util.stream.IntStream.range(0, layerCount).boxed().toList());
+            int valueDim = md.intOr(p + "attention.value_length", headDim);
+            int ropeDims = md.intOr(p + "rope.dimension_count", headDim);
             int contextLength = md.requireInt(p + "context_length");
             float ropeBase = md.floatOr(p + "rope.freq_base", 10000f);
-            ModelTraits traits = FamilyTraits.read(arch, md, layerCount, dim, heads, headDim, ropeBase, contextLength, source);
+            ModelTraits traits = FamilyTraits.read(arch, md, layerCount, dim, heads, headDim, valueDim, ropeDims, ropeBase,
+                    contextLength, source);
+            List<Integer> kvLayers = md.string(p + "attention.layer_types")
+                    .map(types -> KvLayerTypes.parse(types, layerCount, path.toString()))
+                    .orElse(FamilyTraits.kvLayers(arch, md, traits, layerCount, source));
             ModelWeightsReader weightsReader = new ModelWeightsReader(file, TensorNames.GGUF);
             ModelConfig config = new ModelConfig(
                     md.string("general.name").orElse(path.getFileName().toString()),
@@ -41,13 +45,13 @@ final class GgufModelLoader {
                     heads,
                     md.intOr(p + "attention.head_count_kv", heads),
                     headDim,
-                    md.intOr(p + "attention.value_length", headDim),
-                    md.requireInt(p + "feed_forward_length"),
+                    valueDim,
+                    widestFeedForward(md, p + "feed_forward_length", layerCount, source),
                     weightsReader.tokenEmbedding().rows(),
                     contextLength,
                     md.floatOr(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                     ropeBase,
-                    md.intOr(p + "rope.dimension_count", headDim),
+                    ropeDims,
                     arch.ggufRopeStyle(), kvLayers, traits);
             ModelChecks.validate(config, path.toString());
             rejectUnsupportedTensors(file, config, source);
@@ -60,6 +64,27 @@ final class GgufModelLoader {
             file.close();
             throw e;
         }
+    }
+
+    /**
+     * The feed-forward width: one for every layer, or (Gemma 4's double-wide feed-forward in its
+     * layers that share keys and values) one per layer, of which the widest sizes the buffers; each
+     * layer's own is its matrices' (at most the widest, checked by {@link ModelChecks}).
+     */
+    private static int widestFeedForward(GgufMetadata md, String key, int layers, String source) {
+        Object value = md.get(key).orElse(null);
+        if (!(value instanceof long[] || value instanceof int[])) {
+            return md.requireInt(key);
+        }
+        long[] widths = value instanceof long[] l ? l : Arrays.stream((int[]) value).asLongStream().toArray();
+        if (widths.length != layers) {
+            throw new ModelFormatException(source + ": '" + key + "' has " + widths.length + " entries for " + layers + " layers");
+        }
+        long widest = 0;
+        for (long width : widths) {
+            widest = Math.max(widest, ModelChecks.inRange(width, 1, ModelChecks.MAX_WIDTH, "feed-forward width", source));
+        }
+        return (int) widest;
     }
 
     /**

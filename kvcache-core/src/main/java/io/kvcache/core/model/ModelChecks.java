@@ -54,6 +54,14 @@ final class ModelChecks {
         }
         require(c.ropeDims() > 0 && c.ropeDims() <= c.headDim() && c.ropeDims() % 2 == 0, source,
                 "RoPE dimension count " + c.ropeDims() + " must be even and at most the head width " + c.headDim());
+        for (int i = 0; i < c.layers(); i++) {
+            LayerAttention la = c.attention(i);
+            require(la.headDim() > 0 && la.headDim() <= c.headDim() && la.valueDim() > 0 && la.valueDim() <= c.valueDim(), source,
+                    "layer " + i + "'s head widths " + la.headDim() + "/" + la.valueDim() + " must be positive and at most "
+                            + c.headDim() + "/" + c.valueDim());
+            require(la.ropeDims() > 0 && la.ropeDims() <= la.headDim() && la.ropeDims() % 2 == 0, source, "layer " + i
+                    + "'s RoPE dimension count " + la.ropeDims() + " must be even and at most its head width " + la.headDim());
+        }
     }
 
     /** Every id the tokenizer produces must have an embedding row (the model may have more rows than tokens). */
@@ -63,10 +71,14 @@ final class ModelChecks {
     }
 
     static void validate(ModelConfig c, ModelWeights w, String source) {
-        int q = c.heads() * c.headDim();
-        int k = c.kvHeads() * c.headDim();
-        int v = c.kvHeads() * c.valueDim();
         shape(w.tokenEmbedding(), c.vocabularySize(), c.dim(), source);
+        int perLayer = c.traits().perLayerInput();
+        if (perLayer > 0) {
+            ModelWeights.PerLayerInputs p = w.perLayerInputs();
+            shape(p.embedding(), c.vocabularySize(), c.layers() * perLayer, source);
+            shape(p.projection(), c.layers() * perLayer, c.dim(), source);
+            length(p.projectionNorm(), perLayer, "per-layer projection norm", source);
+        }
         shape(w.output(), c.vocabularySize(), c.dim(), source);
         length(w.outputNorm(), c.dim(), "output norm", source);
         optionalLength(w.ropeFactors(), c.ropeDims() / 2, "RoPE frequency factors", source);
@@ -74,6 +86,14 @@ final class ModelChecks {
         for (int i = 0; i < w.layers().size(); i++) {
             LayerWeights l = w.layers().get(i);
             String layer = "layer " + i + " ";
+            LayerAttention la = c.attention(i);
+            int q = c.heads() * la.headDim();
+            int k = c.kvHeads() * la.headDim();
+            int v = c.kvHeads() * la.valueDim();
+            Architecture arch = c.architecture();
+            // Gemma 4's layers may be narrower than the widest (its double-wide feed-forward); the others all of one width
+            int ffn = arch == Architecture.GEMMA4 ? l.ffnGate().rows() : c.ffnDim();
+            require(ffn > 0 && ffn <= c.ffnDim(), source, layer + "feed-forward width " + ffn + " exceeds the widest " + c.ffnDim());
             length(l.attentionNorm(), c.dim(), layer + "attention norm", source);
             length(l.ffnNorm(), c.dim(), layer + "ffn norm", source);
             shape(l.query(), q, c.dim(), source);
@@ -82,22 +102,31 @@ final class ModelChecks {
                 shape(l.key(), k, c.dim(), source);
                 shape(l.value(), v, c.dim(), source);
             }
-            shape(l.attentionOutput(), c.dim(), c.heads() * c.valueDim(), source);
-            shape(l.ffnGate(), c.ffnDim(), c.dim(), source);
-            shape(l.ffnUp(), c.ffnDim(), c.dim(), source);
-            shape(l.ffnDown(), c.dim(), c.ffnDim(), source);
+            shape(l.attentionOutput(), c.dim(), c.heads() * la.valueDim(), source);
+            shape(l.ffnGate(), ffn, c.dim(), source);
+            shape(l.ffnUp(), ffn, c.dim(), source);
+            shape(l.ffnDown(), c.dim(), ffn, source);
             optionalLength(l.queryBias(), q, layer + "query bias", source);
             optionalLength(l.keyBias(), k, layer + "key bias", source);
             optionalLength(l.valueBias(), v, layer + "value bias", source);
-            optionalLength(l.queryNorm(), c.headDim(), layer + "query norm", source);
-            optionalLength(l.keyNorm(), c.headDim(), layer + "key norm", source);
+            optionalLength(l.queryNorm(), la.headDim(), layer + "query norm", source);
+            optionalLength(l.keyNorm(), la.headDim(), layer + "key norm", source);
+            optionalLength(l.outputScale(), 1, layer + "output scale", source);
+            if (perLayer > 0) {
+                shape(l.perLayerGate(), perLayer, c.dim(), source);
+                shape(l.perLayerProjection(), c.dim(), perLayer, source);
+                length(l.perLayerPostNorm(), c.dim(), layer + "per-layer input norm", source);
+            }
             optionalLength(l.postAttentionNorm(), c.dim(), layer + "post-attention norm", source);
             optionalLength(l.postFfnNorm(), c.dim(), layer + "post-feed-forward norm", source);
-            Architecture arch = c.architecture();
             if (arch == Architecture.QWEN3 || arch == Architecture.GEMMA3) {
                 require(l.queryNorm() != null && l.keyNorm() != null, source, layer + "lacks the q/k norms " + arch.ggufName() + " needs");
             }
-            if (arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3) {
+            if (arch == Architecture.GEMMA4) {
+                require(l.queryNorm() != null && (c.kvLayer(i) != i || l.keyNorm() != null), source,
+                        layer + "lacks the q/k norms gemma4 needs");
+            }
+            if (arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3 || arch == Architecture.GEMMA4) {
                 require(l.postAttentionNorm() != null && l.postFfnNorm() != null, source,
                         layer + "lacks the post-attention and post-feed-forward norms " + arch.ggufName() + " needs");
             }

@@ -12,9 +12,9 @@ import java.util.stream.IntStream;
  * @param layers         transformer blocks
  * @param heads          query heads
  * @param kvHeads        key/value heads (fewer than {@code heads} with grouped-query attention)
- * @param headDim        width of one query/key head
- * @param valueDim       width of one value head
- * @param ffnDim         hidden width of the feed-forward block
+ * @param headDim        width of one query/key head (the widest, where layers differ: see {@link LayerAttention})
+ * @param valueDim       width of one value head (the widest, where layers differ)
+ * @param ffnDim         hidden width of the feed-forward block (the widest, where layers differ: Gemma 4)
  * @param vocabularySize rows of the embedding matrix
  * @param contextLength  positions the model was trained for; the longest sequence kvcache accepts
  * @param rmsEpsilon     RMSNorm epsilon
@@ -46,7 +46,7 @@ public record ModelConfig(String name, Architecture architecture, int dim, int l
                        int headDim, int valueDim, int ffnDim, int vocabularySize, int contextLength,
                        float rmsEpsilon, float ropeBase, int ropeDims, RopeStyle ropeStyle, List<Integer> kvLayers) {
         this(name, architecture, dim, layers, heads, kvHeads, headDim, valueDim, ffnDim, vocabularySize, contextLength,
-                rmsEpsilon, ropeBase, ropeDims, ropeStyle, kvLayers, ModelTraits.plain(layers, headDim, ropeBase));
+                rmsEpsilon, ropeBase, ropeDims, ropeStyle, kvLayers, ModelTraits.plain(layers, headDim, valueDim, ropeDims, ropeBase));
     }
 
     /** A standard model: every layer attends to its own keys and values. */

@@ -25,24 +25,29 @@ import java.util.List;
  *                            this rotate with the long factors, others with the short ones; 0 otherwise
  * @param yarn                YaRN's blend of interpolated and unscaled RoPE angles; null for none
  * @param queryTemperature    factor on the queries by position after RoPE (Mistral 3); null for none
- * @param layers              per layer, its window and rotation
+ * @param valueNorm           whether each value head is RMS-normalized (without a gain) before it is cached (Gemma 4)
+ * @param perLayerInput       width of the per-layer inputs each layer's output is gated with (Gemma 4's
+ *                            per-layer embeddings); 0 for none
+ * @param layers              per layer, its window, head widths and rotation
  */
 public record ModelTraits(float embeddingScale, float queryScale, float attentionScale, float attentionSoftCap,
                           float residualScale, float logitScale, float finalSoftCap, Activation activation,
                           float ropeAttentionFactor, int ropeOriginalContext, YarnRope yarn,
-                          QueryTemperature queryTemperature, List<LayerAttention> layers) {
+                          QueryTemperature queryTemperature, boolean valueNorm, int perLayerInput,
+                          List<LayerAttention> layers) {
 
     public ModelTraits {
         layers = List.copyOf(layers);
     }
 
-    /** The plain block: every layer global and rotated with {@code ropeBase}. */
-    public static ModelTraits plain(int layerCount, int headDim, float ropeBase) {
+    /** The plain block: every layer global, of the same head widths, and rotated with {@code ropeBase}. */
+    public static ModelTraits plain(int layerCount, int headDim, int valueDim, int ropeDims, float ropeBase) {
         List<LayerAttention> layers = new ArrayList<>();
         for (int i = 0; i < layerCount; i++) {
-            layers.add(LayerAttention.global(ropeBase));
+            layers.add(LayerAttention.global(ropeBase, headDim, valueDim, ropeDims));
         }
-        return new ModelTraits(1f, 1f, defaultAttentionScale(headDim), 0f, 1f, 1f, 0f, Activation.SILU, 1f, 0, null, null, layers);
+        return new ModelTraits(1f, 1f, defaultAttentionScale(headDim), 0f, 1f, 1f, 0f, Activation.SILU, 1f, 0, null, null,
+                false, 0, layers);
     }
 
     /** 1/sqrt(head width), the usual scale of attention scores. */
@@ -64,8 +69,9 @@ public record ModelTraits(float embeddingScale, float queryScale, float attentio
         return embeddingScale == 1f && queryScale == 1f && attentionScale == defaultAttentionScale(headDim)
                 && attentionSoftCap == 0f && residualScale == 1f && logitScale == 1f && finalSoftCap == 0f
                 && activation == Activation.SILU && ropeAttentionFactor == 1f && ropeOriginalContext == 0
-                && yarn == null && queryTemperature == null
+                && yarn == null && queryTemperature == null && !valueNorm && perLayerInput == 0
                 && layers.stream().allMatch(l -> !l.sliding() && l.rotates() && l.ropeScale() == 1f
-                        && l.ropeBase() == layers.getFirst().ropeBase());
+                        && l.ropeBase() == layers.getFirst().ropeBase() && l.headDim() == headDim && l.ropeFactors()
+                        && l.valueDim() == layers.getFirst().valueDim() && l.ropeDims() == layers.getFirst().ropeDims());
     }
 }

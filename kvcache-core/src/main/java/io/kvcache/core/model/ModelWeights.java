@@ -14,7 +14,16 @@ import java.util.List;
  * @param ropeFactors     per rotated pair, the divisor of its frequency (Llama 3.1 long-context RoPE, or
  *                        LongRoPE's short factors), or null
  * @param longRopeFactors LongRoPE's factors for sequences longer than the original context (Phi 3), or null
+ * @param perLayerInputs  Gemma 4's per-layer inputs, or null
  */
 public record ModelWeights(WeightMatrix tokenEmbedding, List<LayerWeights> layers, float[] outputNorm,
-                           WeightMatrix output, float[] ropeFactors, float[] longRopeFactors) {
+                           WeightMatrix output, float[] ropeFactors, float[] longRopeFactors, PerLayerInputs perLayerInputs) {
+
+    /**
+     * Gemma 4's per-layer inputs: each token's row of {@code embedding} ([vocabulary x layers * width])
+     * plus the normalized {@code projection} ([layers * width x dim]) of its embedded input, one
+     * {@code width}-wide slice per layer.
+     */
+    public record PerLayerInputs(WeightMatrix embedding, WeightMatrix projection, float[] projectionNorm) {
+    }
 }

@@ -47,9 +47,12 @@ final class ModelWeightsReader {
                 : optionalMatrix(names.output()).orElse(embedding);
         float[] ropeFrequencies = optionalVector(names.ropeFrequencies());
         // Llama 3.1's frequencies serve every context; LongRoPE's short and long factors depend on it.
+        ModelWeights.PerLayerInputs perLayerInputs = config.traits().perLayerInput() == 0 ? null
+                : new ModelWeights.PerLayerInputs(matrix(names.perLayerEmbedding()), matrix(names.perLayerProjection()),
+                        vector(names.perLayerProjectionNorm()));
         ModelWeights weights = new ModelWeights(embedding, layers, vector(names.outputNorm()), output,
                 ropeFrequencies != null ? ropeFrequencies : optionalVector(names.ropeFactorsShort()),
-                ropeFrequencies != null ? ropeFrequencies : optionalVector(names.ropeFactorsLong()));
+                ropeFrequencies != null ? ropeFrequencies : optionalVector(names.ropeFactorsLong()), perLayerInputs);
         ModelChecks.validate(config, weights, file.path().toString());
         return weights;
     }
@@ -61,18 +64,22 @@ final class ModelWeightsReader {
         Optional<WeightMatrix> fusedQkv = optionalMatrix(names.of(i, Layer.FUSED_QUERY_KEY_VALUE));
         if (fusedQkv.isPresent()) {
             WeightMatrix qkv = fusedQkv.get();
-            int q = config.heads() * config.headDim();
-            int k = config.kvHeads() * config.headDim();
+            int q = config.heads() * config.attention(i).headDim();
+            int k = config.kvHeads() * config.attention(i).headDim();
             query = rows(qkv, 0, q, names.of(i, Layer.QUERY));
             key = rows(qkv, q, k, names.of(i, Layer.KEY));
             value = rows(qkv, q + k, qkv.rows() - q - k, names.of(i, Layer.VALUE));
         } else {
             query = matrix(names.of(i, Layer.QUERY));
             key = keyValueMatrix(names.of(i, Layer.KEY), config, i);
-            value = keyValueMatrix(names.of(i, Layer.VALUE), config, i);
+            // Gemma 4 files without value projections (its larger shapes) take the keys' projection as values
+            value = config.architecture() == Architecture.GEMMA4 && key != null
+                    ? optionalMatrix(names.of(i, Layer.VALUE)).orElse(key)
+                    : keyValueMatrix(names.of(i, Layer.VALUE), config, i);
         }
         WeightMatrix gate;
         WeightMatrix up;
+        boolean perLayer = config.traits().perLayerInput() > 0;
         Optional<WeightMatrix> ownGate = optionalMatrix(names.of(i, Layer.FFN_GATE));
         String fusedGateUp = names.of(i, Layer.FUSED_FFN_GATE_UP);
         if (ownGate.isPresent() || fusedGateUp == null) {
@@ -96,7 +103,11 @@ final class ModelWeightsReader {
                 vector(names.of(i, Layer.FFN_NORM)),
                 gate, up,
                 matrix(names.of(i, Layer.FFN_DOWN)),
-                optionalVector(names.of(i, Layer.POST_FFN_NORM)));
+                optionalVector(names.of(i, Layer.POST_FFN_NORM)),
+                perLayer ? matrix(names.of(i, Layer.PER_LAYER_GATE)) : null,
+                perLayer ? matrix(names.of(i, Layer.PER_LAYER_PROJECTION)) : null,
+                perLayer ? vector(names.of(i, Layer.PER_LAYER_POST_NORM)) : null,
+                config.architecture() == Architecture.GEMMA4 ? optionalVector(names.of(i, Layer.OUTPUT_SCALE)) : null);
     }
 
     /** A layer that attends to another layer's cache has no use for its own K/V projections (they may be absent). */

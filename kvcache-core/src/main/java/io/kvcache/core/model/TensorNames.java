@@ -15,12 +15,16 @@ import static java.util.Map.entry;
  * @param ropeFrequencies       Llama 3.1's frequency divisors, for every context
  * @param ropeFactorsShort      LongRoPE's short-context factors (Phi 3)
  * @param ropeFactorsLong       LongRoPE's long-context factors (Phi 3)
+ * @param perLayerEmbedding     Gemma 4's per-layer token embedding (per token, every layer's input, layer after layer)
+ * @param perLayerProjection    Gemma 4's projection of the embedding to the per-layer inputs
+ * @param perLayerProjectionNorm the norm's gain of that projection, one layer's width
  * @param embeddingUnderOutput  whether a tied file may store the shared matrix under the output's name only
  * @param layerPrefix           what precedes a layer's index in its tensors' names
  * @param layerTensors          each layer tensor's name after the layer's prefix
  */
 record TensorNames(String tokenEmbedding, String output, String outputNorm,
                    String ropeFrequencies, String ropeFactorsShort, String ropeFactorsLong,
+                   String perLayerEmbedding, String perLayerProjection, String perLayerProjectionNorm,
                    boolean embeddingUnderOutput, String layerPrefix, Map<Layer, String> layerTensors) {
 
     /** The tensors of one transformer block, by role. */
@@ -32,12 +36,17 @@ record TensorNames(String tokenEmbedding, String output, String outputNorm,
         FFN_NORM, FFN_GATE, FFN_UP,
         /** The gate rows, then the up rows, in one matrix (Phi 3), read when the file has no gate of its own. */
         FUSED_FFN_GATE_UP,
-        FFN_DOWN, POST_FFN_NORM
+        FFN_DOWN, POST_FFN_NORM,
+        /** Gemma 4: the gate of the per-layer input, its projection back to the model's width, and that projection's norm. */
+        PER_LAYER_GATE, PER_LAYER_PROJECTION, PER_LAYER_POST_NORM,
+        /** Gemma 4: one factor on the layer's output. */
+        OUTPUT_SCALE
     }
 
     /** llama.cpp's names. */
     static final TensorNames GGUF = new TensorNames("token_embd.weight", "output.weight", "output_norm.weight",
-            "rope_freqs.weight", "rope_factors_short.weight", "rope_factors_long.weight", false, "blk.", Map.ofEntries(
+            "rope_freqs.weight", "rope_factors_short.weight", "rope_factors_long.weight", "per_layer_token_embd.weight",
+            "per_layer_model_proj.weight", "per_layer_proj_norm.weight", false, "blk.", Map.ofEntries(
                     entry(Layer.ATTENTION_NORM, "attn_norm.weight"),
                     entry(Layer.QUERY, "attn_q.weight"),
                     entry(Layer.KEY, "attn_k.weight"),
@@ -55,14 +64,18 @@ record TensorNames(String tokenEmbedding, String output, String outputNorm,
                     entry(Layer.FFN_UP, "ffn_up.weight"),
                     entry(Layer.FUSED_FFN_GATE_UP, "ffn_up.weight"),
                     entry(Layer.FFN_DOWN, "ffn_down.weight"),
-                    entry(Layer.POST_FFN_NORM, "post_ffw_norm.weight")));
+                    entry(Layer.POST_FFN_NORM, "post_ffw_norm.weight"),
+                    entry(Layer.PER_LAYER_GATE, "inp_gate.weight"),
+                    entry(Layer.PER_LAYER_PROJECTION, "proj.weight"),
+                    entry(Layer.PER_LAYER_POST_NORM, "post_norm.weight"),
+                    entry(Layer.OUTPUT_SCALE, "layer_output_scale.weight")));
 
     /**
      * The transformers library's names for the Llama, Mistral and Qwen checkpoints it reads; its
      * {@code post_attention_layernorm} is the feed-forward's input norm, not a norm of the attention output.
      */
     static final TensorNames HUGGING_FACE = new TensorNames("model.embed_tokens.weight", "lm_head.weight",
-            "model.norm.weight", null, null, null, true, "model.layers.", Map.ofEntries(
+            "model.norm.weight", null, null, null, null, null, null, true, "model.layers.", Map.ofEntries(
                     entry(Layer.ATTENTION_NORM, "input_layernorm.weight"),
                     entry(Layer.QUERY, "self_attn.q_proj.weight"),
                     entry(Layer.KEY, "self_attn.k_proj.weight"),

@@ -26,8 +26,9 @@ class SlidingWindowCacheTest {
     private static final int WINDOW = 4;
     private static final ModelConfig MODEL = new ModelConfig("test", Architecture.GEMMA2, 16, 2, 1, 1, DIM, DIM, 32, 16,
             4096, 1e-6f, 10000f, DIM, RopeStyle.HALVES, List.of(0, 1),
-            new ModelTraits(4f, 0.5f, 1f, 0f, 1f, 1f, 0f, Activation.GELU, 1f, 0, null, null,
-                    List.of(new LayerAttention(WINDOW, true, 10000f, 1f), LayerAttention.global(10000f))));
+            new ModelTraits(4f, 0.5f, 1f, 0f, 1f, 1f, 0f, Activation.GELU, 1f, 0, null, null, false, 0,
+                    List.of(LayerAttention.global(10000f, DIM, DIM, DIM).sliding(WINDOW, 10000f, 1f),
+                            LayerAttention.global(10000f, DIM, DIM, DIM))));
 
     private static KvCache cache(String policy, Map<String, String> settings) {
         return new KvCache(MODEL, 4096, KvCacheConfig.parse(policy, settings), TokenClasses.ordinary(16));
