@@ -1,5 +1,6 @@
 package io.kvcache.core.kv;
 
+import io.kvcache.core.model.LayerAttention;
 import io.kvcache.core.model.ModelConfig;
 
 import java.util.ArrayList;
@@ -23,14 +24,15 @@ import java.util.List;
 public final class KvFootprint {
     private final KvPolicy policy;
     private final StorageLayout layout;
-    private final int keyDim;
-    private final int valueDim;
     private final int kvHeads;
-    /** The windows of the sliding-window layers holding their own cache, one entry per layer. */
-    private final int[] slidingWindows;
-    private final long globalHeads;
+    /** The layers holding their own cache, each at its own head widths (Gemma 4's sliding heads are narrower). */
+    private final List<OwnedLayer> layers;
     /** Heads the guardrail may move in one sequence. */
     private final int movableHeads;
+
+    /** A layer holding its own cache: its window (0 where it sees every position) and head widths. */
+    private record OwnedLayer(int window, int keyDim, int valueDim) {
+    }
 
     /**
      * @throws IllegalArgumentException when the config's layer sharing does not fit the model
@@ -38,69 +40,49 @@ public final class KvFootprint {
     public KvFootprint(ModelConfig model, KvCacheConfig config) {
         this.policy = config.policy();
         this.layout = config.layout();
-        // the widest heads: Gemma 4's narrower sliding heads are counted at its global width, an upper bound
-        this.keyDim = model.headDim();
-        this.valueDim = model.valueDim();
         this.kvHeads = model.kvHeads();
         int[] owners = KvCache.owners(config, model);
-        int global = 0;
-        List<Integer> windows = new ArrayList<>();
+        List<OwnedLayer> owned = new ArrayList<>();
         for (int layer = 0; layer < owners.length; layer++) {
             if (owners[layer] == layer) {
-                if (model.attention(layer).sliding()) {
-                    windows.add(model.attention(layer).window());
-                } else {
-                    global++;
-                }
+                LayerAttention attention = model.attention(layer);
+                owned.add(new OwnedLayer(attention.sliding() ? attention.window() : 0, attention.headDim(), attention.valueDim()));
             }
         }
-        this.slidingWindows = windows.stream().mapToInt(Integer::intValue).toArray();
-        this.globalHeads = (long) global * kvHeads;
-        this.movableHeads = config.movableHeads((global + slidingWindows.length) * kvHeads);
+        this.layers = List.copyOf(owned);
+        this.movableHeads = config.movableHeads(layers.size() * kvHeads);
     }
 
     /** Bytes held by a sequence of {@code tokens} tokens. */
     public long bytesAt(int tokens) {
         EntryCounts counts = policy.entriesAt(tokens);
-        long global = layout.bytesOf(counts, keyDim, valueDim);
-        long bytes = globalHeads * global;
-        long[] movedExtra = new long[movableHeads == 0 ? 0 : slidingWindows.length + 1];
-        if (movedExtra.length > 0) {
-            movedExtra[0] = movedBytes(tokens) - global;
-        }
-        for (int i = 0; i < slidingWindows.length; i++) {
-            int held = Math.min(tokens, slidingWindows[i] - 1);
-            long windowedBytes = windowedBytes(counts, held);
-            bytes += kvHeads * windowedBytes;
+        long bytes = 0;
+        long[] movedExtra = new long[movableHeads == 0 ? 0 : layers.size()];
+        for (int i = 0; i < layers.size(); i++) {
+            OwnedLayer layer = layers.get(i);
+            int held = layer.window() > 0 ? Math.min(tokens, layer.window() - 1) : tokens;
+            long headBytes = layer.window() > 0 ? windowedBytes(counts, held, layer) : layout.bytesOf(counts, layer.keyDim(), layer.valueDim());
+            bytes += kvHeads * headBytes;
             if (movedExtra.length > 0) {
-                movedExtra[i + 1] = movedBytes(held) - windowedBytes;
+                movedExtra[i] = movedBytes(held, layer) - headBytes;
             }
         }
         return bytes + movedExtra(movedExtra);
     }
 
-    /**
-     * What the guardrail's moves add at most: the movable heads taken from the layers where moving
-     * adds the most ({@code extra[0]}: each global layer's heads, then each sliding layer's).
-     */
-    private long movedExtra(long[] extra) {
-        if (extra.length == 0) {
+    /** What the guardrail's moves add at most: the movable heads taken from the layers where moving adds the most. */
+    private long movedExtra(long[] extraPerLayer) {
+        if (extraPerLayer.length == 0) {
             return 0;
         }
-        long[] perHead = new long[(int) (globalHeads + (long) (extra.length - 1) * kvHeads)];
-        int n = 0;
-        for (long h = 0; h < globalHeads; h++) {
-            perHead[n++] = extra[0];
-        }
-        for (int i = 1; i < extra.length; i++) {
-            for (int h = 0; h < kvHeads; h++) {
-                perHead[n++] = extra[i];
-            }
+        long[] perHead = new long[extraPerLayer.length * kvHeads];
+        for (int i = 0; i < perHead.length; i++) {
+            perHead[i] = extraPerLayer[i / kvHeads];
         }
         Arrays.sort(perHead);
         long added = 0;
-        for (int i = 0; i < movableHeads && i < n; i++) {
-            added += Math.max(0, perHead[n - 1 - i]);
+        for (int i = 0; i < movableHeads && i < perHead.length; i++) {
+            added += Math.max(0, perHead[perHead.length - 1 - i]);
         }
         return added;
     }
@@ -111,7 +93,9 @@ public final class KvFootprint {
      * dearest. As kept bytes grow piecewise linearly, the most is at one of three splits: all kept,
      * all in the dearest other class, or only the residual kept.
      */
-    private long movedBytes(int entries) {
+    private long movedBytes(int entries, OwnedLayer layer) {
+        int keyDim = layer.keyDim();
+        int valueDim = layer.valueDim();
         long other = 0;
         if (layout.lowBits() > 0) {
             other = layout.lowPrecisionEntryBytes(keyDim, valueDim);
@@ -133,7 +117,7 @@ public final class KvFootprint {
      * window keeps the latest positions, whatever class the policy gave them): the largest bytes
      * of any order of filling the classes.
      */
-    private long windowedBytes(EntryCounts counts, int held) {
+    private long windowedBytes(EntryCounts counts, int held, OwnedLayer layer) {
         int[] available = {counts.kept(), counts.lowPrecision(), counts.merged()};
         int[][] orders = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
         long most = 0;
@@ -145,7 +129,7 @@ public final class KvFootprint {
                 left -= take[c];
             }
             most = Math.max(most, layout.bytesOf(new EntryCounts(take[0], take[1], take[2],
-                    Math.min(take[0], counts.keptRuns())), keyDim, valueDim));
+                    Math.min(take[0], counts.keptRuns())), layer.keyDim(), layer.valueDim()));
         }
         return most;
     }

@@ -36,6 +36,31 @@ class LayerWidthsCacheTest {
         assertThat(cache.head(1, 0).valueDim()).isEqualTo(8);
     }
 
+    /**
+     * The footprint counts each layer at its own widths: after 10 tokens the sliding layer's head
+     * holds the 3 entries the next query sees, 4 + 4 fp16 values each, and the global layer's head
+     * all 10, 8 + 8 each; each head's positions are one run of 8 bytes. 3 * 16 + 8 + 10 * 32 + 8 = 384
+     * (at the global width throughout it would be 432).
+     */
+    @Test
+    void theFootprintCountsEachLayerAtItsOwnWidth() {
+        KvFootprint footprint = new KvFootprint(MODEL, KvCacheConfig.full());
+        assertThat(footprint.bytesAt(10)).isEqualTo(3 * 16 + 8 + 10 * 32 + 8);
+        for (int tokens : new int[] {1, 3, 4, 10, 100}) {
+            KvCache cache = new KvCache(MODEL, 4096, KvCacheConfig.full(), TokenClasses.ordinary(16));
+            for (int position = 0; position < tokens; position++) {
+                cache.advance(5);
+                for (int layer = 0; layer < 2; layer++) {
+                    float[] row = new float[cache.head(layer, 0).keyDim()];
+                    row[0] = position;
+                    cache.head(layer, 0).append(position, row, 0, row, 0);
+                }
+            }
+            cache.compact();
+            assertThat(footprint.bytesAt(tokens)).as("at " + tokens).isEqualTo(cache.memory().bytesHeld());
+        }
+    }
+
     @Test
     void layerSharingAcrossWidthsIsRefused() {
         assertThatThrownBy(() -> new KvCache(MODEL, 64,
