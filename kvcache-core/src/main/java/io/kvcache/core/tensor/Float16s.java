@@ -79,17 +79,16 @@ public final class Float16s {
      */
     public static FloatVector round(FloatVector x) {
         IntVector bits = x.reinterpretAsInts();
-        IntVector magnitude = bits.and(0x7FFFFFFF);
-        if (magnitude.compare(VectorOperators.GE, OVERFLOW_BITS).anyTrue()) {
+        if (bits.and(0x7FFFFFFF).compare(VectorOperators.GE, OVERFLOW_BITS).anyTrue()) {
             return roundEachLane(x);
         }
-        // Round the 23-bit mantissa to 10 bits, ties to even, by adding just under half a unit plus the last kept bit.
-        IntVector normal = bits.add(0xFFF).add(bits.lanewise(VectorOperators.LSHR, 13).and(1)).and(0xFFFFE000);
-        // Below the smallest normal fp16 values are multiples of 2^-24. Floats in [0.5, 1) are 2^-24
-        // apart, so x + 0.75 rounds x to one (ties to the even multiple, as 0.75 is an even one),
-        // and subtracting 0.75 again is exact; the sign is put back for the lanes that became zero.
-        IntVector small = x.add(0.75f).sub(0.75f).reinterpretAsInts().or(bits.and(0x80000000));
-        return normal.blend(small, magnitude.compare(VectorOperators.LT, MIN_NORMAL_BITS)).reinterpretAsFloats();
+        // x + c - c rounds x to a multiple of c's float spacing, ties to even, and the subtraction is
+        // exact, where c = 1.5 * 2^(e + 13) for x's exponent e: |x| < 2^(e + 1) keeps x + c in c's
+        // binade, whose spacing 2^(e - 10) is that of fp16 at exponent e. Below fp16's normals e is
+        // taken as -14, whose spacing 2^-24 is that of its subnormals. Lanes that round to zero
+        // get their sign back.
+        FloatVector c = bits.and(0x7F800000).max(MIN_NORMAL_BITS).add((13 << 23) | 0x400000).reinterpretAsFloats();
+        return x.add(c).sub(c).reinterpretAsInts().or(bits.and(0x80000000)).reinterpretAsFloats();
     }
 
     /** Overflow, infinities and NaN: the JDK's conversions, lane by lane. */

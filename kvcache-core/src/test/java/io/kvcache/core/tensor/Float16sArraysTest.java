@@ -73,4 +73,30 @@ class Float16sArraysTest {
             }
         }
     }
+
+    /**
+     * Every tie between two consecutive finite fp16 values, and the floats just below and above it,
+     * both signs: where rounding to nearest even decides, in every binade and among the subnormals.
+     */
+    @Test
+    void everyTieRoundsLikeTheJdk() {
+        float[] x = new float[6 * 0x7BFF];
+        int n = 0;
+        for (short h = 0; h < 0x7BFF; h++) {
+            float tie = (Float.float16ToFloat(h) + Float.float16ToFloat((short) (h + 1))) / 2;
+            for (float f : new float[] {tie, Math.nextDown(tie), Math.nextUp(tie)}) {
+                x[n++] = f;
+                x[n++] = -f;
+            }
+        }
+        float[] rounded = x.clone();
+        Float16s.round(rounded, 0, rounded.length);
+        for (int i = 0; i < x.length; i++) {
+            float expected = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+            if (Float.floatToRawIntBits(rounded[i]) != Float.floatToRawIntBits(expected)) {
+                assertThat(Float.floatToRawIntBits(rounded[i])).as("rounding %s (bits 0x%08x)", x[i], Float.floatToRawIntBits(x[i]))
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+            }
+        }
+    }
 }
