@@ -4,10 +4,8 @@ import io.kvcache.core.tensor.Float16s;
 import io.kvcache.core.tensor.LaneSums;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -49,28 +47,7 @@ final class AttentionKernels {
     private static final VectorSpecies<Float> EXP_FLOATS =
             VectorSpecies.of(float.class, VectorShape.forBitSize(EXP_DOUBLES.vectorBitSize() / 2));
 
-    /** Per step of {@link #fold} (h = 8, 4, 2, 1), each its own constant: the lanes with bit h set, and the shuffle i -> i^h. */
-    private static final VectorMask<Float> UPPER_8 = lanesWithBit(8);
-    private static final VectorMask<Float> UPPER_4 = lanesWithBit(4);
-    private static final VectorMask<Float> UPPER_2 = lanesWithBit(2);
-    private static final VectorMask<Float> UPPER_1 = lanesWithBit(1);
-    private static final VectorShuffle<Float> SWAP_8 = VectorShuffle.fromOp(FloatVector.SPECIES_512, i -> i ^ 8);
-    private static final VectorShuffle<Float> SWAP_4 = VectorShuffle.fromOp(FloatVector.SPECIES_512, i -> i ^ 4);
-    private static final VectorShuffle<Float> SWAP_2 = VectorShuffle.fromOp(FloatVector.SPECIES_512, i -> i ^ 2);
-    private static final VectorShuffle<Float> SWAP_1 = VectorShuffle.fromOp(FloatVector.SPECIES_512, i -> i ^ 1);
-    /** Lane i from lane (i's four bits reversed). */
-    private static final VectorShuffle<Float> BIT_REVERSED = VectorShuffle.fromOp(FloatVector.SPECIES_512,
-            i -> Integer.reverse(i) >>> 28);
-
     private AttentionKernels() {
-    }
-
-    private static VectorMask<Float> lanesWithBit(int h) {
-        boolean[] set = new boolean[16];
-        for (int i = 0; i < 16; i++) {
-            set[i] = (i & h) != 0;
-        }
-        return VectorMask.fromValues(FloatVector.SPECIES_512, set);
     }
 
     /**
@@ -332,76 +309,13 @@ final class AttentionKernels {
      * floats in {@code keys} from index 0. A compressed head's entries come a tile at a time, so
      * that a tile's keys, decoded once, serve every query head of the group from the first-level
      * cache; each entry's score is the same whichever tile it falls in.
-     *
-     * <p>Each score is {@link #dot}'s: one fused multiply-add chain over the head dimension, then
-     * the 16 lanes summed by halving. With 16-lane registers, 16 entries' lane sums are taken
-     * together ({@link #laneSums16}), with the same pairs of lanes added at each step, so the
-     * sums are the same; only the shuffles are shared.
      */
     static void scoreRows(float[] query, int qOff, float[] keys, int rows, int hd, float scale, float softCap,
                           float[] scores, int sOff) {
         float scoreScale = softCap > 0 ? scale / softCap : scale;
-        int e = 0;
-        if (EXP.length() == 16 && hd % 16 == 0) {
-            for (; e + 16 <= rows; e += 16) {
-                laneSums16(query, qOff, keys, e * hd, hd).mul(scoreScale).intoArray(scores, sOff + e);
-            }
-        }
-        for (; e < rows; e++) {
+        for (int e = 0; e < rows; e++) {
             scores[sOff + e] = dot(query, qOff, keys, e * hd, hd) * scoreScale;
         }
-    }
-
-    /**
-     * Lane e of the result: the dot product of the query with key row e of the 16 rows from
-     * {@code keys[kOff]}, each row's 16 lanes summed as {@link LaneSums} sums them (lanes i and
-     * i+8, then i and i+4, i and i+2, the last pair). The 16 rows' accumulators are folded into
-     * one register pairwise: at the step of distance h, two registers become one whose lanes with
-     * bit h clear hold the first's pair sums (lane i plus lane i^h) and those with it set the
-     * second's. After four steps lane i holds the row whose index is i's four bits reversed,
-     * which a last shuffle puts in order.
-     */
-    private static FloatVector laneSums16(float[] query, int qOff, float[] keys, int kOff, int hd) {
-        FloatVector p0 = fold(rowProducts(query, qOff, keys, kOff, hd),
-                rowProducts(query, qOff, keys, kOff + hd, hd), UPPER_8, SWAP_8);
-        FloatVector p1 = fold(rowProducts(query, qOff, keys, kOff + 2 * hd, hd),
-                rowProducts(query, qOff, keys, kOff + 3 * hd, hd), UPPER_8, SWAP_8);
-        FloatVector p2 = fold(rowProducts(query, qOff, keys, kOff + 4 * hd, hd),
-                rowProducts(query, qOff, keys, kOff + 5 * hd, hd), UPPER_8, SWAP_8);
-        FloatVector p3 = fold(rowProducts(query, qOff, keys, kOff + 6 * hd, hd),
-                rowProducts(query, qOff, keys, kOff + 7 * hd, hd), UPPER_8, SWAP_8);
-        FloatVector p4 = fold(rowProducts(query, qOff, keys, kOff + 8 * hd, hd),
-                rowProducts(query, qOff, keys, kOff + 9 * hd, hd), UPPER_8, SWAP_8);
-        FloatVector p5 = fold(rowProducts(query, qOff, keys, kOff + 10 * hd, hd),
-                rowProducts(query, qOff, keys, kOff + 11 * hd, hd), UPPER_8, SWAP_8);
-        FloatVector p6 = fold(rowProducts(query, qOff, keys, kOff + 12 * hd, hd),
-                rowProducts(query, qOff, keys, kOff + 13 * hd, hd), UPPER_8, SWAP_8);
-        FloatVector p7 = fold(rowProducts(query, qOff, keys, kOff + 14 * hd, hd),
-                rowProducts(query, qOff, keys, kOff + 15 * hd, hd), UPPER_8, SWAP_8);
-        FloatVector q0 = fold(p0, p1, UPPER_4, SWAP_4);
-        FloatVector q1 = fold(p2, p3, UPPER_4, SWAP_4);
-        FloatVector q2 = fold(p4, p5, UPPER_4, SWAP_4);
-        FloatVector q3 = fold(p6, p7, UPPER_4, SWAP_4);
-        FloatVector r0 = fold(q0, q1, UPPER_2, SWAP_2);
-        FloatVector r1 = fold(q2, q3, UPPER_2, SWAP_2);
-        return fold(r0, r1, UPPER_1, SWAP_1).rearrange(BIT_REVERSED);
-    }
-
-    /** The fused multiply-add chain of {@link #dot} for one key row, before its lanes are summed. */
-    private static FloatVector rowProducts(float[] query, int qOff, float[] keys, int kOff, int hd) {
-        FloatVector acc = FloatVector.zero(EXP);
-        for (int i = 0; i < hd; i += 16) {
-            acc = FloatVector.fromArray(EXP, query, qOff + i).fma(FloatVector.fromArray(EXP, keys, kOff + i), acc);
-        }
-        return acc;
-    }
-
-    /**
-     * One step of {@link #laneSums16} at distance h: lanes with bit h clear (not in {@code upper})
-     * get a[i] + a[i^h], those with it set b[i] + b[i^h]; {@code swap} is i -> i^h.
-     */
-    private static FloatVector fold(FloatVector a, FloatVector b, VectorMask<Float> upper, VectorShuffle<Float> swap) {
-        return a.blend(b, upper).add(b.blend(a, upper).rearrange(swap));
     }
 
     /**

@@ -65,16 +65,6 @@ class WeightedAttentionTest {
         }
         check(probabilities, 2, out, 3, expectedP, expectedOut);
 
-        // Scores of many rows at once (16 rows' lane sums folded together) equal each row's alone.
-        float[] together = new float[entries];
-        AttentionKernels.scoreRows(query, 5, keys, entries, hd, SCALE, softCap, together, 0);
-        for (int e = 0; e < entries; e++) {
-            float[] alone = new float[1];
-            AttentionKernels.scoreRows(query, 5, java.util.Arrays.copyOfRange(keys, e * hd, (e + 1) * hd), 1, hd, SCALE,
-                    softCap, alone, 0);
-            assertThat(together[e]).as("score %d", e).isEqualTo(alone[0]);
-        }
-
         // The batch kernel, keys dimension by dimension.
         int stride = (entries + AttentionKernels.KV_TILE - 1) / AttentionKernels.KV_TILE * AttentionKernels.KV_TILE;
         float[] byDimension = new float[hd * stride];
