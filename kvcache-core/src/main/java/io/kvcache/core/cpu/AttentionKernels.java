@@ -23,8 +23,8 @@ import java.util.Arrays;
  *   <li>{@link #singlePrecision}: its tiled flash attention for batches of many queries (prompt
  *       processing), which converts keys and values to float and accumulates in float.</li>
  * </ul>
- * Compressed caches, which have no llama.cpp counterpart, use {@link #weighted} (a decode step) and
- * {@link #weightedTiled} (a batch): a plain float softmax that also hands back each entry's
+ * Compressed caches, which have no llama.cpp counterpart, use {@link #scoreRows}, {@link #softmax}
+ * and {@link #addWeightedValues} (a decode step) and {@link #weightedTiled} (a batch): a plain float softmax that also hands back each entry's
  * attention probability and honours logit biases.
  *
  * <p>Each takes the entries a query sees as a range: a sliding-window layer's query skips the
@@ -258,9 +258,11 @@ final class AttentionKernels {
     /**
      * out[d] = fma(weights[w + t], values[v + t*vd + d], out[d]) for t in [0, n), in that order for every
      * d (ggml adds the entries one after another), with up to four vectors of {@code out} held in
-     * registers across the entries instead of stored and reloaded after each one.
+     * registers across the entries instead of stored and reloaded after each one. A decode step
+     * adds a compressed head's entries a tile at a time in order, which sums each out[d] in the
+     * same order as one call over them all.
      */
-    private static void addWeightedValues(float[] weights, int w, int n, float[] values, int v, float[] out, int outOff,
+    static void addWeightedValues(float[] weights, int w, int n, float[] values, int v, float[] out, int outOff,
                                           int vd) {
         int width = EXP.length();
         int d = 0;
@@ -300,36 +302,28 @@ final class AttentionKernels {
     }
 
     /**
-     * One query of a decode step over {@code entries} keys/values with an optional logit bias per
-     * entry (null for none): scores q·k * scale + bias, softmax in float, the weighted sum of
-     * values to {@code out[outOff..outOff+vd)}, and each entry's probability to
-     * {@code probabilities[pOff..pOff+entries)}. The first {@code scored} entries are scored
-     * elsewhere (a compressed head's low-precision entries, from their codes): their scores
-     * q·k * scale come in {@code probabilities[pOff..pOff+scored)}, {@code keys} and {@code values}
-     * hold the entries [scored, entries) from index 0 as floats, and the weighted sum in
-     * {@code out} leaves out the first {@code scored} entries' values, for the caller to add.
+     * A decode step's scores of one query over rows of keys: {@code scores[sOff + e]} = q·k_e times
+     * the scale ({@code scale / softCap} where there is a cap) for the {@code rows} keys held as
+     * floats in {@code keys} from index 0. A compressed head's entries come a tile at a time, so
+     * that a tile's keys, decoded once, serve every query head of the group from the first-level
+     * cache; each entry's score is the same whichever tile it falls in.
      */
-    static void weighted(float[] query, int qOff, int scored, float[] keys, float[] values, float[] biases, int entries,
-                         int hd, int vd, float scale, float softCap, float[] out, int outOff, float[] probabilities,
-                         int pOff) {
-        Arrays.fill(out, outOff, outOff + vd, 0f);
-        if (entries == 0) {
-            return;
-        }
+    static void scoreRows(float[] query, int qOff, float[] keys, int rows, int hd, float scale, float softCap,
+                          float[] scores, int sOff) {
         float scoreScale = softCap > 0 ? scale / softCap : scale;
-        for (int e = scored; e < entries; e++) {
-            probabilities[pOff + e] = dot(query, qOff, keys, (e - scored) * hd, hd) * scoreScale;
+        for (int e = 0; e < rows; e++) {
+            scores[sOff + e] = dot(query, qOff, keys, e * hd, hd) * scoreScale;
         }
-        softmax(probabilities, pOff, entries, biases, softCap);
-        addWeightedValues(probabilities, pOff + scored, entries - scored, values, 0, out, outOff, vd);
     }
 
     /**
-     * As {@link #weighted}, for the queries of a batch: the keys come dimension by dimension
+     * A batch's queries over a compressed head's entries with an optional logit bias per entry
+     * (null for none): scores q·k * scale + bias, a float softmax whose probabilities stay in
+     * {@code probabilities[0, entries)}, and the weighted sum of values to
+     * {@code out[outOff..outOff+vd)}. The keys come dimension by dimension
      * ({@code keys[e][d]} at {@code d * stride + e}, stride a multiple of {@link #KV_TILE}) and are
      * scored a tile of entries at a time, a lane per entry, as {@link #singlePrecision} scores
-     * them. With a null {@code out} only the probabilities are computed (a profiling pass).
-     * {@code tile} needs {@link #KV_TILE} floats.
+     * them. {@code tile} needs {@link #KV_TILE} floats.
      */
     static void weightedTiled(float[] query, int qOff, float[] keysByDimension, int stride, float[] values, float[] biases,
                               int entries, int hd, int vd, float scale, float softCap, float[] out, int outOff,
@@ -342,17 +336,16 @@ final class AttentionKernels {
         if (entries > 0) {
             softmax(probabilities, 0, entries, biases, softCap);
         }
-        if (out != null) {
-            Arrays.fill(out, outOff, outOff + vd, 0f);
-            addWeightedValues(probabilities, 0, entries, values, 0, out, outOff, vd);
-        }
+        Arrays.fill(out, outOff, outOff + vd, 0f);
+        addWeightedValues(probabilities, 0, entries, values, 0, out, outOff, vd);
     }
 
     /**
      * The scores x[pOff, pOff + entries) (q·k times the scale) to probabilities: soft-capped where
-     * {@code softCap} > 0, plus their logit biases (null: none), then a float softmax.
+     * {@code softCap} > 0, plus their logit biases (null: none), then a float softmax. At least
+     * one entry.
      */
-    private static void softmax(float[] x, int pOff, int entries, float[] biases, float softCap) {
+    static void softmax(float[] x, int pOff, int entries, float[] biases, float softCap) {
         if (softCap > 0) {
             capScores(x, pOff, pOff + entries, softCap);
         }

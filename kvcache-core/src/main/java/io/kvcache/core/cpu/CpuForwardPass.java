@@ -359,7 +359,9 @@ public final class CpuForwardPass implements ForwardPass {
         int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
         int groupSize = config.groupSize();
         boolean weighted = anyWeighted(cache, layer);
-        if (blocks == 1 && groupSize > 1 && (count == 1 || !weighted)) {
+        PromptAttention.AttentionRows[] observers = owns && start == 0 ? cache.promptObservers(layer) : null;
+        boolean observed = observers != null;
+        if (blocks == 1 && groupSize > 1 && ((count == 1 && !observed) || !weighted)) {
             // One block of queries (a decode step): a task per query head, so that two threads share
             // e.g. SmolLM2's three key/value heads evenly; a range of tasks reads each head's keys
             // and values once. Each query head is computed as before, so the results are unchanged.
@@ -388,7 +390,8 @@ public final class CpuForwardPass implements ForwardPass {
                 for (int t = fromTask; t < toTask; t++) {
                     HeadCache head = cache.head(layer, t / blocks);
                     if (attendsWeighted(head, layer)) {
-                        attendWeighted(head, layer, t / blocks, t % blocks, start, count, a, s, null);
+                        attendWeighted(head, layer, t / blocks, t % blocks, start, count, a, s,
+                                observers == null ? null : observers[t / blocks]);
                     } else {
                         attend(head, layer, t / blocks, t % blocks, start, count, a, s, 0, groupSize);
                     }
@@ -396,7 +399,7 @@ public final class CpuForwardPass implements ForwardPass {
             });
         }
         if (owns && start == 0) {
-            cache.afterPrompt(layer, new Prompt(cache, layer, count, a));
+            cache.afterPrompt(layer, new Prompt(layer, count, a, observers));
         }
         w.attentionOutput().multiply(a.attention, count, a.out, pool);
         joinResidual(w.postAttentionNorm(), count, a);
@@ -447,8 +450,6 @@ public final class CpuForwardPass implements ForwardPass {
         int entries = head.countUpTo(start);
         int low = head.lowPrecisionEntries();
         s.ensure(entries, hd, vd);
-        head.readKeys(low, entries, s.keys);
-        head.readValues(low, entries, s.values);
         float[] biases = readBiases(head, entries, window.sliding(), s);
         if (window.sliding()) {
             biases = s.windowBiases(biases, entries, window.firstVisible(start));
@@ -460,9 +461,28 @@ public final class CpuForwardPass implements ForwardPass {
         int heads = endHead - firstHead;
         float[] p = a.headProbabilities;
         s.lowPrecision.scores(head, a.q, first * hd, heads, scoreScale, p, first * stride, stride);
+        // The fp16 entries a tile at a time: a tile's keys and values, decoded once, serve every
+        // query head of the range while they are in the first-level cache.
+        for (int from = low; from < entries; from += AttentionKernels.KV_TILE) {
+            int rows = Math.min(AttentionKernels.KV_TILE, entries - from);
+            head.readKeys(from, from + rows, s.keys);
+            for (int h = first; h < first + heads; h++) {
+                AttentionKernels.scoreRows(a.q, h * hd, s.keys, rows, hd, scale, softCap, p, h * stride + from);
+            }
+        }
+        Arrays.fill(a.attention, first * vd, (first + heads) * vd, 0f);
+        if (entries == 0) {
+            return;
+        }
         for (int h = first; h < first + heads; h++) {
-            AttentionKernels.weighted(a.q, h * hd, low, s.keys, s.values, biases, entries, hd, vd, scale, softCap,
-                    a.attention, h * vd, p, h * stride);
+            AttentionKernels.softmax(p, h * stride, entries, biases, softCap);
+        }
+        for (int from = low; from < entries; from += AttentionKernels.KV_TILE) {
+            int rows = Math.min(AttentionKernels.KV_TILE, entries - from);
+            head.readValues(from, from + rows, s.values);
+            for (int h = first; h < first + heads; h++) {
+                AttentionKernels.addWeightedValues(p, h * stride + from, rows, s.values, 0, a.attention, h * vd, vd);
+            }
         }
         s.lowPrecision.addValues(head, p, first * stride, stride, heads, a.attention, first * vd);
     }
@@ -580,12 +600,12 @@ public final class CpuForwardPass implements ForwardPass {
      * Attention of the queries of one block and one key/value group over a compressed head: every
      * entry decoded to float (whatever its precision), merged entries with their logit bias, a
      * plain softmax. The attention each entry receives is summed over the block's queries and
-     * added to the head's statistics; with {@code replay}, each query's probabilities go to it
-     * instead (and neither the output nor the statistics are written). A sliding window masks the
-     * entries before it with a logit bias of minus infinity.
+     * added to the head's statistics; with an {@code observer} (a policy profiling the prompt),
+     * each query's probabilities also go to it. A sliding window masks the entries before it with
+     * a logit bias of minus infinity.
      */
     private void attendWeighted(HeadCache head, int layer, int group, int block, int start, int count, Activations a,
-                                AttentionScratch s, PromptAttention.AttentionRows replay) {
+                                AttentionScratch s, PromptAttention.AttentionRows observer) {
         LayerAttention window = config.attention(layer);
         int hd = window.headDim();
         int vd = window.valueDim();
@@ -604,38 +624,34 @@ public final class CpuForwardPass implements ForwardPass {
             float[] queryBiases = window.sliding() ? s.windowBiases(biases, visible, window.firstVisible(start + b)) : biases;
             for (int h = group * config.groupSize(); h < (group + 1) * config.groupSize(); h++) {
                 AttentionKernels.weightedTiled(a.q, b * qWidth + h * hd, s.keysByDimension, stride, s.values, queryBiases,
-                        visible, hd, vd, scale, traits.attentionSoftCap(), replay == null ? a.attention : null,
+                        visible, hd, vd, scale, traits.attentionSoftCap(), a.attention,
                         b * outWidth + h * vd, s.scores, s.tile);
-                if (replay == null) {
-                    for (int e = 0; e < visible; e++) {
-                        s.received[e] += s.scores[e];
-                    }
-                } else {
-                    replay.add(s.scores, visible, start + b);
+                for (int e = 0; e < visible; e++) {
+                    s.received[e] += s.scores[e];
+                }
+                if (observer != null) {
+                    observer.add(s.scores, visible, start + b);
                 }
             }
         }
-        if (replay == null) {
-            head.addAttention(s.received, entries);
-        }
+        head.addAttention(s.received, entries);
     }
 
     /**
      * The prompt of one layer as a policy may look at it (see {@link KvCache#afterPrompt}): the
-     * batch's keys and queries, and its attention replayed over what each head holds once the
-     * first pass has added every entry's attention statistics.
+     * batch's keys and queries, and the observers its attention pass fed.
      */
     private final class Prompt implements PromptAttention {
-        private final KvCache cache;
         private final int layer;
         private final int count;
         private final Activations a;
+        private final AttentionRows[] observers;
 
-        Prompt(KvCache cache, int layer, int count, Activations a) {
-            this.cache = cache;
+        Prompt(int layer, int count, Activations a, AttentionRows[] observers) {
             this.layer = layer;
             this.count = count;
             this.a = a;
+            this.observers = observers;
         }
 
         @Override
@@ -665,17 +681,8 @@ public final class CpuForwardPass implements ForwardPass {
         }
 
         @Override
-        public void replay(AttentionRows[] rows) {
-            int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
-            pool.parallelFor(config.kvHeads() * blocks, (fromTask, toTask) -> {
-                AttentionScratch s = scratch.get();
-                for (int t = fromTask; t < toTask; t++) {
-                    AttentionRows headRows = rows[t / blocks];
-                    if (headRows != null) {
-                        attendWeighted(cache.head(layer, t / blocks), layer, t / blocks, t % blocks, 0, count, a, s, headRows);
-                    }
-                }
-            });
+        public AttentionRows observed(int kvHead) {
+            return observers == null ? null : observers[kvHead];
         }
     }
 

@@ -122,20 +122,26 @@ public record AdaptivePolicy(int sinks, double recoveryThreshold, double localRa
         return new EntryCounts(length, 0, 0);
     }
 
-    /** Profiles every head of the layer on the prompt and fixes its policy to the cheapest candidate that recovers T. */
+    /** Every head of the layer is profiled in the prompt's own attention pass. */
     @Override
-    public void afterPrompt(KvCache cache, int layer, PromptAttention prompt) {
+    public PromptAttention.AttentionRows[] promptObservers(KvCache cache, int layer) {
         FastGenProfile[] profiles = new FastGenProfile[cache.kvHeads()];
         for (int h = 0; h < profiles.length; h++) {
             profiles[h] = profile(cache, layer, h);
         }
-        prompt.replay(profiles);
-        for (int h = 0; h < profiles.length; h++) {
-            cache.setHeadPolicy(layer, h, candidate(profiles[h].choose(recoveryThreshold)));
+        return profiles;
+    }
+
+    /** Fixes every head's policy to the cheapest candidate that recovers T of its prompt attention. */
+    @Override
+    public void afterPrompt(KvCache cache, int layer, PromptAttention prompt) {
+        for (int h = 0; h < cache.kvHeads(); h++) {
+            FastGenProfile profile = (FastGenProfile) prompt.observed(h);
+            cache.setHeadPolicy(layer, h, candidate(profile.choose(recoveryThreshold)));
         }
     }
 
-    /** A profile of the prompt's attention for one head of an owning layer (after its attention statistics are in). */
+    /** A profile of the prompt's attention for one head of an owning layer (before the prompt's attention runs). */
     FastGenProfile profile(KvCache cache, int layer, int kvHead) {
         return new FastGenProfile(cache.head(layer, kvHead), cache, sinks, frequencyRatio, localRatio);
     }

@@ -89,19 +89,27 @@ public record HeavyHitterPolicy(int sinks, double recentRatio, double heavyRatio
         return new EntryCounts(initialHeadPolicy().keptAt(length, sinks), 0, 0);
     }
 
+    /** With an observation window: the window's queries are watched in the prompt's attention pass. */
+    @Override
+    public PromptAttention.AttentionRows[] promptObservers(KvCache cache, int layer) {
+        if (observationWindow == 0) {
+            return null;
+        }
+        ObservationWindow[] windows = new ObservationWindow[cache.kvHeads()];
+        for (int h = 0; h < windows.length; h++) {
+            windows[h] = new ObservationWindow(cache.head(layer, h).keptEntries(), cache.length() - observationWindow);
+        }
+        return windows;
+    }
+
     /** With an observation window: every head's prompt entries get the window's scores before the first compaction. */
     @Override
     public void afterPrompt(KvCache cache, int layer, PromptAttention prompt) {
         if (observationWindow == 0) {
             return;
         }
-        ObservationWindow[] windows = new ObservationWindow[cache.kvHeads()];
-        for (int h = 0; h < windows.length; h++) {
-            windows[h] = new ObservationWindow(cache.head(layer, h).keptEntries(), prompt.count() - observationWindow);
-        }
-        prompt.replay(windows);
-        for (int h = 0; h < windows.length; h++) {
-            cache.head(layer, h).rescoreKept(windows[h].scores());
+        for (int h = 0; h < cache.kvHeads(); h++) {
+            cache.head(layer, h).rescoreKept(((ObservationWindow) prompt.observed(h)).scores());
         }
     }
 }

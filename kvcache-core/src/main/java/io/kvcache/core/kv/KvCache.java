@@ -293,6 +293,30 @@ public final class KvCache implements Sequence {
     }
 
     /**
+     * The policy's observers of the prompt's attention in a layer (see
+     * {@link KvPolicy#promptObservers}), one per KV head, null where none (a null array where the
+     * policy observes nothing); the forward pass calls
+     * it in the first forward call of an empty sequence, before that layer's attention.
+     */
+    public PromptAttention.AttentionRows[] promptObservers(int layer) {
+        PromptAttention.AttentionRows[] observers = config.policy().promptObservers(this, layer);
+        if (observers == null) {
+            return null;
+        }
+        if (observers.length != kvHeads()) {
+            throw new IllegalStateException(config.policy().name() + " observes " + observers.length
+                    + " heads of a layer that has " + kvHeads());
+        }
+        for (int h = 0; h < observers.length; h++) {
+            if (observers[h] != null && !heads[layer][h].layout().tracksAttention()) {
+                throw new IllegalStateException(config.policy().name() + " observes head " + h + " of layer " + layer
+                        + ", which does not track attention");
+            }
+        }
+        return observers;
+    }
+
+    /**
      * Lets the storage and the policy look at the prompt of one layer that holds its own cache:
      * heads that balance keys fix their factors from the prompt's keys and queries, and the
      * policy may decide per head (see {@link KvPolicy#afterPrompt}). The forward pass calls it in

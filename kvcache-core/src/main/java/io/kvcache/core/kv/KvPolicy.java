@@ -77,6 +77,18 @@ public sealed interface KvPolicy
     }
 
     /**
+     * Called once per layer holding its own cache before the prompt's attention runs (the first
+     * forward call of an empty sequence), once the prompt's entries are in the cache: one observer
+     * per KV head (null where a head needs none; a null array for none at all) that the prompt's
+     * attention pass hands every query's probabilities to, beside the attention statistics it
+     * adds, so that {@link #afterPrompt} reads them ({@link PromptAttention#observed}) instead of
+     * running the attention again. Only heads that track attention can be observed.
+     */
+    default PromptAttention.AttentionRows[] promptObservers(KvCache cache, int layer) {
+        return null;
+    }
+
+    /**
      * Called once per layer holding its own cache after the prompt's attention has run (the first
      * forward call of an empty sequence): a policy that decides per head from the prompt does so
      * here. Most policies decide nothing.

@@ -2,8 +2,9 @@ package io.kvcache.core.kv;
 
 /**
  * What a forward pass shows a policy of one layer's prompt, once the prompt's keys are in the
- * cache and its attention has run: the queries and keys it computed, and attention recomputed on
- * demand. Policy-neutral: the forward pass offers this to every policy through
+ * cache and its attention has run: the queries and keys it computed, and the observers of its
+ * attention that the policy asked for before the pass ({@link KvPolicy#promptObservers}).
+ * Policy-neutral: the forward pass offers this to every policy through
  * {@link KvCache#afterPrompt}, and each takes what it needs.
  */
 public interface PromptAttention {
@@ -17,11 +18,11 @@ public interface PromptAttention {
     float[] queries(int kvHead);
 
     /**
-     * Recomputes the prompt's attention over what each KV head holds, on the forward pass's
-     * threads, and hands every query's probabilities to {@code rows[kvHead]} (heads whose entry
-     * is null are skipped).
+     * The observer {@link KvPolicy#promptObservers} gave for {@code kvHead}, now handed every
+     * prompt query's probabilities over the head by the prompt's attention pass; null where the
+     * policy gave none.
      */
-    void replay(AttentionRows[] rows);
+    AttentionRows observed(int kvHead);
 
     /** Receives attention probabilities, one query at a time, possibly from several threads at once. */
     interface AttentionRows {

@@ -186,6 +186,87 @@ class KvPoliciesTest {
         assertThat(cache.headPolicy(0, 0).name()).isEqualTo("special+punctuation");
     }
 
+    /**
+     * The profile taken in one pass (per-entry local attention, the rest from the head's
+     * statistics) equals FastGen's definition computed over the stored rows in a second pass:
+     * every query's mass on each candidate's entries, with the frequency set fixed by the
+     * statistics of the whole prompt.
+     */
+    @Test
+    void adaptiveProfileInOnePassEqualsTheTwoPassDefinition() {
+        int sinks = 2;
+        double frequencyRatio = 0.25;
+        double localRatio = 0.2;
+        int group = 3;
+        for (long seed = 1; seed <= 6; seed++) {
+            java.util.Random random = new java.util.Random(seed);
+            KvCache cache = cache("adaptive", Map.of("sinks", Integer.toString(sinks),
+                    "adaptive.frequency-ratio", Double.toString(frequencyRatio),
+                    "adaptive.local-ratio", Double.toString(localRatio)), 1);
+            int n = 30 + random.nextInt(50);
+            int[] tokens = new int[n];
+            for (int i = 0; i < n; i++) {
+                double u = random.nextDouble();
+                tokens[i] = u < 0.1 ? 0 : u < 0.25 ? 1 : 2 + random.nextInt(14);
+            }
+            append(cache, tokens);
+            FastGenProfile profile = ((AdaptivePolicy) cache.config().policy()).profile(cache, 0, 0);
+            float[][] rows = new float[n * group][];
+            for (int r = 0; r < rows.length; r++) {
+                int q = r / group;
+                rows[r] = new float[q + 1];
+                float sum = 0;
+                for (int e = 0; e <= q; e++) {
+                    rows[r][e] = (float) Math.pow(random.nextDouble(), 3);
+                    sum += rows[r][e];
+                }
+                for (int e = 0; e <= q; e++) {
+                    rows[r][e] /= sum;
+                }
+                profile.add(rows[r], q + 1, q);
+                cache.head(0, 0).addAttention(rows[r], q + 1);
+            }
+
+            // the second pass: which set first holds each entry, then every row's mass per candidate
+            Entries kept = cache.head(0, 0).kept();
+            int[] set = new int[n];
+            for (int e = 0; e < n; e++) {
+                set[e] = e < sinks || tokens[e] == 0 ? 0 : tokens[e] == 1 ? 1 : 3;
+            }
+            int frequent = (int) Math.ceil(frequencyRatio * n);
+            for (int f = 0; f < frequent; f++) {
+                int best = -1;
+                for (int e = 0; e < n; e++) {
+                    if (set[e] == 3 && (best < 0 || kept.attention(e) > kept.attention(best))) {
+                        best = e;
+                    }
+                }
+                if (best >= 0) {
+                    set[best] = 2;
+                }
+            }
+            int window = (int) Math.ceil(localRatio * n);
+            double[] mass = new double[4];
+            for (int r = 0; r < rows.length; r++) {
+                int q = r / group;
+                for (int e = 0; e <= q; e++) {
+                    if (set[e] == 3 && e <= q - window) {
+                        continue;
+                    }
+                    for (int c = set[e]; c < 4; c++) {
+                        mass[c] += rows[r][e];
+                    }
+                }
+            }
+            double[] expected = {mass[0] / rows.length, mass[1] / rows.length, mass[2] / rows.length,
+                    mass[3] / rows.length, 1};
+            assertThat(profile.recoveries()).as("seed %d", seed)
+                    .containsExactly(expected, org.assertj.core.data.Offset.offset(1e-6));
+            // each candidate adds what it should: the local set is not empty of attention
+            assertThat(expected[3]).isGreaterThan(expected[2]);
+        }
+    }
+
     private interface Pattern {
         void fill(int query, float[] probabilities);
     }
@@ -196,12 +277,14 @@ class KvPoliciesTest {
         cache.setHeadPolicy(0, 0, adaptive.candidate(profile.choose(adaptive.recoveryThreshold())));
     }
 
+    /** Feeds the profile each query's probabilities and adds them to the head's statistics, as the prompt's attention pass does. */
     private static FastGenProfile profileWith(KvCache cache, Pattern pattern) {
         FastGenProfile profile = ((AdaptivePolicy) cache.config().policy()).profile(cache, 0, 0);
         for (int q = 0; q < cache.length(); q++) {
             float[] p = new float[q + 1];
             pattern.fill(q, p);
             profile.add(p, q + 1, q);
+            cache.head(0, 0).addAttention(p, q + 1);
         }
         return profile;
     }
