@@ -62,6 +62,50 @@ class LowBitRowsTest {
     }
 
     @Test
+    void symmetricFourBitRowWithAnE5m3ScaleByHand() {
+        // absmax 1: scale 2*1/15 = 0.1333, fp16 0x3044; e5m3 keeps fp16's exponent and 3 mantissa bits,
+        // so it rounds up to 1.125 * 2^-3 = 0.140625 (fp16 0x3080, stored byte 0x3080 >> 7 = 0x61).
+        // Lowest level -7.5 * 0.140625 = -1.0546875; codes round((x + 1.0546875) / 0.140625):
+        // 1 -> 14.61 -> 15, -0.5 -> 3.94 -> 4, 0.25 -> 9.28 -> 9, 0 -> 7.5 -> 8;
+        // packed 15 | 4<<4 = 0x4F, 9 | 8<<4 = 0x89: 3 bytes where an fp16 scale takes 4.
+        LowBitRows rows = new LowBitRows(4, 4, 4, true, 8);
+        byte[] encoded = new byte[rows.bytesPerRow()];
+        rows.encode(new float[] {1f, -0.5f, 0.25f, 0f}, 0, encoded, 0);
+        assertThat(encoded).containsExactly(0x61, 0x4F, 0x89);
+        assertThat(decode(rows, encoded)).containsExactly(1.0546875f, -0.4921875f, 0.2109375f, 0.0703125f);
+    }
+
+    @Test
+    void e5m3ScalesStayWithinHalfAStepOfAnEighthCoarserScale() {
+        SplittableRandom random = new SplittableRandom(23);
+        for (int bits : ALL_BITS) {
+            LowBitRows rows = new LowBitRows(24, bits, 8, true, 8);
+            assertThat(rows.bytesPerRow()).isEqualTo(3 + 24 * bits / 8);
+            float[] row = new float[24];
+            for (int trial = 0; trial < 200; trial++) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = (float) (random.nextGaussian() * Math.exp(random.nextDouble(-3, 3)));
+                }
+                byte[] encoded = new byte[rows.bytesPerRow()];
+                rows.encode(row, 0, encoded, 0);
+                float[] decoded = decode(rows, encoded);
+                for (int g = 0; g < 3; g++) {
+                    float absMax = 0;
+                    for (int i = 8 * g; i < 8 * g + 8; i++) {
+                        absMax = Math.max(absMax, Math.abs(row[i]));
+                    }
+                    // with 3 mantissa bits a scale rounded up is at most 1/8 above the step 2*absmax/levels
+                    double halfStep = absMax / ((1 << bits) - 1) * (1 + 1.0 / 8) * (1 + 1.0 / 512);
+                    assertThat(encoded[g] & 0xFF).as("a finite e5m3 scale").isLessThan(0xF8);
+                    for (int i = 8 * g; i < 8 * g + 8; i++) {
+                        assertThat((double) decoded[i]).as("bits %d value %d", bits, i).isCloseTo(row[i], within(halfStep + 1e-7));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void symmetricRowsStayWithinHalfAStepOfTheAbsoluteMaximum() {
         SplittableRandom random = new SplittableRandom(17);
         for (int bits : ALL_BITS) {
@@ -108,6 +152,9 @@ class LowBitRowsTest {
         assertThat(new LowBitRows(8, 4, 8, true).bytesPerRow()).isEqualTo(2 + 4);
         assertThat(new LowBitRows(64, 4, 32, true).bytesPerRow()).isEqualTo(4 + 32);
         assertThat(new LowBitRows(128, 3, 32, true).bytesPerRow()).isEqualTo(8 + 48);
+        // e5m3 scales: 1 header byte a group; a q4 row of head dim 16 is 9 bytes, 4.5 bits a value.
+        assertThat(new LowBitRows(16, 4, 16, true, 8).bytesPerRow()).isEqualTo(1 + 8);
+        assertThat(new LowBitRows(128, 4, 32, true, 8).bytesPerRow()).isEqualTo(4 + 64);
     }
 
     @Test
@@ -118,6 +165,10 @@ class LowBitRowsTest {
                 .hasMessageContaining("0").hasMessageContaining("at least 1");
         assertThatThrownBy(() -> new LowBitRows(0, 4, 32)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("width");
+        assertThatThrownBy(() -> new LowBitRows(16, 4, 16, false, 8)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("8 in symmetric rows").hasMessageContaining("asymmetric");
+        assertThatThrownBy(() -> new LowBitRows(16, 4, 16, true, 12)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("12");
     }
 
     @Test
@@ -128,6 +179,12 @@ class LowBitRowsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("non-finite");
         assertThatThrownBy(() -> rows.encode(new float[] {0f, 1e6f, 2f, 3f}, 0, encoded, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fp16");
+        // absmax 465000: the scale 62000 fits fp16 (at most 65504), but rounded up to e5m3 it is
+        // past 61440, the largest finite e5m3 (fp16 0x7B80), so the group is refused
+        LowBitRows compact = new LowBitRows(2, 4, 2, true, 8);
+        assertThatThrownBy(() -> compact.encode(new float[] {465000f, 1f}, 0, new byte[compact.bytesPerRow()], 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fp16");
+        new LowBitRows(2, 4, 2, true).encode(new float[] {465000f, 1f}, 0, new byte[compact.bytesPerRow() + 1], 0);
     }
 
     /** Shapes where groups begin and end inside bytes, and the last group is short. */
