@@ -15,8 +15,9 @@ import java.util.Objects;
  *     one, which is what dominates narrow heads (4 of 8 bytes of a 4-bit row of 8 values); the
  *     rotated keys are centred, so the range it gives up is small. Its scale is fp16 or, with
  *     {@code scaleBits} 8, one byte: bits 14..7 of the fp16 scale (exponent and the 3 highest
- *     mantissa bits, {@link KvScale#E5M3}), the fp16 scale rounded up to the nearest such
- *     value.</li>
+ *     mantissa bits, {@link KvScale#E5M3}). The scale is fitted: of the one whose levels reach
+ *     absmax and a few smaller ones, the one that reconstructs the group with the least squared
+ *     error, so a lone large value may be clipped for a finer step for all the others.</li>
  * </ul>
  *
  * <p>An encoded row is {@link #bytesPerRow()} bytes: first, group after group, the scale (and, when
@@ -28,6 +29,9 @@ import java.util.Objects;
  * <p>Instances hold no mutable state and may be shared between threads.
  */
 public final class LowBitRows {
+    /** Steps of 2.5% below the covering scale that {@link #fittedScale} tries: down to 70% of it. */
+    private static final int FIT_STEPS = 12;
+
     private final int width;
     private final boolean symmetric;
     /** Bytes of one group's header: the scale's (1 or 2) when symmetric, 4 (scale, minimum) otherwise. */
@@ -77,11 +81,12 @@ public final class LowBitRows {
     }
 
     /**
-     * Encodes src[srcOff, srcOff+width) into dst[dstOff, dstOff+bytesPerRow). The stored scale and
-     * minimum are chosen in fp16 so that they still cover the group (minimum rounded down, scale
-     * rounded up; symmetric: the scale rounded up, to fp16 or e5m3, so that levels/2 of it reach the absolute
-     * maximum), and the codes are computed from those stored values: every value then decodes to
-     * within half a stored scale of itself.
+     * Encodes src[srcOff, srcOff+width) into dst[dstOff, dstOff+bytesPerRow). Asymmetric: the
+     * stored scale and minimum are chosen in fp16 so that they still cover the group (minimum
+     * rounded down, scale rounded up), and the codes are computed from those stored values, so
+     * every value decodes to within half a stored scale of itself. Symmetric: the scale is
+     * {@link #fittedScale fitted}, its squared error at most that of the covering scale (the
+     * smallest stored one, fp16 or e5m3, whose levels/2 steps reach the absolute maximum).
      *
      * @throws IllegalArgumentException if the row holds a non-finite value, or a group whose
      *                                  minimum or scale is beyond fp16's range
@@ -107,7 +112,7 @@ public final class LowBitRows {
             short scaleHalf;
             if (symmetric) {
                 float absMax = Math.max(-min, max);
-                scaleHalf = absMax == 0 ? 0 : symmetricScale(absMax);
+                scaleHalf = absMax == 0 ? 0 : fittedScale(src, srcOff + lo, hi - lo, symmetricScale(absMax));
                 minBits = 0; // unused: the minimum follows from the scale
             } else if (min == max) {
                 // A constant group: every code is 0 and decodes to the nearest fp16 of the value.
@@ -215,6 +220,46 @@ public final class LowBitRows {
             scale += step;
         }
         return (short) Math.min(scale, 0x7C00); // at most +infinity, which encoding refuses
+    }
+
+    /**
+     * Of the covering scale and the stored scales at 97.5%, 95%, ..., 70% of it (each rounded up to
+     * the stored format), the one whose codes reconstruct src[off, off+n) with the least squared
+     * error, the larger one on a tie: clipping the largest value a little buys a finer step for all
+     * the others.
+     */
+    private short fittedScale(float[] src, int off, int n, short covering) {
+        float cover = Float.float16ToFloat(covering);
+        if (!Float.isFinite(cover)) {
+            return covering; // refused by the caller
+        }
+        short best = covering;
+        double bestError = squaredError(src, off, n, cover);
+        int step = scaleBits == 8 ? 1 << 7 : 1;
+        for (int k = 1; k <= FIT_STEPS; k++) {
+            int candidate = ceilHalf(cover * (1 - 0.025f * k));
+            candidate = (candidate + step - 1) / step * step;
+            if (candidate >= best || candidate == 0) {
+                continue;
+            }
+            double error = squaredError(src, off, n, Float.float16ToFloat((short) candidate));
+            if (error < bestError) {
+                best = (short) candidate;
+                bestError = error;
+            }
+        }
+        return best;
+    }
+
+    /** Squared error of src[off, off+n) coded with symmetric scale {@code scale}, as encode codes it. */
+    private double squaredError(float[] src, int off, int n, float scale) {
+        float min = symmetricMin(scale);
+        double sum = 0;
+        for (int i = off; i < off + n; i++) {
+            float decoded = min + Math.clamp(Math.round((src[i] - min) / scale), 0, levels) * scale;
+            sum += (double) (decoded - src[i]) * (decoded - src[i]);
+        }
+        return sum;
     }
 
     /** The largest fp16 value at most x. */
