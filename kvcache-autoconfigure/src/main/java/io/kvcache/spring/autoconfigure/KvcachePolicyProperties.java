@@ -7,6 +7,7 @@ import io.kvcache.core.kv.Guardrail;
 import io.kvcache.core.kv.HeavyHitterPolicy;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvScale;
 import io.kvcache.core.kv.KvType;
 import io.kvcache.core.kv.LayerSharing;
 import io.kvcache.core.kv.LowPrecision;
@@ -41,6 +42,12 @@ public class KvcachePolicyProperties {
     /** Latest entries a quantized kv-type keeps in fp16 until newer ones come (KIVI's residual). */
     private int kvResidual = KvType.DEFAULT_RESIDUAL;
 
+    /**
+     * How a quantized kv-type stores each group's scale: f16, or e5m3 (one byte: fp16's exponent
+     * and 3 mantissa bits, rounded up), which saves a byte a row where heads are narrow.
+     */
+    private String kvScale = KvScale.F16.value();
+
     private final Window window = new Window();
     private final HeavyHitter heavyHitter = new HeavyHitter();
     private final Adaptive adaptive = new Adaptive();
@@ -67,7 +74,7 @@ public class KvcachePolicyProperties {
         Guardrail watch = new Guardrail(guardrail.enabled, guardrail.threshold, guardrail.maxHeads);
         return KvCacheConfig.named(policy, policies, LayerSharing.parse(layerCondensed.shareGroups,
                 policy.equals(KvCacheConfig.LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE),
-                KvType.of(kvType), kvResidual).withGuardrail(watch);
+                KvType.of(kvType), kvResidual, KvScale.of(kvScale)).withGuardrail(watch);
     }
 
     public String getPolicy() {
@@ -100,6 +107,14 @@ public class KvcachePolicyProperties {
 
     public void setKvResidual(int kvResidual) {
         this.kvResidual = kvResidual;
+    }
+
+    public String getKvScale() {
+        return kvScale;
+    }
+
+    public void setKvScale(String kvScale) {
+        this.kvScale = kvScale;
     }
 
     public Window getWindow() {

@@ -5,6 +5,8 @@ import io.kvcache.core.kv.Guardrail;
 import io.kvcache.core.kv.KvCache;
 import io.kvcache.core.kv.KvCacheConfig;
 import io.kvcache.core.kv.KvPolicy;
+import io.kvcache.core.kv.KvScale;
+import io.kvcache.core.kv.KvType;
 import io.kvcache.core.kv.Sequence;
 import io.kvcache.core.kv.WindowPolicy;
 import io.kvcache.core.model.Model;
@@ -59,10 +61,14 @@ class KvcacheAutoConfigurationTest {
     @Test
     void loadsTheModelWithTheConfiguredPolicy() {
         runner.withPropertyValues("kvcache.model.path=" + tinyModel(), "kvcache.policy=window", "kvcache.window.recent=32",
+                        "kvcache.kv-type=q4", "kvcache.kv-residual=8", "kvcache.kv-scale=e5m3",
                         "kvcache.threads=2", "kvcache.model.context-length=256")
                 .run(context -> {
                     KvcacheEngine engine = context.getBean(KvcacheEngine.class);
                     assertThat(engine.policy().policy()).isEqualTo(new WindowPolicy(KvPolicy.DEFAULT_SINKS, 32));
+                    assertThat(engine.policy().kvType()).isEqualTo(KvType.Q4);
+                    assertThat(engine.policy().kvResidual()).isEqualTo(8);
+                    assertThat(engine.policy().kvScale()).isEqualTo(KvScale.E5M3);
                     assertThat(engine.contextLength()).isEqualTo(256);
                     assertThat(engine.backend().details()).containsEntry("threads", 2);
                     assertThat(context).hasSingleBean(KvcacheEndpoint.class).hasSingleBean(KvcacheHealthIndicator.class);
@@ -113,6 +119,7 @@ class KvcacheAutoConfigurationTest {
                 new String[] {"kvcache.mixed-precision.low-bits=5", "kvcache.mixed-precision.low-bits", "4, 3, 2"},
                 new String[] {"kvcache.adaptive.evicted=keep", "kvcache.adaptive.evicted", "low-precision"},
                 new String[] {"kvcache.heavy-hitter.budget-allocation=pooled", "kvcache.heavy-hitter.budget-allocation", "adaptive"},
+                new String[] {"kvcache.kv-scale=e4m3", "kvcache.kv-scale", "f16, e5m3"},
                 new String[] {"kvcache.threads=-1", "threads", "0"},
                 new String[] {"kvcache.backend=tpu", "kvcache.backend", "tpu"},
                 new String[] {"kvcache.model.context-length=100000", "kvcache.model.context-length", "512"})) {

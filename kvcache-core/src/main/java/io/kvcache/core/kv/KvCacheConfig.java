@@ -16,10 +16,11 @@ import java.util.Map;
  * @param kvType       the precision of the entries kept as computed ({@code kvcache.kv-type})
  * @param kvResidual   latest entries kept as computed that a quantized kv-type holds in fp16
  *                     ({@code kvcache.kv-residual})
+ * @param kvScale      how a quantized kv-type stores its groups' scales ({@code kvcache.kv-scale})
  * @param guardrail    whether and when a head whose compression costs too much moves to keeping everything
  */
 public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType kvType, int kvResidual,
-                            Guardrail guardrail) {
+                            KvScale kvScale, Guardrail guardrail) {
     /** The {@code kvcache.policy} value of a full cache with shared layers. */
     public static final String LAYER_CONDENSED = "layer-condensed";
 
@@ -31,16 +32,17 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
     public static final Map<String, String> DEFAULTS = defaults();
 
     public KvCacheConfig {
-        if (policy == null || layerSharing == null || kvType == null || guardrail == null) {
+        if (policy == null || layerSharing == null || kvType == null || kvScale == null || guardrail == null) {
             throw new IllegalArgumentException("a KV cache needs a policy, a layer sharing (LayerSharing.NONE for none), "
-                    + "a kv-type (KvType.F16 for fp16) and a guardrail (Guardrail.OFF for none)");
+                    + "a kv-type (KvType.F16 for fp16), a kv-scale (KvScale.F16 for fp16 scales) and a guardrail "
+                    + "(Guardrail.OFF for none)");
         }
         PolicyChecks.integer(KvType.RESIDUAL_SETTING, kvResidual, 0, 1 << 20);
     }
 
     /** {@code policy} with {@code layerSharing}, its entries in fp16, no guardrail. */
     public KvCacheConfig(KvPolicy policy, LayerSharing layerSharing) {
-        this(policy, layerSharing, KvType.F16, KvType.DEFAULT_RESIDUAL, Guardrail.OFF);
+        this(policy, layerSharing, KvType.F16, KvType.DEFAULT_RESIDUAL, KvScale.F16, Guardrail.OFF);
     }
 
     /** The full cache, no layer shared. */
@@ -54,19 +56,23 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
     }
 
     public KvCacheConfig withLayerSharing(LayerSharing sharing) {
-        return new KvCacheConfig(policy, sharing, kvType, kvResidual, guardrail);
+        return new KvCacheConfig(policy, sharing, kvType, kvResidual, kvScale, guardrail);
     }
 
     public KvCacheConfig withKvType(KvType type) {
-        return new KvCacheConfig(policy, layerSharing, type, kvResidual, guardrail);
+        return new KvCacheConfig(policy, layerSharing, type, kvResidual, kvScale, guardrail);
     }
 
     public KvCacheConfig withKvResidual(int residual) {
-        return new KvCacheConfig(policy, layerSharing, kvType, residual, guardrail);
+        return new KvCacheConfig(policy, layerSharing, kvType, residual, kvScale, guardrail);
+    }
+
+    public KvCacheConfig withKvScale(KvScale scale) {
+        return new KvCacheConfig(policy, layerSharing, kvType, kvResidual, scale, guardrail);
     }
 
     public KvCacheConfig withGuardrail(Guardrail guardrail) {
-        return new KvCacheConfig(policy, layerSharing, kvType, kvResidual, guardrail);
+        return new KvCacheConfig(policy, layerSharing, kvType, kvResidual, kvScale, guardrail);
     }
 
     /** Whether the guardrail watches this config's heads: it is enabled, and the policy compresses. */
@@ -85,7 +91,7 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
      * paid where).
      */
     public StorageLayout layout() {
-        StorageLayout stored = policy.layout().storing(kvType, kvResidual);
+        StorageLayout stored = policy.layout().storing(kvType, kvResidual, kvScale);
         return watched() ? stored.trackingAttention() : stored;
     }
 
@@ -116,6 +122,7 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
         d.put("sinks", Integer.toString(KvPolicy.DEFAULT_SINKS));
         d.put(KvType.SETTING, KvType.F16.value());
         d.put(KvType.RESIDUAL_SETTING, Integer.toString(KvType.DEFAULT_RESIDUAL));
+        d.put(KvScale.SETTING, KvScale.F16.value());
         for (KvPolicy policy : POLICY_DEFAULTS) {
             d.putAll(policy.settings());
         }
@@ -162,22 +169,22 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
         String groups = all.get("layer-condensed.share-groups");
         return named(policy, policies, LayerSharing.parse(groups,
                 policy.equals(LAYER_CONDENSED) ? LayerSharing.ADJACENT_PAIRS : LayerSharing.NONE), KvType.of(s.raw(KvType.SETTING)),
-                s.integer(KvType.RESIDUAL_SETTING)).withGuardrail(guardrail);
+                s.integer(KvType.RESIDUAL_SETTING), KvScale.of(s.raw(KvScale.SETTING))).withGuardrail(guardrail);
     }
 
     /**
      * The config running the policy named {@code name} among {@code policies} (one of each), with
-     * {@code sharing} and entries stored at {@code kvType} (the latest {@code kvResidual} in fp16),
-     * no guardrail; {@code layer-condensed} names the full cache.
+     * {@code sharing} and entries stored at {@code kvType} (the latest {@code kvResidual} in fp16,
+     * scales as {@code kvScale} says), no guardrail; {@code layer-condensed} names the full cache.
      *
      * @throws IllegalArgumentException when no policy has that name
      */
     public static KvCacheConfig named(String name, List<KvPolicy> policies, LayerSharing sharing, KvType kvType,
-                                      int kvResidual) {
+                                      int kvResidual, KvScale kvScale) {
         String wanted = name.equals(LAYER_CONDENSED) ? FullPolicy.INSTANCE.name() : name;
         for (KvPolicy policy : policies) {
             if (policy.name().equals(wanted)) {
-                return new KvCacheConfig(policy, sharing, kvType, kvResidual, Guardrail.OFF);
+                return new KvCacheConfig(policy, sharing, kvType, kvResidual, kvScale, Guardrail.OFF);
             }
         }
         throw new IllegalArgumentException("kvcache.policy: '" + name + "' is not a policy; allowed values are "
@@ -186,7 +193,8 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
 
     /**
      * The policy's name and the settings it reads (its own, the sinks, any layer sharing, a kv-type
-     * other than fp16 with its residual, the guardrail where enabled), as {@link #parse} reads them.
+     * other than fp16 with its residual, scales other than fp16, the guardrail where enabled), as
+     * {@link #parse} reads them.
      */
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
@@ -195,6 +203,9 @@ public record KvCacheConfig(KvPolicy policy, LayerSharing layerSharing, KvType k
         if (kvType != KvType.F16) {
             d.put(KvType.SETTING, kvType.value());
             d.put(KvType.RESIDUAL_SETTING, Integer.toString(kvResidual));
+        }
+        if (kvScale != KvScale.F16) {
+            d.put(KvScale.SETTING, kvScale.value());
         }
         if (layerSharing.shares()) {
             d.put("layer-condensed.share-groups", layerSharing.toString());

@@ -15,33 +15,35 @@ package io.kvcache.core.kv;
  * @param tracksAttention whether each entry's received attention is accumulated
  * @param rotatesKeys     whether keys (and the queries scored against them) are Hadamard-rotated
  * @param residual        latest entries kept as computed that stay fp16 where {@code highBits} is below 16
+ * @param scaleBits       bits of each group's scale in the codes of the entries kept as computed: 16
+ *                        (fp16) or 8 (e5m3, {@link KvScale}); the low-precision class's are fp16
  * @param positionRuns    0: every class lists its entries' positions (4 bytes each); otherwise the
  *                        entries kept as computed store theirs as runs of consecutive positions (8
  *                        bytes a run, see {@link Positions}), at most this many (the policy keeps
  *                        no more), and the other classes list theirs
  */
 public record StorageLayout(int highBits, int lowBits, int groupSize, boolean balancesKeys, boolean merges,
-                            boolean tracksAttention, boolean rotatesKeys, int residual, int positionRuns) {
+                            boolean tracksAttention, boolean rotatesKeys, int residual, int scaleBits, int positionRuns) {
 
     /** The {@code full} cache: fp16, its positions one run (0 to n-1), nothing else. */
-    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false, false, 0, 1);
+    public static final StorageLayout FULL = new StorageLayout(16, 0, 32, false, false, false, false, 0, 16, 1);
 
     /** The same layout, accumulating the attention each entry receives. */
     StorageLayout trackingAttention() {
         return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, true, rotatesKeys, residual,
-                positionRuns);
+                scaleBits, positionRuns);
     }
 
     /** The same layout, with a class of merged entries. */
     StorageLayout merging() {
         return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, true, tracksAttention, rotatesKeys, residual,
-                positionRuns);
+                scaleBits, positionRuns);
     }
 
     /** The same layout, with a low-precision class stored as {@code low} says. */
     StorageLayout demotingTo(LowPrecision low) {
         return new StorageLayout(highBits, low.bits(), low.groupSize(), low.balanceKeys(), merges, tracksAttention,
-                rotatesKeys, residual, positionRuns);
+                rotatesKeys, residual, scaleBits, positionRuns);
     }
 
     /**
@@ -50,29 +52,34 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
      */
     StorageLayout positionsIn(int runs) {
         return new StorageLayout(highBits, lowBits, groupSize, balancesKeys, merges, tracksAttention, rotatesKeys,
-                residual, runs);
+                residual, scaleBits, runs);
     }
 
     /**
-     * The same layout, keeping entries as computed at {@code type}'s precision, their latest
-     * {@code residual} in fp16 (and rotating keys where the type does).
+     * The same layout, keeping entries as computed at {@code type}'s precision with scales as
+     * {@code scale} says, their latest {@code residual} in fp16 (and rotating keys where the type does).
      */
-    StorageLayout storing(KvType type, int residual) {
+    StorageLayout storing(KvType type, int residual, KvScale scale) {
         return new StorageLayout(type.bits(), lowBits, groupSize, balancesKeys, merges, tracksAttention,
-                type.rotatesKeys(), type == KvType.F16 ? 0 : residual, positionRuns);
+                type.rotatesKeys(), type == KvType.F16 ? 0 : residual, type == KvType.F16 ? 16 : scale.bits(),
+                positionRuns);
     }
 
     /** The rows of the entries kept as computed: the kv-type's codes carry a scale per group alone (symmetric). */
     RowStore keptRows(int width) {
-        return highBits == 16 ? new Float16Rows(width) : new ResidualRows(lowBitRows(width, highBits, true), residual);
+        return highBits == 16 ? new Float16Rows(width) : new ResidualRows(keptCodec(width), residual);
     }
 
     RowStore lowRows(int width) {
-        return new QuantizedRows(lowBitRows(width, lowBits, false));
+        return new QuantizedRows(lowCodec(width));
     }
 
-    private LowBitRows lowBitRows(int width, int bits, boolean symmetric) {
-        return new LowBitRows(width, bits, Math.min(groupSize, width), symmetric);
+    private LowBitRows keptCodec(int width) {
+        return new LowBitRows(width, highBits, Math.min(groupSize, width), true, scaleBits);
+    }
+
+    private LowBitRows lowCodec(int width) {
+        return new LowBitRows(width, lowBits, Math.min(groupSize, width), false);
     }
 
     /**
@@ -83,8 +90,8 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
     long keptBytes(long count, long runs, int keyDim, int valueDim) {
         long fp16 = highBits == 16 ? count : Math.min(residual, count);
         long positions = positionRuns == 0 ? (long) Integer.BYTES * count : 2L * Integer.BYTES * Math.min(runs, count);
-        return fp16 * (rowBytes(16, false, keyDim) + rowBytes(16, false, valueDim))
-                + (count - fp16) * (rowBytes(highBits, true, keyDim) + rowBytes(highBits, true, valueDim))
+        long codes = highBits == 16 ? 0 : (count - fp16) * (keptCodec(keyDim).bytesPerRow() + keptCodec(valueDim).bytesPerRow());
+        return fp16 * 2L * (keyDim + valueDim) + codes
                 + positions + count * statisticsBytes(false);
     }
 
@@ -95,12 +102,12 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
 
     /** Only for a layout with a low-precision class ({@code lowBits} > 0). */
     long lowPrecisionEntryBytes(int keyDim, int valueDim) {
-        return rowBytes(lowBits, false, keyDim) + rowBytes(lowBits, false, valueDim) + Integer.BYTES
+        return lowCodec(keyDim).bytesPerRow() + lowCodec(valueDim).bytesPerRow() + Integer.BYTES
                 + statisticsBytes(false);
     }
 
     long mergedEntryBytes(int keyDim, int valueDim) {
-        return rowBytes(16, false, keyDim) + rowBytes(16, false, valueDim) + Integer.BYTES + statisticsBytes(true);
+        return 2L * (keyDim + valueDim) + Integer.BYTES + statisticsBytes(true);
     }
 
     /** Bytes a head holds besides its entries: the key-balance factors. */
@@ -115,10 +122,6 @@ public record StorageLayout(int highBits, int lowBits, int groupSize, boolean ba
             bytes += counts.lowPrecision() * lowPrecisionEntryBytes(keyDim, valueDim);
         }
         return bytes + counts.merged() * mergedEntryBytes(keyDim, valueDim);
-    }
-
-    private long rowBytes(int bits, boolean symmetric, int width) {
-        return bits == 16 ? 2L * width : lowBitRows(width, bits, symmetric).bytesPerRow();
     }
 
     /** Attention received where tracked, and logit bias for merged entries (see {@link Entries}). */

@@ -45,7 +45,7 @@ class GuardrailTest {
 
     @Test
     void exposureIsTheShareOnCompressedEntriesAndBesideEvictedOnes() {
-        HeadCache head = new HeadCache(DIM, DIM, new StorageLayout(16, 4, 4, false, false, true, false, 0, 0));
+        HeadCache head = new HeadCache(DIM, DIM, new StorageLayout(16, 4, 4, false, false, true, false, 0, 16, 0));
         float[] row = {1, 2, 3, 4};
         head.lowPrecision().append(4, row, 0, row, 0, 0f, 0f);
         head.lowPrecision().append(5, row, 0, row, 0, 0f, 0f);

@@ -49,6 +49,8 @@ class KvFootprintTest {
                     .withLowPrecision(new LowPrecision(3, 8, false))).withKvType(KvType.Q8);
             case "full:q4" -> KvCacheConfig.full().withKvType(KvType.Q4);
             case "full:q3/0" -> KvCacheConfig.full().withKvType(KvType.Q3).withKvResidual(0);
+            case "full:q4/8:e5m3" -> KvCacheConfig.full().withKvType(KvType.Q4).withKvResidual(8).withKvScale(KvScale.E5M3);
+            case "heavy-hitter:q4:e5m3" -> KvCacheConfig.of(HeavyHitterPolicy.DEFAULT).withKvType(KvType.Q4).withKvScale(KvScale.E5M3);
             case "window:q2" -> KvCacheConfig.of(WindowPolicy.DEFAULT.withRecent(50)).withKvType(KvType.Q2);
             case "heavy-hitter:q3" -> KvCacheConfig.of(HeavyHitterPolicy.DEFAULT).withKvType(KvType.Q3);
             case "mixed-precision:q4/2" -> KvCacheConfig.of(MixedPrecisionPolicy.DEFAULT
@@ -111,9 +113,23 @@ class KvFootprintTest {
         }
     }
 
+    /**
+     * With e5m3 scales a q4 row of 16 values is a 1-byte scale and 8 code bytes: 18 bytes an entry,
+     * 28.1% of fp16's 64; with a residual of 8 the latest 8 entries take 64.
+     */
+    @Test
+    void aQ4CacheWithE5m3ScalesHoldsTheHandCountedBytes() {
+        KvFootprint compact = new KvFootprint(model.config(),
+                KvCacheConfig.full().withKvType(KvType.Q4).withKvResidual(8).withKvScale(KvScale.E5M3));
+        for (int tokens : new int[] {1, 2, 100, 512}) {
+            int fp16 = Math.min(8, tokens);
+            assertThat(compact.bytesAt(tokens)).isEqualTo(8L * ((tokens - fp16) * 18L + fp16 * 64L + 8));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "layer-condensed",
-            "mixed-precision:8/3", "span:16/2", "window:shared", "full:q4", "full:q3/0", "window:q2", "heavy-hitter:q3",
+            "mixed-precision:8/3", "span:16/2", "window:shared", "full:q4", "full:q3/0", "full:q4/8:e5m3", "heavy-hitter:q4:e5m3", "window:q2", "heavy-hitter:q3",
             "mixed-precision:q4/2", "span:q4", "heavy-hitter:adaptive", "mixed-precision:adaptive",
             "mixed-precision:q4/2:adaptive"})
     void aPromptOfThatLengthHoldsExactlyTheFootprint(String name) {
@@ -170,6 +186,7 @@ class KvFootprintTest {
     @ParameterizedTest
     @ValueSource(strings = {"full", "window", "heavy-hitter", "mixed-precision", "span", "adaptive", "layer-condensed",
             "mixed-precision:8/3", "span:16/2", "full:q4", "window:q2", "mixed-precision:q4/2", "span:q4",
+            "full:q4/8:e5m3", "heavy-hitter:q4:e5m3",
             "window:guarded", "span:guarded", "mixed-precision:guarded", "span:q4:guarded", "mixed-precision:q4:guarded",
             "heavy-hitter:adaptive", "heavy-hitter:q4:adaptive", "heavy-hitter:adaptive:guarded", "mixed-precision:adaptive",
             "mixed-precision:q4/2:adaptive"})

@@ -331,6 +331,8 @@ class KvPoliciesTest {
                 .hasMessageContaining("layer 5 does not exist");
         assertThatThrownBy(() -> KvCacheConfig.parse("window", Map.of("kv-type", "q5")))
                 .hasMessageContaining("kvcache.kv-type: 'q5'").hasMessageContaining("f16, q8, q4, q3, q2");
+        assertThatThrownBy(() -> KvCacheConfig.parse("full", Map.of("kv-type", "q4", "kv-scale", "e4m3")))
+                .hasMessageContaining("kvcache.kv-scale: 'e4m3'").hasMessageContaining("f16, e5m3");
         assertThatThrownBy(() -> KvCacheConfig.parse("window", Map.of("heavy-hitter.observation-window", "-1")))
                 .hasMessageContaining("kvcache.heavy-hitter.observation-window");
         assertThat(KvCacheConfig.parse("heavy-hitter", Map.of("heavy-hitter.observation-window", "32")).describe())
@@ -345,16 +347,22 @@ class KvPoliciesTest {
     void theKvTypeCombinesWithEveryPolicy() {
         for (String policy : KvCacheConfig.policyNames()) {
             for (KvType type : KvType.values()) {
-                KvCacheConfig config = KvCacheConfig.parse(policy, Map.of("kv-type", type.value()));
-                assertThat(config.kvType()).isEqualTo(type);
-                assertThat(config.layout().highBits()).isEqualTo(type.bits());
-                assertThat(config.layout().rotatesKeys()).isEqualTo(type != KvType.F16);
-                Map<String, String> settings = new java.util.LinkedHashMap<>(config.describe());
-                String name = settings.remove("policy");
-                assertThat(KvCacheConfig.parse(name, settings)).isEqualTo(config);
+                for (KvScale scale : KvScale.values()) {
+                    KvCacheConfig config = KvCacheConfig.parse(policy, Map.of("kv-type", type.value(), "kv-scale", scale.value()));
+                    assertThat(config.kvType()).isEqualTo(type);
+                    assertThat(config.kvScale()).isEqualTo(scale);
+                    assertThat(config.layout().highBits()).isEqualTo(type.bits());
+                    assertThat(config.layout().rotatesKeys()).isEqualTo(type != KvType.F16);
+                    // fp16 entries have no scales to store
+                    assertThat(config.layout().scaleBits()).isEqualTo(type == KvType.F16 ? 16 : scale.bits());
+                    Map<String, String> settings = new java.util.LinkedHashMap<>(config.describe());
+                    String name = settings.remove("policy");
+                    assertThat(KvCacheConfig.parse(name, settings)).isEqualTo(config);
+                }
             }
         }
         assertThat(KvCacheConfig.parse("window", Map.of()).kvType()).isEqualTo(KvType.F16);
+        assertThat(KvCacheConfig.parse("window", Map.of()).kvScale()).isEqualTo(KvScale.F16);
     }
 
     /** Token 0 is a control token, token 1 is "." and the rest are words. */

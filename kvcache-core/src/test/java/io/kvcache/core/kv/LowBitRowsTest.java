@@ -51,18 +51,82 @@ class LowBitRowsTest {
 
     @Test
     void symmetricTwoBitRowByHand() {
-        // absmax 1.5: scale 2*1.5/3 = 1 (fp16 0x3C00), levels at -1.5, -0.5, 0.5, 1.5 (codes 0..3).
-        // Codes: round(x + 1.5): -1.5 -> 0, -0.4 -> 1.1 -> 1, 0.6 -> 2.1 -> 2, 1.2 -> 2.7 -> 3;
-        // packed 0 | 1<<2 | 2<<4 | 3<<6 = 4 + 32 + 192 = 228 = 0xE4. No minimum in the header.
+        // absmax 1.5: covering scale 2*1.5/3 = 1, levels at -1.5, -0.5, 0.5, 1.5: errors 0, 0.1,
+        // 0.1, 0.3, squared 0.11. The fitted scale tries 97.5%, 95%, ... 70% of it, rounded up to
+        // fp16; 0.9 rounds up to 0.900390625 (fp16 0x3B34: 1844 steps of 2^-11), levels at
+        // +-0.4502, +-1.3506, errors 0.1494, 0.0502, 0.1498, 0.1506: squared 0.0700, the least
+        // (0.925 gives 0.0706, 0.875 0.0756). Codes round((x + 1.3506) / 0.9004): -1.5 -> 0,
+        // -0.4 -> 1.06 -> 1, 0.6 -> 2.17 -> 2, 1.2 -> 2.83 -> 3; packed 0 | 1<<2 | 2<<4 | 3<<6 = 0xE4.
+        // No minimum in the header.
         LowBitRows rows = new LowBitRows(4, 2, 4, true);
         byte[] encoded = new byte[rows.bytesPerRow()];
         rows.encode(new float[] {-1.5f, -0.4f, 0.6f, 1.2f}, 0, encoded, 0);
-        assertThat(encoded).containsExactly(0x00, 0x3C, 0xE4);
-        assertThat(decode(rows, encoded)).containsExactly(-1.5f, -0.5f, 0.5f, 1.5f);
+        assertThat(encoded).containsExactly(0x34, 0x3B, 0xE4);
+        assertThat(decode(rows, encoded)).containsExactly(-1.3505859375f, -0.4501953125f, 0.4501953125f, 1.3505859375f);
     }
 
     @Test
-    void symmetricRowsStayWithinHalfAStepOfTheAbsoluteMaximum() {
+    void theFittedScaleClipsALoneLargeValueByHand() {
+        // 2 bits, e5m3 scales; absmax 1.5, covering scale 1 (levels +-0.5, +-1.5). The candidates
+        // rounded up to e5m3 (3 mantissa bits) are 1, 0.9375, 0.875, 0.8125 and 0.75, with squared
+        // errors 0.1719, 0.1055, 0.0781, 0.0898 and 0.1406: 0.875 (fp16 0x3B00, byte 0x76), levels
+        // +-0.4375, +-1.3125, clipping 1.5 to 1.3125. Codes round((x + 1.3125) / 0.875): 1.5 -> 3.21
+        // -> 3, 1.125 -> 2.79 -> 3, -0.375 -> 1.07 -> 1, 0.375 -> 1.93 -> 2; packed
+        // 3 | 3<<2 | 1<<4 | 2<<6 = 0x9F.
+        LowBitRows rows = new LowBitRows(4, 2, 4, true, 8);
+        byte[] encoded = new byte[rows.bytesPerRow()];
+        rows.encode(new float[] {1.5f, 1.125f, -0.375f, 0.375f}, 0, encoded, 0);
+        assertThat(encoded).containsExactly(0x76, 0x9F);
+        assertThat(decode(rows, encoded)).containsExactly(1.3125f, 1.3125f, -0.4375f, 0.4375f);
+    }
+
+    @Test
+    void symmetricFourBitRowWithAnE5m3ScaleByHand() {
+        // absmax 1: scale 2*1/15 = 0.1333, fp16 0x3044; e5m3 keeps fp16's exponent and 3 mantissa bits,
+        // so it rounds up to 1.125 * 2^-3 = 0.140625 (fp16 0x3080, stored byte 0x3080 >> 7 = 0x61).
+        // Lowest level -7.5 * 0.140625 = -1.0546875; codes round((x + 1.0546875) / 0.140625):
+        // 1 -> 14.61 -> 15, -0.5 -> 3.94 -> 4, 0.25 -> 9.28 -> 9, 0 -> 7.5 -> 8;
+        // packed 15 | 4<<4 = 0x4F, 9 | 8<<4 = 0x89: 3 bytes where an fp16 scale takes 4. The smaller
+        // e5m3 candidates err more (squared 0.0156 at 0.125, 0.0207 at 0.1171875 against 0.0095).
+        LowBitRows rows = new LowBitRows(4, 4, 4, true, 8);
+        byte[] encoded = new byte[rows.bytesPerRow()];
+        rows.encode(new float[] {1f, -0.5f, 0.25f, 0f}, 0, encoded, 0);
+        assertThat(encoded).containsExactly(0x61, 0x4F, 0x89);
+        assertThat(decode(rows, encoded)).containsExactly(1.0546875f, -0.4921875f, 0.2109375f, 0.0703125f);
+    }
+
+    @Test
+    void e5m3ScalesErrNoMoreThanHalfAStepOfAnEighthCoarserScale() {
+        SplittableRandom random = new SplittableRandom(23);
+        for (int bits : ALL_BITS) {
+            LowBitRows rows = new LowBitRows(24, bits, 8, true, 8);
+            assertThat(rows.bytesPerRow()).isEqualTo(3 + 24 * bits / 8);
+            float[] row = new float[24];
+            for (int trial = 0; trial < 200; trial++) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = (float) (random.nextGaussian() * Math.exp(random.nextDouble(-3, 3)));
+                }
+                byte[] encoded = new byte[rows.bytesPerRow()];
+                rows.encode(row, 0, encoded, 0);
+                float[] decoded = decode(rows, encoded);
+                for (int g = 0; g < 3; g++) {
+                    float absMax = 0;
+                    for (int i = 8 * g; i < 8 * g + 8; i++) {
+                        absMax = Math.max(absMax, Math.abs(row[i]));
+                    }
+                    // with 3 mantissa bits the covering scale, rounded up, is at most 1/8 above the step
+                    // 2*absmax/levels; the fitted one errs no more in all
+                    double halfStep = absMax / ((1 << bits) - 1) * (1 + 1.0 / 8) * (1 + 1.0 / 512);
+                    assertThat(encoded[g] & 0xFF).as("a finite e5m3 scale").isLessThan(0xF8);
+                    assertThat(squaredError(row, decoded, 8 * g, 8)).as("bits %d group %d", bits, g)
+                            .isLessThanOrEqualTo(8 * (halfStep + 1e-7) * (halfStep + 1e-7));
+                }
+            }
+        }
+    }
+
+    @Test
+    void symmetricRowsErrNoMoreThanHalfACoveringStep() {
         SplittableRandom random = new SplittableRandom(17);
         for (int bits : ALL_BITS) {
             LowBitRows rows = new LowBitRows(24, bits, 8, true);
@@ -80,10 +144,14 @@ class LowBitRowsTest {
                     for (int i = 8 * g; i < 8 * g + 8; i++) {
                         absMax = Math.max(absMax, Math.abs(row[i]));
                     }
-                    // the step is 2*absmax/levels, the fp16 scale at most 2^-10 above it
+                    // the covering step is 2*absmax/levels (its fp16 at most 2^-10 above), every value
+                    // within half of it; the fitted scale errs no more in all
                     double halfStep = absMax / ((1 << bits) - 1) * (1 + 1.0 / 512);
+                    assertThat(squaredError(row, decoded, 8 * g, 8)).as("bits %d group %d", bits, g)
+                            .isLessThanOrEqualTo(8 * (halfStep + 1e-7) * (halfStep + 1e-7));
                     for (int i = 8 * g; i < 8 * g + 8; i++) {
-                        assertThat((double) decoded[i]).as("bits %d value %d", bits, i).isCloseTo(row[i], within(halfStep + 1e-7));
+                        // a clipped value: at most 30% of absmax (the smallest scale tried is 70% of the covering one)
+                        assertThat((double) decoded[i]).as("bits %d value %d", bits, i).isCloseTo(row[i], within(0.3 * absMax + halfStep));
                     }
                 }
             }
@@ -108,6 +176,9 @@ class LowBitRowsTest {
         assertThat(new LowBitRows(8, 4, 8, true).bytesPerRow()).isEqualTo(2 + 4);
         assertThat(new LowBitRows(64, 4, 32, true).bytesPerRow()).isEqualTo(4 + 32);
         assertThat(new LowBitRows(128, 3, 32, true).bytesPerRow()).isEqualTo(8 + 48);
+        // e5m3 scales: 1 header byte a group; a q4 row of head dim 16 is 9 bytes, 4.5 bits a value.
+        assertThat(new LowBitRows(16, 4, 16, true, 8).bytesPerRow()).isEqualTo(1 + 8);
+        assertThat(new LowBitRows(128, 4, 32, true, 8).bytesPerRow()).isEqualTo(4 + 64);
     }
 
     @Test
@@ -118,6 +189,10 @@ class LowBitRowsTest {
                 .hasMessageContaining("0").hasMessageContaining("at least 1");
         assertThatThrownBy(() -> new LowBitRows(0, 4, 32)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("width");
+        assertThatThrownBy(() -> new LowBitRows(16, 4, 16, false, 8)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("8 in symmetric rows").hasMessageContaining("asymmetric");
+        assertThatThrownBy(() -> new LowBitRows(16, 4, 16, true, 12)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("12");
     }
 
     @Test
@@ -128,6 +203,12 @@ class LowBitRowsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("non-finite");
         assertThatThrownBy(() -> rows.encode(new float[] {0f, 1e6f, 2f, 3f}, 0, encoded, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fp16");
+        // absmax 465000: the scale 62000 fits fp16 (at most 65504), but rounded up to e5m3 it is
+        // past 61440, the largest finite e5m3 (fp16 0x7B80), so the group is refused
+        LowBitRows compact = new LowBitRows(2, 4, 2, true, 8);
+        assertThatThrownBy(() -> compact.encode(new float[] {465000f, 1f}, 0, new byte[compact.bytesPerRow()], 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fp16");
+        new LowBitRows(2, 4, 2, true).encode(new float[] {465000f, 1f}, 0, new byte[compact.bytesPerRow() + 1], 0);
     }
 
     /** Shapes where groups begin and end inside bytes, and the last group is short. */
@@ -306,5 +387,13 @@ class LowBitRowsTest {
             m = Math.max(m, x[i]);
         }
         return m;
+    }
+
+    private static double squaredError(float[] row, float[] decoded, int from, int n) {
+        double sum = 0;
+        for (int i = from; i < from + n; i++) {
+            sum += (double) (decoded[i] - row[i]) * (decoded[i] - row[i]);
+        }
+        return sum;
     }
 }

@@ -43,7 +43,8 @@ import java.util.zip.CRC32C;
  *     rows as stored (fp16, or the low-bit rows with their group scales, and minimums in the low-precision class, as the
  *     {@code kv-type} setting and the policy's low-precision settings say; under a quantized
  *     kv-type the as-computed rows are the quantized ones then the fp16 residual, the last
- *     min({@code kv-residual}, count) entries; keys as the cache holds them, Hadamard-rotated);</li>
+ *     min({@code kv-residual}, count) entries, each group's scale one byte under
+ *     {@code kv-scale=e5m3}; keys as the cache holds them, Hadamard-rotated);</li>
  * <li>CRC-32C of every byte before it (u32).</li>
  * </ol>
  * Strings are a u16 byte length then UTF-8. The entries are the bytes the policy accounts plus

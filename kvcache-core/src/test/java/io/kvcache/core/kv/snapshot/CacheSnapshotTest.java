@@ -108,6 +108,8 @@ class CacheSnapshotTest {
             "full|kv-type=q3",
             "full|kv-type=q2;kv-residual=0",
             "full|kv-type=q4;kv-residual=200",
+            "full|kv-type=q4;kv-residual=8;kv-scale=e5m3",
+            "window|window.recent=48;kv-type=q3;kv-scale=e5m3",
             "window|window.recent=48;kv-type=q4",
             "heavy-hitter|heavy-hitter.recent-ratio=0.1;heavy-hitter.heavy-ratio=0.15;kv-type=q3",
             "adaptive|adaptive.recovery-threshold=0.9;kv-type=q4",
