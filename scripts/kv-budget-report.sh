@@ -28,7 +28,9 @@ for a in uniform adaptive; do
     "mixed-precision|--set $mp=$a" "mixed-precision|--set mixed-precision.low-bits=2 --set $mp=$a")
 done
 points+=("full|" "full|--set kv-type=q4" "full|--set kv-type=q3" "window|--set window.recent=64" "window|--set window.recent=128"
-  "window|--set window.recent=128 --set kv-type=q4" "adaptive|" "span|" "mixed-precision|--set kv-type=q4")
+  "window|--set window.recent=128 --set kv-type=q4" "adaptive|" "span|" "mixed-precision|--set kv-type=q4"
+  "full|--set kv-type=q4 --set kv-residual=8 --set kv-scale=e5m3"
+  "window|--set window.recent=128 --set kv-type=q4 --set kv-scale=e5m3")
 for model in stories260K tinystories-656k; do
   for point in "${points[@]}"; do
     # shellcheck disable=SC2086

@@ -118,7 +118,8 @@ def main(path):
         ratios = [a["mean_kl"] / u["mean_kl"] for u, a in pairs if u["mean_kl"] > 0]
         ratios += [a["reread_mean_kl"] / u["reread_mean_kl"] for u, a in pairs if u["reread_mean_kl"] > 0]
         print("- No point measured is best per byte on both models, so the defaults of `kvcache.policy` stay "
-              "(README \"KV-cache policies\"). Adaptive budgets stay off (`uniform`): at the same bytes they "
+              "(README \"KV-cache policies\"; a quantized kv-type as the default would also be a cache the CUDA "
+              "backend refuses). Adaptive budgets stay off (`uniform`): at the same bytes they "
               "multiply the KL, fresh or re-read, by %.2f to %.2f, lower at some points and higher at others, "
               "with no gain on either model." % (min(ratios), max(ratios)))
 

@@ -23,6 +23,9 @@ points=(
   "adaptive|--set kv-type=q4"
   "mixed-precision|--set kv-type=q4" "mixed-precision|--set kv-type=q4 --set mixed-precision.low-bits=2"
   "span|--set kv-type=q4"
+  "full|--set kv-type=q4 --set kv-residual=0 --set kv-scale=e5m3"
+  "full|--set kv-type=q4 --set kv-residual=8 --set kv-scale=e5m3" "full|--set kv-type=q3 --set kv-scale=e5m3"
+  "window|--set window.recent=128 --set kv-type=q4 --set kv-scale=e5m3"
 )
 for model in stories260K tinystories-656k; do
   for point in "${points[@]}"; do
@@ -39,7 +42,7 @@ for hd in 64 128; do
   [ -f "$model" ] || python3 "$shared/tools/make_synthetic_gguf.py" --arch llama \
     --vocab-from "$shared/reference/vocab/ggml-vocab-llama-spm.gguf" --dim 256 --layers 2 --heads $((256 / hd)) \
     --kv-heads 1 --head-dim $hd --ffn 512 --ctx 512 --out "$model" > /dev/null
-  for type in "f16" "q8" "q4" "q2" "q4 --set kv-residual=0"; do
+  for type in "f16" "q8" "q4" "q2" "q4 --set kv-residual=0" "q4 --set kv-residual=0 --set kv-scale=e5m3"; do
     # shellcheck disable=SC2086
     bin/kvcache eval-kv --model "$model" --file "$shared/eval/tinystories-eval.txt" --chunks 1 --recall-probes 0 \
       --greedy-tokens 0 --set kv-type=$type --json | tr -d '\n' >> "$out"

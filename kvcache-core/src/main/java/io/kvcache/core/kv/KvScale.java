@@ -5,10 +5,10 @@ import java.util.Arrays;
 /**
  * How a quantized kv-type stores each group's scale ({@code kvcache.kv-scale}): fp16, or 8 bits
  * holding fp16's exponent and its 3 highest mantissa bits (e5m3, no sign: a scale is never
- * negative), rounded up so that the group still fits. The scale is the overhead that dominates
- * narrow heads: one per row of a head of 16 values, 2 of a 4-bit row's 10 bytes; e5m3 halves it
- * for a scale up to 12.5% coarser than fp16's, so a 4-bit row of 16 values takes 9 bytes, 4.5 bits
- * a value (llama.cpp's q4_0 at its blocks of 32).
+ * negative), each candidate scale rounded up to such a value. The scale is the overhead that
+ * dominates narrow heads: one per row of a head of 16 values, 2 of a 4-bit row's 10 bytes; e5m3
+ * halves it for a scale up to 12.5% coarser than fp16's, so a 4-bit row of 16 values takes 9
+ * bytes, 4.5 bits a value (llama.cpp's q4_0 at its blocks of 32).
  */
 public enum KvScale {
     F16("f16", 16), E5M3("e5m3", 8);

@@ -21,10 +21,10 @@ import java.util.Objects;
  * </ul>
  *
  * <p>An encoded row is {@link #bytesPerRow()} bytes: first, group after group, the scale (and, when
- * asymmetric, then the minimum) as little-endian fp16, or the scale's one byte; then the codes of the whole row as one dense
- * little-endian bit stream, {@code bits} bits each (code i holds stream bits [i*bits, (i+1)*bits),
- * stream bit k is bit k%8 of byte k/8), so 3-bit codes cross byte boundaries. Unused bits of the
- * last byte are zero.
+ * asymmetric, then the minimum) as little-endian fp16, or the scale's one byte; then the codes of
+ * the whole row as one dense little-endian bit stream, {@code bits} bits each (code i holds stream
+ * bits [i*bits, (i+1)*bits), stream bit k is bit k%8 of byte k/8), so 3-bit codes cross byte
+ * boundaries. Unused bits of the last byte are zero.
  *
  * <p>Instances hold no mutable state and may be shared between threads.
  */

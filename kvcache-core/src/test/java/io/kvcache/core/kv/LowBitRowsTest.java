@@ -211,6 +211,22 @@ class LowBitRowsTest {
         new LowBitRows(2, 4, 2, true).encode(new float[] {465000f, 1f}, 0, new byte[compact.bytesPerRow() + 1], 0);
     }
 
+    /**
+     * An e5m3 byte from 0xF8 up has fp16's exponent of all ones: infinity or NaN, which no encoded
+     * row holds; restored rows (a snapshot's bytes) with one are refused.
+     */
+    @Test
+    void restoredRowsWithAnInfiniteE5m3ScaleAreRefused() {
+        QuantizedRows rows = new QuantizedRows(new LowBitRows(16, 4, 16, true, 8));
+        byte[] stored = new byte[9];
+        stored[0] = 0x78; // 0x78 << 7 = fp16 0x3C00: a scale of 1
+        rows.appendStored(stored, 1);
+        stored[0] = (byte) 0xF8;
+        assertThatThrownBy(() -> rows.appendStored(stored, 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not finite");
+        assertThat(rows.rows()).isEqualTo(1);
+    }
+
     /** Shapes where groups begin and end inside bytes, and the last group is short. */
     @ParameterizedTest
     @ValueSource(ints = {2, 3, 4, 8})
