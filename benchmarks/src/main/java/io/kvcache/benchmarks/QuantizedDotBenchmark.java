@@ -29,10 +29,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Matrix times vector ({@code batch} = 1, decoding) and matrix times matrix (prefill, e.g.
- * {@code -p batch=64}) throughput of {@link WeightMatrix#multiply} per weight type, on matrices of
+ * {@code -p batch=512}, a whole prompt) throughput of {@link WeightMatrix#multiply} per weight type, on matrices of
  * random but valid blocks shaped like SmolLM2-135M's feed-forward (576 x 1536 and 1536 x 576;
  * K-quants need whole 256-blocks per row, so their 576 columns become 512). The {@code weightGB}
- * counter is the rate at which weight bytes are read, in GB/s; the primary score is multiplies/s.
+ * counter is the rate at which weight bytes are read, in GB/s, the {@code gmac} counter the rate
+ * of multiply-adds in billions per second; the primary score is multiplies/s.
  *
  * <p>Run from the repository root:
  * <pre>
@@ -72,11 +73,15 @@ public class QuantizedDotBenchmark {
     private float[] x;
     private float[] out;
 
-    /** Weight bytes read per second, reported by JMH as a rate next to the score. */
+    /**
+     * Weight bytes read per second (GB/s, what bounds a decode step), and multiply-adds per
+     * second (billions, what bounds prefill), reported by JMH as rates next to the score.
+     */
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     @State(Scope.Thread)
     public static class Traffic {
         public double weightGB;
+        public double gmac;
     }
 
     @Setup(Level.Trial)
@@ -108,6 +113,7 @@ public class QuantizedDotBenchmark {
     public float[] multiply(Traffic traffic) {
         matrix.multiply(x, batch, out, pool);
         traffic.weightGB += matrix.byteSize() / 1e9;
+        traffic.gmac += (double) matrix.rows() * matrix.cols() * batch / 1e9;
         return out;
     }
 

@@ -1,12 +1,14 @@
 package io.kvcache.core.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.util.Arrays;
 
 import static io.kvcache.core.tensor.Lanes.F;
 import static io.kvcache.core.tensor.Lanes.L;
+import static io.kvcache.core.tensor.Lanes.S;
 
 /**
  * The input rows of one multiply, converted the way ggml's CPU backend converts them to the
@@ -178,6 +180,8 @@ final class Activations {
     /**
      * ggml's x86 quantize_row_q8_0 (and ggml_quantize_mat_q8_0_4x8, which quantizes the same way):
      * d = amax/127 stored as fp16, q = rint(x * (127/amax)); quant {@code order[i]} stored at i.
+     * Vector by vector: the rounding is the same multiply, add and subtract per lane; the pairs come
+     * from the quants in their own order, narrowed to 16 bits and read two to an int.
      */
     private void quantizeQ8_0(float[] x, int at, int[] order) {
         FloatVector max = FloatVector.zero(F);
@@ -186,12 +190,14 @@ final class Activations {
         }
         float amax = max.reduceLanes(VectorOperators.MAX);
         float inverse = amax != 0 ? 127f / amax : 0f;
-        for (int i = 0; i < 32; i++) {
-            values[at + i] = x[at + order[i]] * inverse + ROUNDING_MAGIC - ROUNDING_MAGIC;
-        }
-        int[] position = order == IDENTITY ? IDENTITY : Q8_0_POSITION;
-        for (int i = 0; i < 32; i += 2) {
-            pairs[(at + i) / 2] = pair((int) values[at + position[i]], (int) values[at + position[i + 1]]);
+        for (int v = 0; v < 32; v += L) {
+            FloatVector q = FloatVector.fromArray(F, x, at + v).mul(inverse).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+            ((ShortVector) q.convert(VectorOperators.F2I, 0).convertShape(VectorOperators.I2S, S, 0))
+                    .reinterpretAsInts().intoArray(pairs, (at + v) / 2);
+            if (order != IDENTITY) {
+                q = FloatVector.fromArray(F, x, at, order, v).mul(inverse).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+            }
+            q.intoArray(values, at + v);
         }
         scales[at / 32] = Float16s.round(amax / 127f);
     }
