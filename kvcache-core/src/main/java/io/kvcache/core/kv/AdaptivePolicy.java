@@ -41,13 +41,7 @@ public record AdaptivePolicy(int sinks, double recoveryThreshold, double localRa
 
         /** The choice named {@code value}, or an error naming the property and the choices. */
         public static Evicted of(String value) {
-            for (Evicted evicted : values()) {
-                if (evicted.value.equals(value.trim())) {
-                    return evicted;
-                }
-            }
-            throw PolicyChecks.bad("adaptive.evicted", value, "allowed values are "
-                    + String.join(", ", java.util.Arrays.stream(values()).map(Evicted::value).toList()));
+            return PolicyChecks.named("adaptive.evicted", value, values(), Evicted::value);
         }
     }
 

@@ -1,7 +1,5 @@
 package io.kvcache.core.kv;
 
-import java.util.Arrays;
-
 /**
  * How a layer's heavy-hitter budget is shared among its KV heads ({@code kvcache.heavy-hitter.budget-allocation},
  * {@code kvcache.mixed-precision.budget-allocation}). Every head keeps its sinks and recent tokens
@@ -31,12 +29,6 @@ public enum BudgetAllocation {
 
     /** The allocation named {@code value}, or an error naming the property {@code key} and the choices. */
     public static BudgetAllocation of(String key, String value) {
-        for (BudgetAllocation allocation : values()) {
-            if (allocation.value.equals(value.trim())) {
-                return allocation;
-            }
-        }
-        throw PolicyChecks.bad(key, value, "allowed values are "
-                + String.join(", ", Arrays.stream(values()).map(BudgetAllocation::value).toList()));
+        return PolicyChecks.named(key, value, values(), BudgetAllocation::value);
     }
 }

@@ -1,7 +1,5 @@
 package io.kvcache.core.kv;
 
-import java.util.Arrays;
-
 /**
  * How a quantized kv-type stores each group's scale ({@code kvcache.kv-scale}): fp16, or 8 bits
  * holding fp16's exponent and its 3 highest mantissa bits (e5m3, no sign: a scale is never
@@ -36,12 +34,6 @@ public enum KvScale {
 
     /** The format named {@code value}, or an error naming the property and the choices. */
     public static KvScale of(String value) {
-        for (KvScale scale : values()) {
-            if (scale.value.equals(value.trim())) {
-                return scale;
-            }
-        }
-        throw PolicyChecks.bad(SETTING, value, "allowed values are "
-                + String.join(", ", Arrays.stream(values()).map(KvScale::value).toList()));
+        return PolicyChecks.named(SETTING, value, values(), KvScale::value);
     }
 }

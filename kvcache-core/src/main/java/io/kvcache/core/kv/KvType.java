@@ -1,7 +1,5 @@
 package io.kvcache.core.kv;
 
-import java.util.Arrays;
-
 /**
  * The precision a cache stores the entries its policy keeps as computed ({@code kvcache.kv-type}):
  * fp16, or per-token groups of 8, 4, 3 or 2-bit codes symmetric about zero with an fp16 scale per group
@@ -45,12 +43,6 @@ public enum KvType {
 
     /** The type named {@code value}, or an error naming the property and the choices. */
     public static KvType of(String value) {
-        for (KvType type : values()) {
-            if (type.value.equals(value.trim())) {
-                return type;
-            }
-        }
-        throw PolicyChecks.bad(SETTING, value, "allowed values are "
-                + String.join(", ", Arrays.stream(values()).map(KvType::value).toList()));
+        return PolicyChecks.named(SETTING, value, values(), KvType::value);
     }
 }

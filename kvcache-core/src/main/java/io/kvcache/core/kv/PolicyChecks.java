@@ -2,6 +2,7 @@ package io.kvcache.core.kv;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Function;
 
 /** Range checks of policy settings, with errors that name the property ({@code kvcache.} + key) and what is allowed. */
 final class PolicyChecks {
@@ -34,6 +35,16 @@ final class PolicyChecks {
         }
         throw bad(key, value, "allowed values are "
                 + String.join(", ", Arrays.stream(allowed).mapToObj(Integer::toString).toList()));
+    }
+
+    /** The choice whose name ({@code name}) is {@code value} once trimmed, or an error naming the property and the choices. */
+    static <E> E named(String key, String value, E[] choices, Function<E, String> name) {
+        for (E choice : choices) {
+            if (name.apply(choice).equals(value.trim())) {
+                return choice;
+            }
+        }
+        throw bad(key, value, "allowed values are " + String.join(", ", Arrays.stream(choices).map(name).toList()));
     }
 
     static int sinks(int sinks) {
