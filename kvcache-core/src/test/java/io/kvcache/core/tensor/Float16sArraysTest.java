@@ -35,13 +35,7 @@ class Float16sArraysTest {
         x[2] = 65520f;
         x[3] = 1.00048828125f; // exactly halfway between two fp16 values: ties to even
         x[4] = -0f;
-        float[] rounded = x.clone();
-        Float16s.round(rounded, 0, rounded.length);
-        for (int i = 0; i < x.length; i++) {
-            float expected = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-            assertThat(Float.floatToRawIntBits(rounded[i])).as("rounding %s", x[i])
-                    .isEqualTo(Float.floatToRawIntBits(expected));
-        }
+        assertRoundsLikeTheJdk(x);
     }
 
     /**
@@ -63,15 +57,7 @@ class Float16sArraysTest {
             x[2 * count + 2 * k] = (k + 0.5f) * 0x1p-24f;
             x[2 * count + 2 * k + 1] = -(k + 0.5f) * 0x1p-24f;
         }
-        float[] rounded = x.clone();
-        Float16s.round(rounded, 0, rounded.length);
-        for (int i = 0; i < x.length; i++) {
-            float expected = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-            if (Float.floatToRawIntBits(rounded[i]) != Float.floatToRawIntBits(expected)) {
-                assertThat(Float.floatToRawIntBits(rounded[i])).as("rounding %s (bits 0x%08x)", x[i], Float.floatToRawIntBits(x[i]))
-                        .isEqualTo(Float.floatToRawIntBits(expected));
-            }
-        }
+        assertRoundsLikeTheJdk(x);
     }
 
     /**
@@ -89,6 +75,11 @@ class Float16sArraysTest {
                 x[n++] = -f;
             }
         }
+        assertRoundsLikeTheJdk(x);
+    }
+
+    /** Float16s.round over x gives, lane by lane and bit for bit, the JDK's rounding to fp16. */
+    private static void assertRoundsLikeTheJdk(float[] x) {
         float[] rounded = x.clone();
         Float16s.round(rounded, 0, rounded.length);
         for (int i = 0; i < x.length; i++) {
